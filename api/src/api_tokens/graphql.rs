@@ -1,0 +1,124 @@
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::api_token::{self, TokenScope as DbTokenScope};
+
+use crate::api_tokens::service;
+use crate::error::ServiceError;
+use crate::graphql::context::loaders;
+use crate::graphql::{GlobalId, GqlResult, NodeKind, UserError, actor, outcome, request};
+use crate::mirror_enum;
+use crate::users::graphql::User;
+
+mirror_enum! {
+    /// What an API token may do.
+    TokenScope <=> DbTokenScope {
+        /// Queries only.
+        Read,
+        /// Queries and the mutations a MEMBER may make.
+        ReadWrite,
+    }
+}
+
+/// A credential for an integration script: `Authorization: Bearer sbt_…`.
+pub struct ApiToken(pub api_token::Model);
+
+#[Object]
+impl ApiToken {
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::ApiToken, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn scope(&self) -> TokenScope {
+        self.0.scope.into()
+    }
+    /// The token's public beginning, to recognise it in a script's configuration.
+    async fn prefix(&self) -> String {
+        format!("sbt_{}", self.0.id.simple())
+    }
+    async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(user_id) = self.0.created_by else { return Ok(None) };
+        let user = loaders(ctx)?.users.load_one(user_id).await.map_err(ServiceError::internal).gql(ctx)?;
+        Ok(user.map(User))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+    /// To the minute.
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateApiTokenInput {
+    /// What the token is for, e.g. "EPR nightly export".
+    pub name: String,
+    pub scope: TokenScope,
+    /// When it stops working; never, if absent.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateApiTokenPayload {
+    pub api_token: Option<ApiToken>,
+    /// The bearer secret. Shown once: only a hash is kept.
+    pub secret: Option<String>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct RevokeApiTokenInput {
+    pub api_token_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct RevokeApiTokenPayload {
+    pub api_token: Option<ApiToken>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct ApiTokenMutation;
+
+#[Object]
+impl ApiTokenMutation {
+    /// Admins create tokens for their institution.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiTokenInput,
+    ) -> async_graphql::Result<CreateApiTokenPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let new =
+            service::NewToken { name: input.name, scope: input.scope.into(), expires_at: input.expires_at };
+        let (issued, user_errors) = outcome(ctx, service::create(db, actor, new).await)?;
+        Ok(CreateApiTokenPayload {
+            secret: issued.as_ref().map(|i| i.secret.clone()),
+            api_token: issued.map(|i| ApiToken(i.token)),
+            user_errors,
+        })
+    }
+
+    /// Admins revoke a token; it stops working at once.
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeApiTokenInput,
+    ) -> async_graphql::Result<RevokeApiTokenPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let result = match GlobalId::require(&input.api_token_id, NodeKind::ApiToken, "apiTokenId") {
+            Ok(id) => service::revoke(db, actor, id).await,
+            Err(e) => Err(e),
+        };
+        let (token, user_errors) = outcome(ctx, result)?;
+        Ok(RevokeApiTokenPayload { api_token: token.map(ApiToken), user_errors })
+    }
+}

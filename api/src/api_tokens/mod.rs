@@ -1,0 +1,4 @@
+//! API tokens for integration scripts.
+
+pub mod graphql;
+pub mod service;

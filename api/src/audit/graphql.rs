@@ -1,0 +1,48 @@
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+
+use crate::error::ServiceError;
+use crate::graphql::context::loaders;
+use crate::graphql::{GlobalId, GqlResult, NodeKind};
+use crate::users::graphql::User;
+
+/// One change made through the API: who, in which institution, did what to what, when.
+pub struct AuditEvent(pub audit_event::Model);
+
+#[Object]
+impl AuditEvent {
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::AuditEvent, self.0.id)
+    }
+    /// What was done, as `subject.verb`, e.g. `member.invite`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// The type of object acted on, as in its global ID.
+    async fn subject_type(&self) -> &str {
+        &self.0.subject_type
+    }
+    /// The global ID of the object acted on (it may no longer exist).
+    async fn subject_id(&self) -> ID {
+        let kind = NodeKind::ALL.into_iter().find(|k| k.name() == self.0.subject_type);
+        match kind {
+            Some(kind) => GlobalId::encode(kind, self.0.subject_id),
+            None => ID(self.0.subject_id.to_string()),
+        }
+    }
+    /// The person who acted; null for an API token.
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(user_id) = self.0.actor_user_id else { return Ok(None) };
+        let loaders = loaders(ctx)?;
+        let user = loaders.users.load_one(user_id).await.map_err(ServiceError::internal).gql(ctx)?;
+        Ok(user.map(User))
+    }
+    /// The API token that acted, if one did.
+    async fn actor_token_id(&self) -> Option<ID> {
+        self.0.actor_token_id.map(|id| GlobalId::encode(NodeKind::ApiToken, id))
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+}

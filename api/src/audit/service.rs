@@ -1,0 +1,73 @@
+use chrono::Utc;
+use entity::audit_event;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::error::ServiceError;
+
+/// What an event is about: a type name as clients see it in global IDs, and the row's id.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject {
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+/// Records `action` (e.g. `member.invite`) by `actor` on `subject`, within `institution`.
+/// `actor` is `None` for actions taken without credentials (accepting an invitation is made by
+/// the invitee, passed as `user_id`).
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    actor: AuditActor,
+    institution_id: Option<Uuid>,
+    action: &str,
+    subject: Subject,
+) -> Result<(), ServiceError> {
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        institution_id: Set(institution_id),
+        actor_user_id: Set(actor.user_id),
+        actor_token_id: Set(actor.token_id),
+        action: Set(action.to_owned()),
+        subject_type: Set(subject.kind.to_owned()),
+        subject_id: Set(subject.id),
+        occurred_at: Set(Utc::now()),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AuditActor {
+    pub user_id: Option<Uuid>,
+    pub token_id: Option<Uuid>,
+}
+
+impl From<&Actor> for AuditActor {
+    fn from(actor: &Actor) -> Self {
+        Self { user_id: actor.user_id(), token_id: actor.token_id() }
+    }
+}
+
+impl AuditActor {
+    pub fn user(user_id: Uuid) -> Self {
+        Self { user_id: Some(user_id), token_id: None }
+    }
+}
+
+/// The events an actor may read: its own institution's, and only for its admins.
+pub fn visible_to(actor: &Actor) -> Result<Select<audit_event::Entity>, ServiceError> {
+    let institution_id = actor.require_admin()?;
+    Ok(audit_event::Entity::find().filter(audit_event::Column::InstitutionId.eq(institution_id)))
+}
+
+/// An event by id, if the actor may read it; `None` otherwise.
+pub async fn get(
+    db: &crate::db::Db,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Option<audit_event::Model>, ServiceError> {
+    let Ok(query) = visible_to(actor) else { return Ok(None) };
+    Ok(query.filter(audit_event::Column::Id.eq(id)).one(db.conn()).await?)
+}

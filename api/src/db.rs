@@ -1,0 +1,55 @@
+//! The database handle that services receive.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait,
+};
+
+/// What a service uses to reach the database. Today a pooled connection; the indirection is
+/// here so that a request can later run all of its statements in one transaction with the
+/// institution set for PostgreSQL row level security, by changing how `Db` is built per
+/// request and nothing in the resolvers.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    pub fn new(conn: DatabaseConnection) -> Self {
+        Self { conn }
+    }
+
+    /// For reads that need no transaction.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// For writes: every mutation and its audit event commit together or not at all.
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn.begin().await
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+}
+
+/// Opens a pool. SQLite gets WAL so readers do not wait for the writer, and a longer busy
+/// timeout because bulk writes from several requests queue on its single writer.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite.foreign_keys(true).busy_timeout(Duration::from_secs(10)).pragma("journal_mode", "WAL")
+        });
+    Database::connect(options).await
+}
+
+pub fn is_sqlite_url(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}

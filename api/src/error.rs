@@ -1,0 +1,135 @@
+//! The service layer's error type. Resolvers map it to GraphQL exactly once (see
+//! `graphql::errors`); nothing else turns errors into client messages.
+
+use std::fmt;
+
+use sea_orm::{DbErr, SqlErr};
+
+/// Codes a client can act on; they reach clients as `UserError.code`.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserErrorCode {
+    /// The value is not acceptable (format, range, length).
+    Invalid,
+    /// A required value is missing or blank.
+    Required,
+    /// The value is already in use (for example a slug or an email).
+    Taken,
+    /// The referenced object does not exist or is not visible to you.
+    NotFound,
+    /// Email and password do not match an account.
+    InvalidCredentials,
+    /// Too many failed sign-ins; try again later.
+    AccountLocked,
+    /// The token is unknown, expired, revoked or already used.
+    InvalidToken,
+    /// The change would leave the institution without an administrator.
+    LastAdmin,
+    /// The user already belongs to the institution.
+    AlreadyMember,
+    /// The signed-in user is not the one the invitation was made for.
+    WrongAccount,
+}
+
+/// A problem with one input field, reported in a mutation payload's `userErrors`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path to the input field, e.g. `["input", "email"]`.
+    pub field: Vec<String>,
+    pub message: String,
+    pub code: UserErrorCode,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: UserErrorCode, message: impl Into<String>) -> Self {
+        let mut path = vec!["input".to_owned()];
+        path.extend(field.split('.').filter(|s| !s.is_empty()).map(str::to_owned));
+        Self { field: path, message: message.into(), code }
+    }
+}
+
+#[derive(thiserror::Error)]
+pub enum ServiceError {
+    /// No valid credentials were presented.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// The actor can see the object but may not do this to it.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The object does not exist or the actor may not see it; the two are never distinguished.
+    #[error("not found")]
+    NotFound { field: &'static str },
+    /// Input the client can correct.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// Anything unexpected. The display text is deliberately generic so that an accidental
+    /// conversion into a client message cannot leak the cause.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl fmt::Debug for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Internal(cause) => write!(f, "Internal({})", error_chain(cause.as_ref())),
+            Self::Invalid(errors) => f.debug_tuple("Invalid").field(errors).finish(),
+            Self::NotFound { field } => write!(f, "NotFound({field})"),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+impl ServiceError {
+    pub fn invalid(field: &str, code: UserErrorCode, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(cause))
+    }
+
+    /// Turns a unique-constraint violation into a `Taken` user error on `field`; any other
+    /// database error stays internal.
+    pub fn from_unique_violation(err: DbErr, field: &str, message: &str) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Self::invalid(field, UserErrorCode::Taken, message),
+            _ => Self::internal(err),
+        }
+    }
+}
+
+impl From<DbErr> for ServiceError {
+    fn from(err: DbErr) -> Self {
+        Self::internal(err)
+    }
+}
+
+/// Collects field errors so a service can report all of them at once.
+#[derive(Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// Records the error of a failed parse and returns the parsed value, if any.
+    pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    pub fn into_result(self) -> Result<(), ServiceError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(self.0)) }
+    }
+}
+
+/// `a: b: c` for an error and its sources, for logs.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,39 @@
+//! GraphQL plumbing shared by every domain module: request context, error mapping, Relay IDs
+//! and connections, and the schema itself.
+
+pub mod context;
+pub mod errors;
+pub mod execution;
+pub mod node;
+pub mod pagination;
+pub mod relay;
+pub mod schema;
+
+pub use context::{RequestContext, actor, request};
+pub use errors::{GqlResult, UserError, outcome};
+pub use pagination::{PageArgs, cost};
+pub use relay::{GlobalId, NodeKind};
+pub mod loaders;
+
+/// Declares a GraphQL enum mirroring an entity enum, with conversions both ways, so the API's
+/// shape and the table's stay separate without hand-written matches.
+#[macro_export]
+macro_rules! mirror_enum {
+    ($(#[$meta:meta])* $name:ident <=> $entity:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl From<$entity> for $name {
+            fn from(value: $entity) -> Self {
+                match value { $($entity::$variant => Self::$variant),+ }
+            }
+        }
+
+        impl From<$name> for $entity {
+            fn from(value: $name) -> Self {
+                match value { $($name::$variant => $entity::$variant),+ }
+            }
+        }
+    };
+}

@@ -1,0 +1,40 @@
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+use crate::api_tokens::graphql::ApiTokenMutation;
+use crate::graphql::execution::StageTracking;
+use crate::graphql::node::NodeQuery;
+use crate::identity::AuthConfig;
+use crate::identity::graphql::SessionMutation;
+use crate::institutions::graphql::{InstitutionMutation, InstitutionQuery};
+use crate::members::graphql::MemberMutation;
+use crate::users::graphql::UserQuery;
+
+#[derive(MergedObject, Default)]
+pub struct Query(NodeQuery, UserQuery, InstitutionQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(SessionMutation, InstitutionMutation, MemberMutation, ApiTokenMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+#[derive(Clone, Copy, Debug)]
+pub struct QueryLimits {
+    pub depth: usize,
+    pub complexity: usize,
+}
+
+pub fn build(auth: Arc<AuthConfig>, limits: QueryLimits) -> AppSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(auth)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .extension(StageTracking)
+        .finish()
+}
+
+/// The SDL clients code against; `schema.graphql` at the repository root must equal it.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
+}

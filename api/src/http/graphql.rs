@@ -1,0 +1,281 @@
+//! GraphQL over HTTP, following graphql/graphql-over-http:
+//! - the response type is negotiated from `Accept` (`application/graphql-response+json` when
+//!   asked for, `application/json` otherwise, 406 when neither is acceptable);
+//! - under `application/graphql-response+json`, a request that never reached execution
+//!   (unparsable document, failed validation, variables that do not coerce) is a 400 without a
+//!   `data` key; under `application/json` it is a 200, also without `data`;
+//! - POST needs a JSON body (415 otherwise); bodies are size-limited (413);
+//! - GET carries queries only: a mutation over GET is a 405;
+//! - a bad bearer credential is a 401 with `WWW-Authenticate`.
+
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, Request};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::metrics::Outcome;
+use super::negotiate::{self, ResponseMedia};
+use super::request_id::RequestId;
+use crate::graphql::RequestContext;
+use crate::graphql::errors::{codes, internal_error};
+use crate::graphql::execution::{Stage, StageMarker};
+use crate::graphql::loaders::Loaders;
+use crate::identity::authenticate::{AuthError, authenticate};
+
+fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn request_id(req: &HttpRequest) -> String {
+    req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
+}
+
+/// A response for a request refused before any GraphQL happened.
+fn refuse(status: StatusCode, media: ResponseMedia, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(media.content_type())
+        .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let Some(media) = negotiate::response_media(header_str(&req, header::ACCEPT)) else {
+        return not_acceptable();
+    };
+    if !negotiate::is_json(header_str(&req, header::CONTENT_TYPE)) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            codes::BAD_REQUEST,
+            "POST /graphql takes an application/json body",
+        );
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                media,
+                codes::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        };
+        if body.len() + chunk.len() > state.max_body_bytes {
+            let message = format!("the request body exceeds {} bytes", state.max_body_bytes);
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, media, codes::BAD_REQUEST, &message);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            let message = format!("the body is not a GraphQL request: {err}");
+            return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message);
+        }
+    };
+    let requests = match batch {
+        BatchRequest::Single(request) => return execute_one(&req, &state, media, request).await,
+        BatchRequest::Batch(requests) => requests,
+    };
+    if requests.is_empty() || requests.len() > state.max_batch_size {
+        let message = format!("a batch holds 1 to {} operations", state.max_batch_size);
+        return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message);
+    }
+    execute_batch(&req, &state, media, requests).await
+}
+
+pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let accept = header_str(&req, header::ACCEPT);
+    let has_query = req.query_string().split('&').any(|pair| pair.starts_with("query="));
+    if !has_query && negotiate::wants_html(accept) {
+        let page =
+            async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Springboard").finish();
+        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
+    }
+    let Some(media) = negotiate::response_media(accept) else {
+        return not_acceptable();
+    };
+    let request = match async_graphql::http::parse_query_string(req.query_string()) {
+        Ok(request) if has_query => request,
+        Ok(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                media,
+                codes::BAD_REQUEST,
+                "GET /graphql needs a `query` parameter",
+            );
+        }
+        Err(err) => {
+            let message = format!("the query string is not a GraphQL request: {err}");
+            return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message);
+        }
+    };
+    if is_mutation(&request) {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
+            .content_type(media.content_type())
+            .json(json!({ "errors": [{
+                "message": "mutations must be sent with POST",
+                "extensions": { "code": codes::BAD_REQUEST }
+            }] }));
+    }
+    execute_one(&req, &state, media, request).await
+}
+
+/// Whether the operation the request selects is a mutation. A document that does not parse is
+/// left for execution to report.
+fn is_mutation(request: &Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
+    match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => op.node.ty == OperationType::Mutation,
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).is_some_and(|op| op.node.ty == OperationType::Mutation)
+        }
+        (DocumentOperations::Multiple(ops), None) => {
+            ops.len() == 1 && ops.values().any(|op| op.node.ty == OperationType::Mutation)
+        }
+    }
+}
+
+fn not_acceptable() -> HttpResponse {
+    refuse(
+        StatusCode::NOT_ACCEPTABLE,
+        ResponseMedia::Json,
+        codes::BAD_REQUEST,
+        "this endpoint answers application/graphql-response+json or application/json",
+    )
+}
+
+/// Resolves the bearer credential, or the response to send instead.
+async fn actor_for(
+    req: &HttpRequest,
+    state: &AppState,
+    media: ResponseMedia,
+) -> Result<Option<crate::actor::Actor>, HttpResponse> {
+    match authenticate(&state.db, &state.auth, header_str(req, header::AUTHORIZATION)).await {
+        Ok(actor) => Ok(actor),
+        Err(AuthError::Internal(err)) => {
+            tracing::error!(error.cause_chain = %crate::error::error_chain(&err), "authentication failed");
+            let body = json!({ "errors": [internal_error(&request_id(req)).into_server_error(Default::default())] });
+            Err(HttpResponse::InternalServerError().content_type(media.content_type()).json(body))
+        }
+        Err(err) => Err(HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\"")))
+            .content_type(media.content_type())
+            .json(json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": codes::UNAUTHENTICATED } }] }))),
+    }
+}
+
+async fn execute_one(
+    req: &HttpRequest,
+    state: &AppState,
+    media: ResponseMedia,
+    request: Request,
+) -> HttpResponse {
+    let actor = match actor_for(req, state, media).await {
+        Ok(actor) => actor,
+        Err(response) => return response,
+    };
+    let (body, stage) = run(req, state, actor, request).await;
+    let status = match (media, stage) {
+        (ResponseMedia::GraphqlResponseJson, stage) if stage != Stage::Executing => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    HttpResponse::build(status).content_type(media.content_type()).json(body)
+}
+
+async fn execute_batch(
+    req: &HttpRequest,
+    state: &AppState,
+    media: ResponseMedia,
+    requests: Vec<Request>,
+) -> HttpResponse {
+    let actor = match actor_for(req, state, media).await {
+        Ok(actor) => actor,
+        Err(response) => return response,
+    };
+    let mut bodies = Vec::with_capacity(requests.len());
+    for request in requests {
+        bodies.push(run(req, state, actor.clone(), request).await.0);
+    }
+    HttpResponse::Ok().content_type(media.content_type()).json(Value::Array(bodies))
+}
+
+/// Executes one operation with a fresh context and fresh DataLoaders, and renders its result.
+async fn run(
+    req: &HttpRequest,
+    state: &AppState,
+    actor: Option<crate::actor::Actor>,
+    request: Request,
+) -> (Value, Stage) {
+    let request_id = request_id(req);
+    let operation = request.operation_name.clone();
+    let marker = StageMarker::default();
+    let request = request
+        .data(RequestContext { actor, db: state.db.clone(), request_id: request_id.clone() })
+        .data(Loaders::new(&state.db))
+        .data(marker.clone());
+    let started = Instant::now();
+    let response = state.schema.execute(request).await;
+    let stage = marker.get();
+    let outcome = match (stage, response.errors.is_empty()) {
+        (Stage::Executing, true) => Outcome::Ok,
+        (Stage::Executing, false) => Outcome::Error,
+        _ => Outcome::Rejected,
+    };
+    state.metrics.observe(operation.as_deref(), outcome, started.elapsed());
+    (render(response, stage, &request_id), stage)
+}
+
+/// Serialises a response: no `data` unless execution started, and every error with a code.
+/// An error raised during execution without a code did not come through our error mapping, so
+/// its text is not trusted to be fit for clients: it is logged and masked.
+fn render(response: async_graphql::Response, stage: Stage, request_id: &str) -> Value {
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
+    let Some(object) = body.as_object_mut() else { return body };
+    if stage != Stage::Executing {
+        object.remove("data");
+    }
+    if let Some(Value::Array(errors)) = object.get_mut("errors") {
+        for error in errors {
+            add_code(error, stage, request_id);
+        }
+    }
+    body
+}
+
+fn add_code(error: &mut Value, stage: Stage, request_id: &str) {
+    let has_code = error.pointer("/extensions/code").is_some();
+    if has_code {
+        return;
+    }
+    let code = match stage {
+        Stage::ParseFailed => codes::GRAPHQL_PARSE_FAILED,
+        Stage::ValidationFailed => codes::GRAPHQL_VALIDATION_FAILED,
+        Stage::Received => codes::BAD_REQUEST,
+        Stage::Executing => {
+            let message = error.get("message").and_then(Value::as_str).unwrap_or_default();
+            if message.starts_with("Failed to parse") || message.starts_with("Invalid value") {
+                codes::BAD_USER_INPUT
+            } else {
+                tracing::error!(error.message = %message, "unmapped error during execution");
+                if let Some(obj) = error.as_object_mut() {
+                    obj.insert("message".into(), json!(format!("internal error (request id {request_id})")));
+                    obj.insert("extensions".into(), json!({ "requestId": request_id }));
+                }
+                codes::INTERNAL
+            }
+        }
+    };
+    if let Some(obj) = error.as_object_mut() {
+        let extensions = obj.entry("extensions").or_insert_with(|| json!({}));
+        if let Some(ext) = extensions.as_object_mut() {
+            ext.insert("code".into(), json!(code));
+        }
+    }
+}

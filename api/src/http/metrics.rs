@@ -1,0 +1,135 @@
+//! Prometheus metrics: GraphQL requests and latency by operation and outcome, and the database
+//! pool. Operation names come from clients, so they are sanitised and their number capped.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use sea_orm::DbBackend;
+
+use super::AppState;
+
+const MAX_OPERATION_NAMES: usize = 200;
+const MAX_OPERATION_NAME_CHARS: usize = 64;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool: IntGaugeVec,
+    known_operations: Mutex<HashSet<String>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Outcome {
+    /// Executed without errors.
+    Ok,
+    /// Executed, with errors in the response.
+    Error,
+    /// Refused before execution: unparsable, invalid, over a limit.
+    Rejected,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Error => "error",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("springboard_graphql_requests_total", "GraphQL operations by name and outcome"),
+            &["operation", "outcome"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("springboard_graphql_request_duration_seconds", "GraphQL operation latency")
+                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            &["operation", "outcome"],
+        )?;
+        let pool = IntGaugeVec::new(
+            Opts::new("springboard_db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(pool.clone()))?;
+        Ok(Self { registry, requests, latency, pool, known_operations: Mutex::new(HashSet::new()) })
+    }
+
+    pub fn observe(&self, operation: Option<&str>, outcome: Outcome, elapsed: Duration) {
+        let operation = self.operation_label(operation);
+        let labels = [operation.as_str(), outcome.label()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency.with_label_values(&labels).observe(elapsed.as_secs_f64());
+    }
+
+    fn operation_label(&self, operation: Option<&str>) -> String {
+        let Some(name) = operation.filter(|n| !n.is_empty()) else { return "anonymous".to_owned() };
+        let clean: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(MAX_OPERATION_NAME_CHARS)
+            .collect();
+        if clean.is_empty() {
+            return "anonymous".to_owned();
+        }
+        let Ok(mut known) = self.known_operations.lock() else { return "other".to_owned() };
+        if known.contains(&clean) || known.len() < MAX_OPERATION_NAMES {
+            known.insert(clean.clone());
+            clean
+        } else {
+            "other".to_owned()
+        }
+    }
+}
+
+pub async fn render(state: web::Data<AppState>) -> HttpResponse {
+    let conn = state.db.conn();
+    let (size, idle) = match state.db.backend() {
+        DbBackend::Postgres => {
+            let pool = conn.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = conn.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+    state.metrics.pool.with_label_values(&["idle"]).set(idle);
+    state.metrics.pool.with_label_values(&["in_use"]).set(i64::from(size) - idle);
+    let mut buffer = Vec::new();
+    if let Err(err) = TextEncoder::new().encode(&state.metrics.registry.gather(), &mut buffer) {
+        tracing::error!(error.message = %err, "metrics encoding failed");
+        return HttpResponse::InternalServerError().finish();
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(buffer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_sanitised_and_capped() {
+        let metrics = Metrics::new().unwrap();
+        assert_eq!(metrics.operation_label(None), "anonymous");
+        assert_eq!(metrics.operation_label(Some("Get-Me{}")), "GetMe");
+        for i in 0..MAX_OPERATION_NAMES {
+            metrics.operation_label(Some(&format!("op{i}")));
+        }
+        assert_eq!(metrics.operation_label(Some("oneTooMany")), "other");
+        assert_eq!(metrics.operation_label(Some("op1")), "op1");
+    }
+}

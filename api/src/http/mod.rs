@@ -1,0 +1,33 @@
+//! The HTTP surface: GraphQL over HTTP, health, readiness and metrics.
+
+pub mod graphql;
+pub mod health;
+pub mod metrics;
+pub mod negotiate;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::db::Db;
+use crate::graphql::schema::AppSchema;
+use crate::identity::AuthConfig;
+
+/// Shared by every worker; nothing per-request lives here.
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: Db,
+    pub auth: Arc<AuthConfig>,
+    pub max_body_bytes: usize,
+    pub max_batch_size: usize,
+    pub metrics: metrics::Metrics,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/graphql", web::post().to(graphql::post))
+        .route("/graphql", web::get().to(graphql::get))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::render));
+}

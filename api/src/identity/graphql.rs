@@ -1,0 +1,144 @@
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::context::auth;
+use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
+use crate::identity::sessions::{self, Session};
+use crate::users::graphql::User;
+
+/// Credentials for the next requests. Send `accessToken` as `Authorization: Bearer …`; when it
+/// expires, trade `refreshToken` for a new pair with `refreshToken`. Each refresh token works
+/// once.
+#[derive(SimpleObject)]
+pub struct AuthTokens {
+    pub access_token: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_token_expires_at: DateTime<Utc>,
+    /// Always `Bearer`.
+    pub token_type: String,
+}
+
+#[derive(SimpleObject)]
+pub struct SessionPayload {
+    pub tokens: Option<AuthTokens>,
+    pub user: Option<User>,
+    /// The institution the tokens act within.
+    pub institution_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+impl SessionPayload {
+    fn from(session: Option<Session>, user_errors: Vec<UserError>) -> Self {
+        match session {
+            None => Self { tokens: None, user: None, institution_id: None, user_errors },
+            Some(s) => Self {
+                tokens: Some(AuthTokens {
+                    access_token: s.access_token,
+                    access_token_expires_at: s.access_token_expires_at,
+                    refresh_token: s.refresh_token,
+                    refresh_token_expires_at: s.refresh_token_expires_at,
+                    token_type: "Bearer".to_owned(),
+                }),
+                institution_id: s.institution_id.map(|id| GlobalId::encode(NodeKind::Institution, id)),
+                user: Some(User(s.user)),
+                user_errors,
+            },
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct SignInInput {
+    pub email: String,
+    pub password: String,
+    /// The institution to act within; by default the one you joined first.
+    pub institution_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct RefreshTokenInput {
+    pub refresh_token: String,
+}
+
+#[derive(InputObject)]
+pub struct SwitchInstitutionInput {
+    pub institution_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct SignOutInput {
+    pub refresh_token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct SignOutPayload {
+    pub signed_out: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct SessionMutation;
+
+#[Object]
+impl SessionMutation {
+    /// Unknown emails and wrong passwords get the same answer. After repeated failures the email
+    /// is locked for a while (`ACCOUNT_LOCKED`).
+    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> async_graphql::Result<SessionPayload> {
+        let db = &request(ctx)?.db;
+        let result = match input
+            .institution_id
+            .as_ref()
+            .map(|id| GlobalId::require(id, NodeKind::Institution, "institutionId"))
+        {
+            Some(Err(e)) => Err(e),
+            parsed => {
+                let institution_id = parsed.and_then(Result::ok);
+                let input = sessions::SignIn { email: input.email, password: input.password, institution_id };
+                sessions::sign_in(db, auth(ctx)?, input).await
+            }
+        };
+        let (session, user_errors) = outcome(ctx, result)?;
+        Ok(SessionPayload::from(session, user_errors))
+    }
+
+    /// Trades a refresh token for a new pair. Presenting one that was already used signs that
+    /// session out everywhere.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshTokenInput,
+    ) -> async_graphql::Result<SessionPayload> {
+        let db = &request(ctx)?.db;
+        let (session, user_errors) =
+            outcome(ctx, sessions::refresh(db, auth(ctx)?, &input.refresh_token).await)?;
+        Ok(SessionPayload::from(session, user_errors))
+    }
+
+    /// New tokens acting within another institution you belong to.
+    async fn switch_institution(
+        &self,
+        ctx: &Context<'_>,
+        input: SwitchInstitutionInput,
+    ) -> async_graphql::Result<SessionPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let result = match GlobalId::require(&input.institution_id, NodeKind::Institution, "institutionId") {
+            Ok(id) => sessions::switch_institution(db, auth(ctx)?, actor, id).await,
+            Err(e) => Err(e),
+        };
+        let (session, user_errors) = outcome(ctx, result)?;
+        Ok(SessionPayload::from(session, user_errors))
+    }
+
+    /// Ends the session the refresh token belongs to. Access tokens already issued stay valid
+    /// until they expire (minutes).
+    async fn sign_out(
+        &self,
+        ctx: &Context<'_>,
+        input: SignOutInput,
+    ) -> async_graphql::Result<SignOutPayload> {
+        let db = &request(ctx)?.db;
+        let (done, user_errors) = outcome(ctx, sessions::sign_out(db, &input.refresh_token).await)?;
+        Ok(SignOutPayload { signed_out: done.is_some(), user_errors })
+    }
+}

@@ -1,0 +1,160 @@
+//! Access tokens: short-lived HS256 JWTs naming the user and the active institution. The `kid`
+//! header picks the verifying key, so keys rotate without signing anyone out.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::settings::Secret;
+
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: Uuid,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: Uuid,
+    /// The active institution; absent for a platform admin who belongs to none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inst: Option<Uuid>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyConfigError {
+    #[error("SPRINGBOARD_JWT_SECRETS is empty")]
+    Empty,
+    #[error("JWT key entry {0} is not of the form kid:secret")]
+    Malformed(usize),
+    #[error("JWT key `{0}` is shorter than {MIN_SECRET_BYTES} bytes")]
+    TooShort(String),
+    #[error("JWT key id `{0}` appears twice")]
+    Duplicate(String),
+}
+
+pub struct JwtKeys {
+    signing_kid: String,
+    encoding: EncodingKey,
+    decoding: HashMap<String, DecodingKey>,
+    issuer: String,
+    audience: String,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys").field("signing_kid", &self.signing_kid).finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    /// Parses `kid:secret[,kid:secret…]`; the first entry signs.
+    pub fn parse(spec: &Secret, issuer: &str, audience: &str) -> Result<Self, KeyConfigError> {
+        let mut entries = Vec::new();
+        for (index, entry) in spec.expose().split(',').map(str::trim).enumerate() {
+            if entry.is_empty() {
+                continue;
+            }
+            let (kid, secret) = entry.split_once(':').ok_or(KeyConfigError::Malformed(index))?;
+            if kid.is_empty() {
+                return Err(KeyConfigError::Malformed(index));
+            }
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(KeyConfigError::TooShort(kid.to_owned()));
+            }
+            if entries.iter().any(|(k, _)| k == &kid) {
+                return Err(KeyConfigError::Duplicate(kid.to_owned()));
+            }
+            entries.push((kid, secret));
+        }
+        let (signing_kid, signing_secret) = *entries.first().ok_or(KeyConfigError::Empty)?;
+        Ok(Self {
+            signing_kid: signing_kid.to_owned(),
+            encoding: EncodingKey::from_secret(signing_secret.as_bytes()),
+            decoding: entries
+                .iter()
+                .map(|(kid, s)| ((*kid).to_owned(), DecodingKey::from_secret(s.as_bytes())))
+                .collect(),
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+        })
+    }
+
+    pub fn sign(
+        &self,
+        user_id: Uuid,
+        institution_id: Option<Uuid>,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> Result<(String, DateTime<Utc>), jsonwebtoken::errors::Error> {
+        let expires_at = now + chrono::Duration::seconds(ttl_secs);
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user_id,
+            exp: expires_at.timestamp(),
+            iat: now.timestamp(),
+            jti: Uuid::now_v7(),
+            inst: institution_id,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.signing_kid.clone());
+        Ok((jsonwebtoken::encode(&header, &claims, &self.encoding)?, expires_at))
+    }
+
+    /// Verifies signature, algorithm, key id, issuer, audience and expiry. Any failure is just
+    /// `None`: a client learns only that the token is not accepted.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != Algorithm::HS256 {
+            return None;
+        }
+        let key = self.decoding.get(header.kid.as_deref()?)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        jsonwebtoken::decode::<Claims>(token, key, &validation).ok().map(|data| data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(spec: &str) -> JwtKeys {
+        JwtKeys::parse(&Secret::new(spec), "iss", "aud").unwrap()
+    }
+
+    const A: &str = "a:0123456789abcdef0123456789abcdef";
+    const B: &str = "b:fedcba9876543210fedcba9876543210";
+
+    #[test]
+    fn a_token_signed_with_an_older_key_still_verifies_after_rotation() {
+        let before = keys(A);
+        let (token, _) = before.sign(Uuid::now_v7(), None, Utc::now(), 60).unwrap();
+        let after = keys(&format!("{B},{A}"));
+        assert!(after.verify(&token).is_some());
+        let retired = keys(B);
+        assert!(retired.verify(&token).is_none());
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let k = keys(A);
+        let (token, _) = k.sign(Uuid::now_v7(), None, Utc::now() - chrono::Duration::hours(1), 60).unwrap();
+        assert!(k.verify(&token).is_none());
+    }
+
+    #[test]
+    fn bad_key_specs_are_rejected() {
+        for spec in ["", "nokid", "a:short", &format!("{A},{A}"), ":0123456789abcdef0123456789abcdef"] {
+            assert!(JwtKeys::parse(&Secret::new(spec), "i", "a").is_err(), "{spec}");
+        }
+    }
+}

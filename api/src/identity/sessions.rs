@@ -1,0 +1,260 @@
+//! Sessions: sign-in, refresh-token rotation with reuse detection, switching institution,
+//! sign-out.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{membership, refresh_token, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::opaque::{self, Kind};
+use super::{AuthConfig, password, throttle};
+use crate::actor::Actor;
+use crate::audit::{self, Subject, service::AuditActor};
+use crate::db::Db;
+use crate::error::{ServiceError, UserErrorCode};
+use crate::users::Email;
+
+/// What a successful sign-in or refresh hands out. The refresh token exists only here.
+pub struct Session {
+    pub access_token: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_token_expires_at: DateTime<Utc>,
+    pub user: user::Model,
+    pub institution_id: Option<Uuid>,
+}
+
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+    pub institution_id: Option<Uuid>,
+}
+
+fn invalid_credentials() -> ServiceError {
+    ServiceError::invalid("email", UserErrorCode::InvalidCredentials, "email or password is incorrect")
+}
+
+fn invalid_refresh_token() -> ServiceError {
+    ServiceError::invalid(
+        "refreshToken",
+        UserErrorCode::InvalidToken,
+        "the refresh token is invalid, expired or already used; sign in again",
+    )
+}
+
+fn locked(until: DateTime<Utc>) -> ServiceError {
+    ServiceError::invalid(
+        "email",
+        UserErrorCode::AccountLocked,
+        format!(
+            "too many failed sign-ins; try again after {}",
+            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+    )
+}
+
+/// Unknown email and wrong password take the same path: one argon2 verification, one failure
+/// recorded, the same error.
+pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Session, ServiceError> {
+    let email = match Email::parse(&input.email, "email") {
+        Ok(email) => email,
+        Err(e) if e.code == UserErrorCode::Required => return Err(ServiceError::Invalid(vec![e])),
+        Err(_) => return Err(invalid_credentials()),
+    };
+    if let Some(until) = throttle::locked_until(db.conn(), email.as_str()).await? {
+        return Err(locked(until));
+    }
+    let user = crate::users::service::find_by_email(db.conn(), &email).await?;
+    let ok = password::verify(&input.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let user = match user.filter(|_| ok) {
+        Some(user) => user,
+        None => {
+            tracing::info!("sign-in failed");
+            return match throttle::record_failure(db.conn(), auth, email.as_str()).await? {
+                Some(until) => Err(locked(until)),
+                None => Err(invalid_credentials()),
+            };
+        }
+    };
+    throttle::clear(db.conn(), email.as_str()).await?;
+
+    let institution_id = match input.institution_id {
+        Some(id) => Some(membership_of(db.conn(), user.id, id, "institutionId").await?),
+        // With no choice made, the oldest membership; a user can switch later.
+        None => membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user.id))
+            .order_by_asc(membership::Column::Id)
+            .one(db.conn())
+            .await?
+            .map(|m| m.institution_id),
+    };
+    let txn = db.begin().await?;
+    let session = issue(&txn, auth, user, institution_id, Uuid::now_v7()).await?;
+    audit::record(
+        &txn,
+        AuditActor::user(session.user.id),
+        institution_id,
+        "session.sign_in",
+        Subject { kind: "User", id: session.user.id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// Spends `token` and issues its successor in the same family. A token that was already spent
+/// means it was copied: the whole family is revoked and the holder must sign in again.
+pub async fn refresh(db: &Db, auth: &AuthConfig, token: &str) -> Result<Session, ServiceError> {
+    let (id, secret) = opaque::parse(Kind::RefreshToken, token).ok_or_else(invalid_refresh_token)?;
+    let row = refresh_token::Entity::find_by_id(id).one(db.conn()).await?;
+    let row = row.filter(|r| opaque::verify(&secret, &r.secret_hash)).ok_or_else(invalid_refresh_token)?;
+    let now = Utc::now();
+    if row.revoked_at.is_some() || row.expires_at <= now {
+        return Err(invalid_refresh_token());
+    }
+    let txn = db.begin().await?;
+    // Conditional on `used_at IS NULL` so that of two concurrent uses only one wins.
+    let spent = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::val(now))
+        .filter(refresh_token::Column::Id.eq(row.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if spent.rows_affected == 0 {
+        revoke_family(&txn, row.family_id, now).await?;
+        audit::record(
+            &txn,
+            AuditActor::user(row.user_id),
+            row.institution_id,
+            "session.refresh_reuse_detected",
+            Subject { kind: "User", id: row.user_id },
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::warn!(user.id = %row.user_id, "refresh token reused; session family revoked");
+        return Err(invalid_refresh_token());
+    }
+    let user = user::Entity::find_by_id(row.user_id).one(&txn).await?.ok_or_else(invalid_refresh_token)?;
+    // The membership may have been removed since sign-in.
+    if let Some(institution_id) = row.institution_id {
+        membership_of(&txn, user.id, institution_id, "refreshToken")
+            .await
+            .map_err(|_| invalid_refresh_token())?;
+    }
+    let session = issue(&txn, auth, user, row.institution_id, row.family_id).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// A fresh session for another institution the signed-in user belongs to.
+pub async fn switch_institution(
+    db: &Db,
+    auth: &AuthConfig,
+    actor: &Actor,
+    institution_id: Uuid,
+) -> Result<Session, ServiceError> {
+    let user_id = actor.require_user()?;
+    membership_of(db.conn(), user_id, institution_id, "institutionId").await?;
+    let user =
+        user::Entity::find_by_id(user_id).one(db.conn()).await?.ok_or(ServiceError::Unauthenticated)?;
+    let txn = db.begin().await?;
+    let session = issue(&txn, auth, user, Some(institution_id), Uuid::now_v7()).await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(institution_id),
+        "session.switch_institution",
+        Subject { kind: "Institution", id: institution_id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// Revokes the refresh token's whole family. Access tokens already issued expire on their own.
+pub async fn sign_out(db: &Db, token: &str) -> Result<(), ServiceError> {
+    let (id, secret) = opaque::parse(Kind::RefreshToken, token).ok_or_else(invalid_refresh_token)?;
+    let row = refresh_token::Entity::find_by_id(id).one(db.conn()).await?;
+    let row = row.filter(|r| opaque::verify(&secret, &r.secret_hash)).ok_or_else(invalid_refresh_token)?;
+    let txn = db.begin().await?;
+    revoke_family(&txn, row.family_id, Utc::now()).await?;
+    audit::record(
+        &txn,
+        AuditActor::user(row.user_id),
+        row.institution_id,
+        "session.sign_out",
+        Subject { kind: "User", id: row.user_id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn revoke_family(
+    conn: &impl ConnectionTrait,
+    family_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::val(now))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The institution id if the user is a member of it; otherwise `NotFound`, as for an
+/// institution that does not exist.
+async fn membership_of(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    institution_id: Uuid,
+    field: &'static str,
+) -> Result<Uuid, ServiceError> {
+    membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::InstitutionId.eq(institution_id))
+        .one(conn)
+        .await?
+        .map(|m| m.institution_id)
+        .ok_or(ServiceError::NotFound { field })
+}
+
+async fn issue<C: ConnectionTrait + TransactionTrait>(
+    conn: &C,
+    auth: &AuthConfig,
+    user: user::Model,
+    institution_id: Option<Uuid>,
+    family_id: Uuid,
+) -> Result<Session, ServiceError> {
+    let now = Utc::now();
+    let (access_token, access_token_expires_at) =
+        auth.keys.sign(user.id, institution_id, now, auth.access_ttl_secs).map_err(ServiceError::internal)?;
+    let minted = opaque::mint(Kind::RefreshToken);
+    let refresh_token_expires_at = now + Duration::seconds(auth.refresh_ttl_secs);
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        id: Set(minted.id),
+        family_id: Set(family_id),
+        user_id: Set(user.id),
+        institution_id: Set(institution_id),
+        secret_hash: Set(minted.hash),
+        expires_at: Set(refresh_token_expires_at),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(Session {
+        access_token,
+        access_token_expires_at,
+        refresh_token: minted.token,
+        refresh_token_expires_at,
+        user,
+        institution_id,
+    })
+}

@@ -1,0 +1,5 @@
+//! Institutions: the tenants.
+
+pub mod graphql;
+pub mod service;
+pub mod slug;

@@ -1,0 +1,190 @@
+use chrono::Utc;
+use entity::institution::{self, InstitutionKind, Nation};
+use entity::membership::{self, Role};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::audit::{self, Subject};
+use crate::db::Db;
+use crate::error::{Problems, ServiceError, UserErrorCode};
+use crate::graphql::pagination::{PageArgs, Paged, paginate};
+use crate::members::invitations::{self, IssuedInvitation};
+use crate::text;
+use crate::users::Email;
+
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Institutions an actor may see: platform admins see all; a person sees those they belong to;
+/// a token sees its own.
+pub fn visible_to(actor: &Actor) -> Select<institution::Entity> {
+    let query = institution::Entity::find();
+    if actor.is_platform_admin() {
+        return query;
+    }
+    match actor.user_id() {
+        Some(user_id) => query.filter(
+            institution::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(
+                membership::Entity::find()
+                    .select_only()
+                    .column(membership::Column::InstitutionId)
+                    .filter(membership::Column::UserId.eq(user_id)),
+            )),
+        ),
+        None => query.filter(institution::Column::Id.eq(actor.institution.map(|i| i.id).unwrap_or_default())),
+    }
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<institution::Model>, ServiceError> {
+    Ok(visible_to(actor).filter(institution::Column::Id.eq(id)).one(db.conn()).await?)
+}
+
+pub async fn list<N: async_graphql::OutputType>(
+    db: &Db,
+    actor: &Actor,
+    page: &PageArgs,
+    node: impl Fn(institution::Model) -> N,
+) -> Result<Paged<N>, ServiceError> {
+    paginate(db, visible_to(actor), institution::Column::Id, page, node).await
+}
+
+/// Tenant data of an institution (members, invitations, tokens) is for those acting within it.
+pub fn require_acting_in(actor: &Actor, institution_id: Uuid) -> Result<(), ServiceError> {
+    match actor.institution {
+        Some(active) if active.id == institution_id => Ok(()),
+        _ => Err(ServiceError::Forbidden("switch to this institution to see its members and settings")),
+    }
+}
+
+pub struct NewInstitution {
+    pub name: String,
+    pub slug: String,
+    pub kind: InstitutionKind,
+    pub nation: Nation,
+    pub first_admin_email: String,
+}
+
+pub struct CreatedInstitution {
+    pub institution: institution::Model,
+    /// Set when the first admin already had an account: they are a member at once.
+    pub membership: Option<membership::Model>,
+    /// Set when they did not: they join by accepting this invitation.
+    pub invitation: Option<IssuedInvitation>,
+}
+
+/// Platform admins create an institution together with its first admin.
+pub async fn create(
+    db: &Db,
+    auth: &crate::identity::AuthConfig,
+    actor: &Actor,
+    input: NewInstitution,
+) -> Result<CreatedInstitution, ServiceError> {
+    actor.require_platform_admin()?;
+    let mut problems = Problems::default();
+    let name = problems.take(text::required(&input.name, "name", MAX_NAME_CHARS));
+    let slug = problems.take(super::slug::parse(&input.slug, "slug"));
+    let email = problems.take(Email::parse(&input.first_admin_email, "firstAdminEmail"));
+    problems.into_result()?;
+    let (Some(name), Some(slug), Some(email)) = (name, slug, email) else {
+        return Err(ServiceError::invalid("", UserErrorCode::Invalid, "invalid input"));
+    };
+
+    let now = Utc::now();
+    let model = institution::Model {
+        id: Uuid::now_v7(),
+        name,
+        slug,
+        kind: input.kind,
+        nation: input.nation,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = db.begin().await?;
+    institution::Entity::insert(institution::ActiveModel {
+        id: Set(model.id),
+        name: Set(model.name.clone()),
+        slug: Set(model.slug.clone()),
+        kind: Set(model.kind),
+        nation: Set(model.nation),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await
+    .map_err(|e| ServiceError::from_unique_violation(e, "slug", "another institution has this slug"))?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(model.id),
+        "institution.create",
+        Subject { kind: "Institution", id: model.id },
+    )
+    .await?;
+
+    let existing = crate::users::service::find_by_email(&txn, &email).await?;
+    let (membership, invitation) = match existing {
+        Some(user) => {
+            let m = crate::members::service::insert(&txn, user.id, model.id, Role::Admin).await?;
+            audit::record(
+                &txn,
+                actor.into(),
+                Some(model.id),
+                "member.add",
+                Subject { kind: "Membership", id: m.id },
+            )
+            .await?;
+            (Some(m), None)
+        }
+        None => {
+            let issued = invitations::insert(&txn, auth, actor, model.id, email, Role::Admin).await?;
+            (None, Some(issued))
+        }
+    };
+    txn.commit().await?;
+    Ok(CreatedInstitution { institution: model, membership, invitation })
+}
+
+pub struct InstitutionChanges {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub nation: Option<Nation>,
+}
+
+/// An institution's admins keep its name and nation up to date.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    changes: InstitutionChanges,
+) -> Result<institution::Model, ServiceError> {
+    let Some(current) = get(db, actor, changes.id).await? else {
+        return Err(ServiceError::NotFound { field: "id" });
+    };
+    require_acting_in(actor, current.id)?;
+    actor.require_admin()?;
+    let name = match changes.name.as_deref() {
+        Some(raw) => {
+            Some(text::required(raw, "name", MAX_NAME_CHARS).map_err(|e| ServiceError::Invalid(vec![e]))?)
+        }
+        None => None,
+    };
+    let txn = db.begin().await?;
+    let mut active: institution::ActiveModel = current.into();
+    if let Some(name) = name {
+        active.name = Set(name);
+    }
+    if let Some(nation) = changes.nation {
+        active.nation = Set(nation);
+    }
+    active.updated_at = Set(Utc::now());
+    let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(updated.id),
+        "institution.update",
+        Subject { kind: "Institution", id: updated.id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}

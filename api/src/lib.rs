@@ -1,0 +1,20 @@
+//! Springboard: a multi-tenant GraphQL API for clinical quality-improvement programmes.
+//! The binary in `main.rs` is a thin shell around this library.
+
+pub mod actor;
+pub mod api_tokens;
+pub mod audit;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod identity;
+pub mod institutions;
+pub mod keys;
+pub mod members;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod text;
+pub mod users;

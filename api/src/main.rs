@@ -1,0 +1,142 @@
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use migration::{Migrator, MigratorTrait};
+use springboard::db::{self, Db};
+use springboard::settings::{DatabaseSettings, LogFormat, Settings};
+use springboard::startup::Application;
+use springboard::{demo, telemetry};
+
+/// Springboard: a GraphQL API for clinical quality-improvement programmes.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations and serve the API (the default).
+    Serve(ServeArgs),
+    /// Manage the database schema.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[arg(value_enum, default_value_t = MigrateAction::Up)]
+        action: MigrateAction,
+    },
+    /// Create a platform admin. The password comes from SPRINGBOARD_ADMIN_PASSWORD, a prompt, or
+    /// the first line of standard input.
+    CreateAdmin {
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Platform admin")]
+        name: String,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    settings: Settings,
+    /// Seed a small demo world when the database is empty, and print how to sign in.
+    #[arg(long, env = "SPRINGBOARD_DEMO")]
+    demo: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the latest migration.
+    Down,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => {
+            #[derive(Parser)]
+            struct Defaults {
+                #[command(flatten)]
+                serve: ServeArgs,
+            }
+            serve(Defaults::parse_from(["springboard"]).serve).await
+        }
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate { database, action }) => {
+            telemetry::init(LogFormat::Text);
+            migrate(&database, action).await
+        }
+        Some(Command::CreateAdmin { database, email, name }) => {
+            telemetry::init(LogFormat::Text);
+            create_admin(&database, &email, &name).await
+        }
+        Some(Command::Schema) => {
+            print!("{}", springboard::graphql::schema::sdl());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    telemetry::init(args.settings.log_format);
+    let host = args.settings.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host).to_owned();
+    let app = Application::build(args.settings).await?;
+    if args.demo {
+        let base_url = format!("http://{host}:{}", app.port());
+        demo::seed(app.db(), &base_url).await.map_err(|e| anyhow::anyhow!("seeding the demo data: {e:?}"))?;
+    }
+    app.run_until_stopped().await.context("serving")
+}
+
+async fn migrate(database: &DatabaseSettings, action: MigrateAction) -> anyhow::Result<()> {
+    let conn = db::connect(&database.database_url, 1).await.context("connecting to the database")?;
+    match action {
+        MigrateAction::Up => Migrator::up(&conn, None).await?,
+        MigrateAction::Down => Migrator::down(&conn, Some(1)).await?,
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(&conn).await? {
+                println!("{:?}\t{}", migration.status(), migration.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn create_admin(database: &DatabaseSettings, email: &str, name: &str) -> anyhow::Result<()> {
+    let password = match std::env::var("SPRINGBOARD_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) if std::io::stdin().is_terminal() => rpassword::prompt_password("Password: ")?,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let conn = db::connect(&database.database_url, 1).await.context("connecting to the database")?;
+    Migrator::up(&conn, None).await.context("applying migrations")?;
+    let db = Db::new(conn);
+    match springboard::users::service::create_platform_admin(&db, email, name, &password).await {
+        Ok(user) => {
+            println!("created platform admin {} ({})", user.email, user.id);
+            Ok(())
+        }
+        Err(springboard::error::ServiceError::Invalid(problems)) => {
+            for problem in problems {
+                eprintln!("{}: {}", problem.field.join("."), problem.message);
+            }
+            bail!("no admin created")
+        }
+        Err(err) => Err(anyhow::anyhow!("{err:?}")),
+    }
+}

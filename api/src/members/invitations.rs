@@ -1,0 +1,256 @@
+//! Invitations: an admin invites an email with a role; whoever holds the token joins by
+//! accepting it (creating an account if the email has none).
+
+use chrono::{Duration, Utc};
+use entity::invitation;
+use entity::membership::{self, Role};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::audit::{self, Subject, service::AuditActor};
+use crate::db::Db;
+use crate::error::{Problems, ServiceError, UserErrorCode};
+use crate::graphql::pagination::{PageArgs, Paged, paginate};
+use crate::identity::AuthConfig;
+use crate::identity::opaque::{self, Kind};
+use crate::identity::password::Password;
+use crate::institutions::service::require_acting_in;
+use crate::users::{Email, service as users};
+
+/// A new invitation with its token, which exists only in this value.
+pub struct IssuedInvitation {
+    pub invitation: invitation::Model,
+    pub token: String,
+}
+
+pub fn visible_to(actor: &Actor) -> Select<invitation::Entity> {
+    let institution_id = actor.institution.map(|i| i.id).unwrap_or_default();
+    invitation::Entity::find().filter(invitation::Column::InstitutionId.eq(institution_id))
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<invitation::Model>, ServiceError> {
+    Ok(visible_to(actor).filter(invitation::Column::Id.eq(id)).one(db.conn()).await?)
+}
+
+pub async fn list_for_institution<N: async_graphql::OutputType>(
+    db: &Db,
+    actor: &Actor,
+    institution_id: Uuid,
+    page: &PageArgs,
+    node: impl Fn(invitation::Model) -> N,
+) -> Result<Paged<N>, ServiceError> {
+    require_acting_in(actor, institution_id)?;
+    paginate(db, visible_to(actor), invitation::Column::Id, page, node).await
+}
+
+pub(crate) async fn insert(
+    conn: &impl ConnectionTrait,
+    auth: &AuthConfig,
+    actor: &Actor,
+    institution_id: Uuid,
+    email: Email,
+    role: Role,
+) -> Result<IssuedInvitation, ServiceError> {
+    let now = Utc::now();
+    // A new invitation for the same email replaces any still pending.
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::val(now))
+        .filter(invitation::Column::InstitutionId.eq(institution_id))
+        .filter(invitation::Column::Email.eq(email.as_str()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    let minted = opaque::mint(Kind::Invitation);
+    let model = invitation::Model {
+        id: minted.id,
+        institution_id,
+        email: email.into_inner(),
+        role,
+        token_hash: minted.hash,
+        invited_by: actor.user_id(),
+        expires_at: now + Duration::seconds(auth.invitation_ttl_secs),
+        accepted_at: None,
+        accepted_by: None,
+        revoked_at: None,
+        created_at: now,
+    };
+    invitation::Entity::insert(invitation::ActiveModel::from(model.clone()))
+        .exec_without_returning(conn)
+        .await?;
+    audit::record(
+        conn,
+        actor.into(),
+        Some(institution_id),
+        "invitation.create",
+        Subject { kind: "Invitation", id: model.id },
+    )
+    .await?;
+    Ok(IssuedInvitation { invitation: model, token: minted.token })
+}
+
+pub async fn invite(
+    db: &Db,
+    auth: &AuthConfig,
+    actor: &Actor,
+    email: &str,
+    role: Role,
+) -> Result<IssuedInvitation, ServiceError> {
+    let institution_id = actor.require_admin()?;
+    let email = Email::parse(email, "email").map_err(|e| ServiceError::Invalid(vec![e]))?;
+    let txn = db.begin().await?;
+    if let Some(user) = users::find_by_email(&txn, &email).await? {
+        let member = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user.id))
+            .filter(membership::Column::InstitutionId.eq(institution_id))
+            .one(&txn)
+            .await?;
+        if member.is_some() {
+            return Err(ServiceError::invalid(
+                "email",
+                UserErrorCode::AlreadyMember,
+                "this person already belongs to the institution",
+            ));
+        }
+    }
+    let issued = insert(&txn, auth, actor, institution_id, email, role).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+pub async fn revoke(db: &Db, actor: &Actor, id: Uuid) -> Result<invitation::Model, ServiceError> {
+    let current = get(db, actor, id).await?.ok_or(ServiceError::NotFound { field: "invitationId" })?;
+    actor.require_admin()?;
+    if current.accepted_at.is_some() || current.revoked_at.is_some() {
+        return Err(ServiceError::invalid(
+            "invitationId",
+            UserErrorCode::Invalid,
+            "the invitation was already accepted or revoked",
+        ));
+    }
+    let txn = db.begin().await?;
+    let mut active: invitation::ActiveModel = current.into();
+    active.revoked_at = Set(Some(Utc::now()));
+    let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(updated.institution_id),
+        "invitation.revoke",
+        Subject { kind: "Invitation", id: updated.id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub struct Acceptance {
+    pub token: String,
+    /// For a new account: required then, ignored otherwise.
+    pub name: Option<String>,
+    pub password: Option<String>,
+    pub profession: Option<String>,
+}
+
+fn invalid_invitation() -> ServiceError {
+    ServiceError::invalid(
+        "token",
+        UserErrorCode::InvalidToken,
+        "the invitation is invalid, expired, revoked or already used",
+    )
+}
+
+/// Joins the invitation's institution. If the email already has an account, the caller must be
+/// signed in as it; otherwise the account is created from `name` and `password`.
+pub async fn accept(
+    db: &Db,
+    actor: Option<&Actor>,
+    input: Acceptance,
+) -> Result<membership::Model, ServiceError> {
+    let (id, secret) = opaque::parse(Kind::Invitation, input.token.trim()).ok_or_else(invalid_invitation)?;
+    let invitation = invitation::Entity::find_by_id(id)
+        .one(db.conn())
+        .await?
+        .filter(|i| opaque::verify(&secret, &i.token_hash))
+        .ok_or_else(invalid_invitation)?;
+    let now = Utc::now();
+    if invitation.accepted_at.is_some() || invitation.revoked_at.is_some() || invitation.expires_at <= now {
+        return Err(invalid_invitation());
+    }
+    let email = Email::parse(&invitation.email, "token").map_err(|_| invalid_invitation())?;
+
+    let existing = users::find_by_email(db.conn(), &email).await?;
+    let new_account = match &existing {
+        Some(user) => {
+            if actor.and_then(Actor::user_id) != Some(user.id) {
+                return Err(ServiceError::invalid(
+                    "token",
+                    UserErrorCode::WrongAccount,
+                    "an account with this invitation's email exists: sign in as it, then accept",
+                ));
+            }
+            None
+        }
+        None => {
+            let mut problems = Problems::default();
+            let name = problems.take(users::parse_name(input.name.as_deref().unwrap_or_default(), "name"));
+            let password =
+                problems.take(Password::parse(input.password.as_deref().unwrap_or_default(), "password"));
+            let profession = problems.take(crate::text::optional(
+                input.profession.as_deref(),
+                "profession",
+                users::MAX_NAME_CHARS,
+            ));
+            problems.into_result()?;
+            match (name, password, profession) {
+                (Some(name), Some(password), Some(profession)) => Some((name, password, profession)),
+                _ => return Err(ServiceError::invalid("", UserErrorCode::Invalid, "invalid input")),
+            }
+        }
+    };
+
+    let txn = db.begin().await?;
+    // Spend the invitation first, conditionally, so a token cannot be accepted twice at once.
+    let spent = invitation::Entity::update_many()
+        .col_expr(invitation::Column::AcceptedAt, Expr::val(now))
+        .filter(invitation::Column::Id.eq(invitation.id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if spent.rows_affected == 0 {
+        return Err(invalid_invitation());
+    }
+    let user_id = match (existing, new_account) {
+        (Some(user), _) => user.id,
+        (None, Some((name, password, profession))) => {
+            users::insert(
+                &txn,
+                users::NewUser { email, name, profession, password, is_platform_admin: false },
+                "token",
+            )
+            .await?
+            .id
+        }
+        (None, None) => return Err(invalid_invitation()),
+    };
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::AcceptedBy, Expr::val(user_id))
+        .filter(invitation::Column::Id.eq(invitation.id))
+        .exec(&txn)
+        .await?;
+    let membership =
+        super::service::insert(&txn, user_id, invitation.institution_id, invitation.role).await?;
+    audit::record(
+        &txn,
+        AuditActor::user(user_id),
+        Some(invitation.institution_id),
+        "invitation.accept",
+        Subject { kind: "Membership", id: membership.id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(membership)
+}

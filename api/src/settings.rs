@@ -1,0 +1,145 @@
+//! Typed configuration: environment variables, with command-line flags to override them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use clap::{Args, ValueEnum};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://springboard.db?mode=rwc";
+
+/// A value that must never be printed: `Debug` and `Display` show a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// Where the database is. Shared by every subcommand.
+#[derive(Args, Clone, Debug)]
+pub struct DatabaseSettings {
+    /// Database URL: `postgres://…` in production, `sqlite://FILE?mode=rwc` embedded.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// Most connections the pool opens.
+    #[arg(long, env = "SPRINGBOARD_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Everything `serve` needs.
+#[derive(Args, Clone, Debug)]
+pub struct Settings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "SPRINGBOARD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// JWT signing keys as comma-separated `kid:secret` pairs (each secret at least 32 bytes).
+    /// The first signs new tokens; all verify, so a key can be rotated in without signing
+    /// everyone out. Required with PostgreSQL; with SQLite one is generated into a file beside
+    /// the database when unset.
+    #[arg(long, env = "SPRINGBOARD_JWT_SECRETS", hide_env_values = true)]
+    pub jwt_secrets: Option<Secret>,
+
+    /// `iss` claim of access tokens.
+    #[arg(long, env = "SPRINGBOARD_JWT_ISSUER", default_value = "springboard")]
+    pub jwt_issuer: String,
+
+    /// `aud` claim of access tokens.
+    #[arg(long, env = "SPRINGBOARD_JWT_AUDIENCE", default_value = "springboard-api")]
+    pub jwt_audience: String,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "SPRINGBOARD_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl_secs: i64,
+
+    /// Lifetime of a refresh token, in seconds.
+    #[arg(long, env = "SPRINGBOARD_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: i64,
+
+    /// Lifetime of an invitation, in seconds.
+    #[arg(long, env = "SPRINGBOARD_INVITATION_TTL", default_value_t = 7 * 24 * 3600)]
+    pub invitation_ttl_secs: i64,
+
+    /// Failed sign-ins for one email before it is locked.
+    #[arg(long, env = "SPRINGBOARD_LOCKOUT_THRESHOLD", default_value_t = 5)]
+    pub lockout_threshold: i32,
+
+    /// How long a lockout lasts, in seconds; failures older than this are forgotten.
+    #[arg(long, env = "SPRINGBOARD_LOCKOUT_SECS", default_value_t = 900)]
+    pub lockout_secs: i64,
+
+    /// Deepest query nesting accepted.
+    #[arg(long, env = "SPRINGBOARD_MAX_QUERY_DEPTH", default_value_t = 15)]
+    pub max_query_depth: usize,
+
+    /// Highest query complexity accepted; a list counts once per item of its page size.
+    #[arg(long, env = "SPRINGBOARD_MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
+    pub max_query_complexity: usize,
+
+    /// Most operations in one batched request.
+    #[arg(long, env = "SPRINGBOARD_MAX_BATCH_SIZE", default_value_t = 10)]
+    pub max_batch_size: usize,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "SPRINGBOARD_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Origins allowed to call the API from a browser, comma-separated (e.g.
+    /// `https://app.example.org`). Empty: no cross-origin access.
+    #[arg(long, env = "SPRINGBOARD_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// HTTP worker threads; one per core by default.
+    #[arg(long, env = "SPRINGBOARD_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Log format.
+    #[arg(long, env = "SPRINGBOARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// What `serve` would use with no flags (the environment still applies), on the given database.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let mut settings = <Defaults as clap::Parser>::parse_from(["springboard"]).settings;
+        // Parsing above may have read the environment; pin what callers of this expect.
+        settings.database.database_url = database_url.into();
+        settings
+    }
+}

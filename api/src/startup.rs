@@ -1,0 +1,93 @@
+//! Building and running the server: `Application::build(settings)`, then `port()` and
+//! `run_until_stopped()`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::{Method, header};
+use actix_web::{App, HttpServer, middleware, web};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+
+use crate::db::{self, Db};
+use crate::graphql::schema::{self, QueryLimits};
+use crate::http::{self, AppState};
+use crate::identity::{AuthConfig, password};
+use crate::settings::Settings;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+impl Application {
+    /// Connects, applies pending migrations, and binds; serving starts with `run_until_stopped`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let keys = crate::keys::resolve(&settings)?;
+        let conn = db::connect(&settings.database.database_url, settings.database.db_max_connections)
+            .await
+            .context("connecting to the database")?;
+        Migrator::up(&conn, None).await.context("applying migrations")?;
+        let db = Db::new(conn);
+        password::warm_up();
+
+        let auth = Arc::new(AuthConfig::new(keys, &settings));
+        let limits =
+            QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };
+        let state = web::Data::new(AppState {
+            schema: schema::build(auth.clone(), limits),
+            db: db.clone(),
+            auth,
+            max_body_bytes: settings.max_body_bytes,
+            max_batch_size: settings.max_batch_size,
+            metrics: http::metrics::Metrics::new().context("registering metrics")?,
+        });
+
+        let listener =
+            TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let origins = settings.cors_origins.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(cors(&origins))
+                .wrap(middleware::from_fn(http::request_id::middleware))
+                .app_data(state.clone())
+                .configure(http::routes)
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        tracing::info!(port, "listening");
+        Ok(Self { port, server: server.run(), db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Browsers on the configured origins may call the API; with none configured, no cross-origin
+/// access at all.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([Method::GET, Method::POST])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::HeaderName::from_static(http::request_id::HEADER)])
+        .max_age(3600);
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

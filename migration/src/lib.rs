@@ -1,0 +1,30 @@
+//! Schema migrations. Each one runs on PostgreSQL and on SQLite, so column types stay portable:
+//! enums are length-limited strings, UUIDs and timestamps use sea-query's portable types.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_institutions;
+mod m20261125_000002_create_users;
+mod m20261125_000003_create_memberships;
+mod m20261125_000004_create_invitations;
+mod m20261125_000005_create_api_tokens;
+mod m20261125_000006_create_refresh_tokens;
+mod m20261125_000007_create_sign_in_throttles;
+mod m20261125_000008_create_audit_events;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_institutions::Migration),
+            Box::new(m20261125_000002_create_users::Migration),
+            Box::new(m20261125_000003_create_memberships::Migration),
+            Box::new(m20261125_000004_create_invitations::Migration),
+            Box::new(m20261125_000005_create_api_tokens::Migration),
+            Box::new(m20261125_000006_create_refresh_tokens::Migration),
+            Box::new(m20261125_000007_create_sign_in_throttles::Migration),
+            Box::new(m20261125_000008_create_audit_events::Migration),
+        ]
+    }
+}

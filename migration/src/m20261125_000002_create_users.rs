@@ -1,0 +1,42 @@
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Users::Table)
+                    .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Users::Email).string_len(254).not_null().unique_key())
+                    .col(ColumnDef::new(Users::Name).string_len(200).not_null())
+                    .col(ColumnDef::new(Users::Profession).string_len(200).null())
+                    .col(ColumnDef::new(Users::PasswordHash).string_len(255).not_null())
+                    .col(ColumnDef::new(Users::IsPlatformAdmin).boolean().not_null().default(false))
+                    .col(ColumnDef::new(Users::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(Users::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await
+    }
+}
+
+#[derive(DeriveIden)]
+pub enum Users {
+    Table,
+    Id,
+    Email,
+    Name,
+    Profession,
+    PasswordHash,
+    IsPlatformAdmin,
+    CreatedAt,
+    UpdatedAt,
+}
