@@ -46,7 +46,7 @@ struct ServeArgs {
     #[command(flatten)]
     settings: Settings,
     /// Seed a small demo world when the database is empty, and print how to sign in.
-    #[arg(long, env = "SPRINGBOARD_DEMO")]
+    #[arg(long, env = "SPRINGBOARD_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     demo: bool,
 }
 

@@ -1,1 +1,19 @@
+//! End-to-end tests: the real server on port 0, spoken to over HTTP. Each test gets its own
+//! database (a SQLite file, or a PostgreSQL schema when TEST_DATABASE_URL is set) and runs
+//! once per backend.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly where setup or a response is not what it expects"
+)]
 
+mod helpers;
+
+mod api_tokens;
+mod http_spec;
+mod isolation;
+mod limits;
+mod members;
+mod operations;
+mod schema;
+mod sessions;
+mod tokens;

@@ -2,13 +2,13 @@
 //! GraphQL-over-HTTP spec gives a different status and body shape to a request that never
 //! reached execution, and async-graphql's `Response` does not say.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
 };
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,9 +19,10 @@ pub enum Stage {
     Executing,
 }
 
-/// Put into each request's data; the extension below records the stage in it.
+/// Put into each request's data; the extension below records the stage in it, and the
+/// operation's name as the document gives it (clients often send none separately).
 #[derive(Clone, Default)]
-pub struct StageMarker(Arc<AtomicU8>);
+pub struct StageMarker(Arc<AtomicU8>, Arc<Mutex<Option<String>>>);
 
 impl StageMarker {
     fn set(&self, stage: Stage) {
@@ -32,6 +33,20 @@ impl StageMarker {
             Stage::Executing => 3,
         };
         self.0.store(value, Ordering::SeqCst);
+    }
+
+    pub fn operation_name(&self) -> Option<String> {
+        self.1.lock().ok().and_then(|name| name.clone())
+    }
+
+    fn set_operation_name(&self, document: &ExecutableDocument) {
+        // A document with one named operation; several need `operationName` to choose anyway.
+        if let DocumentOperations::Multiple(operations) = &document.operations
+            && operations.len() == 1
+            && let (Some(name), Ok(mut slot)) = (operations.keys().next(), self.1.lock())
+        {
+            *slot = Some(name.to_string());
+        }
     }
 
     pub fn get(&self) -> Stage {
@@ -70,8 +85,10 @@ impl Extension for StageTrackingExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let result = next.run(ctx, query, variables).await;
-        if result.is_err() {
-            mark(ctx, Stage::ParseFailed);
+        match (&result, ctx.data_opt::<StageMarker>()) {
+            (Err(_), _) => mark(ctx, Stage::ParseFailed),
+            (Ok(document), Some(marker)) => marker.set_operation_name(document),
+            (Ok(_), None) => {}
         }
         result
     }

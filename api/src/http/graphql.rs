@@ -13,8 +13,8 @@ use std::time::Instant;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use async_graphql::Request;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{BatchRequest, Request};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -22,11 +22,13 @@ use super::AppState;
 use super::metrics::Outcome;
 use super::negotiate::{self, ResponseMedia};
 use super::request_id::RequestId;
+use crate::actor::{Actor, Principal};
 use crate::graphql::RequestContext;
 use crate::graphql::errors::{codes, internal_error};
 use crate::graphql::execution::{Stage, StageMarker};
 use crate::graphql::loaders::Loaders;
 use crate::identity::authenticate::{AuthError, authenticate};
+use entity::api_token::TokenScope;
 
 fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -41,6 +43,41 @@ fn refuse(status: StatusCode, media: ResponseMedia, code: &str, message: &str) -
     HttpResponse::build(status)
         .content_type(media.content_type())
         .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+enum Batch {
+    One(Box<Request>),
+    Many(Vec<Request>),
+}
+
+/// The GET parameters the spec names (`operationName`, not async-graphql's `operation_name`).
+#[derive(serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+impl GetParams {
+    fn into_request(self) -> Result<Option<Request>, String> {
+        let Some(query) = self.query else { return Ok(None) };
+        let mut request = Request::new(query);
+        if let Some(name) = self.operation_name.filter(|n| !n.is_empty()) {
+            request = request.operation_name(name);
+        }
+        if let Some(variables) = self.variables.filter(|v| !v.is_empty()) {
+            let value: Value =
+                serde_json::from_str(&variables).map_err(|e| format!("`variables` is not JSON: {e}"))?;
+            request = request.variables(async_graphql::Variables::from_json(value));
+        }
+        if let Some(extensions) = self.extensions.filter(|v| !v.is_empty()) {
+            request.extensions = serde_json::from_str(&extensions)
+                .map_err(|e| format!("`extensions` is not a JSON object: {e}"))?;
+        }
+        Ok(Some(request))
+    }
 }
 
 pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
@@ -71,16 +108,24 @@ pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<
         }
         body.extend_from_slice(&chunk);
     }
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
-        Ok(batch) => batch,
+    // Parsed by hand rather than as async-graphql's untagged `BatchRequest`, which takes `[]`
+    // for a single request with every field defaulted.
+    let parsed = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(items)) => items
+            .into_iter()
+            .map(serde_json::from_value::<Request>)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Batch::Many),
+        Ok(other) => serde_json::from_value::<Request>(other).map(|r| Batch::One(Box::new(r))),
+        Err(err) => Err(err),
+    };
+    let requests = match parsed {
+        Ok(Batch::One(request)) => return execute_one(&req, &state, media, *request).await,
+        Ok(Batch::Many(requests)) => requests,
         Err(err) => {
             let message = format!("the body is not a GraphQL request: {err}");
             return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message);
         }
-    };
-    let requests = match batch {
-        BatchRequest::Single(request) => return execute_one(&req, &state, media, request).await,
-        BatchRequest::Batch(requests) => requests,
     };
     if requests.is_empty() || requests.len() > state.max_batch_size {
         let message = format!("a batch holds 1 to {} operations", state.max_batch_size);
@@ -91,8 +136,12 @@ pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<
 
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let accept = header_str(&req, header::ACCEPT);
-    let has_query = req.query_string().split('&').any(|pair| pair.starts_with("query="));
-    if !has_query && negotiate::wants_html(accept) {
+    let params = web::Query::<GetParams>::from_query(req.query_string()).map(web::Query::into_inner);
+    let parsed = match params {
+        Ok(params) => params.into_request(),
+        Err(err) => Err(format!("the query string is not a GraphQL request: {err}")),
+    };
+    if matches!(parsed, Ok(None)) && negotiate::wants_html(accept) {
         let page =
             async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Springboard").finish();
         return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
@@ -100,9 +149,9 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(media) = negotiate::response_media(accept) else {
         return not_acceptable();
     };
-    let request = match async_graphql::http::parse_query_string(req.query_string()) {
-        Ok(request) if has_query => request,
-        Ok(_) => {
+    let request = match parsed {
+        Ok(Some(request)) => request,
+        Ok(None) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 media,
@@ -110,10 +159,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 "GET /graphql needs a `query` parameter",
             );
         }
-        Err(err) => {
-            let message = format!("the query string is not a GraphQL request: {err}");
-            return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message);
-        }
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message),
     };
     if is_mutation(&request) {
         return HttpResponse::MethodNotAllowed()
@@ -156,7 +202,7 @@ async fn actor_for(
     req: &HttpRequest,
     state: &AppState,
     media: ResponseMedia,
-) -> Result<Option<crate::actor::Actor>, HttpResponse> {
+) -> Result<Option<Actor>, HttpResponse> {
     match authenticate(&state.db, &state.auth, header_str(req, header::AUTHORIZATION)).await {
         Ok(actor) => Ok(actor),
         Err(AuthError::Internal(err)) => {
@@ -171,6 +217,19 @@ async fn actor_for(
     }
 }
 
+/// READ tokens never write (the services check too): their mutations are refused before they
+/// run, so a script with the wrong token learns it from the status code alone.
+fn refuse_read_only_writes(
+    actor: Option<&Actor>,
+    requests: &[&Request],
+    media: ResponseMedia,
+) -> Option<HttpResponse> {
+    let read_only =
+        actor.is_some_and(|a| matches!(a.principal, Principal::ApiToken { scope: TokenScope::Read, .. }));
+    (read_only && requests.iter().any(|r| is_mutation(r)))
+        .then(|| refuse(StatusCode::FORBIDDEN, media, codes::FORBIDDEN, "a READ token cannot make changes"))
+}
+
 async fn execute_one(
     req: &HttpRequest,
     state: &AppState,
@@ -181,6 +240,9 @@ async fn execute_one(
         Ok(actor) => actor,
         Err(response) => return response,
     };
+    if let Some(response) = refuse_read_only_writes(actor.as_ref(), &[&request], media) {
+        return response;
+    }
     let (body, stage) = run(req, state, actor, request).await;
     let status = match (media, stage) {
         (ResponseMedia::GraphqlResponseJson, stage) if stage != Stage::Executing => StatusCode::BAD_REQUEST,
@@ -199,6 +261,11 @@ async fn execute_batch(
         Ok(actor) => actor,
         Err(response) => return response,
     };
+    if let Some(response) =
+        refuse_read_only_writes(actor.as_ref(), &requests.iter().collect::<Vec<_>>(), media)
+    {
+        return response;
+    }
     let mut bodies = Vec::with_capacity(requests.len());
     for request in requests {
         bodies.push(run(req, state, actor.clone(), request).await.0);
@@ -207,12 +274,7 @@ async fn execute_batch(
 }
 
 /// Executes one operation with a fresh context and fresh DataLoaders, and renders its result.
-async fn run(
-    req: &HttpRequest,
-    state: &AppState,
-    actor: Option<crate::actor::Actor>,
-    request: Request,
-) -> (Value, Stage) {
+async fn run(req: &HttpRequest, state: &AppState, actor: Option<Actor>, request: Request) -> (Value, Stage) {
     let request_id = request_id(req);
     let operation = request.operation_name.clone();
     let marker = StageMarker::default();
@@ -223,6 +285,7 @@ async fn run(
     let started = Instant::now();
     let response = state.schema.execute(request).await;
     let stage = marker.get();
+    let operation = operation.or_else(|| marker.operation_name());
     let outcome = match (stage, response.errors.is_empty()) {
         (Stage::Executing, true) => Outcome::Ok,
         (Stage::Executing, false) => Outcome::Error,

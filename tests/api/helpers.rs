@@ -1,0 +1,312 @@
+//! The test harness: `db_test!` and `spawn_app_with`, seeding shortcuts, and a GraphQL client.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use entity::institution::{self, InstitutionKind, Nation};
+use entity::membership::Role;
+use reqwest::StatusCode;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde_json::{Value, json};
+use springboard::db::{self, Db};
+use springboard::identity::password::Password;
+use springboard::settings::{Secret, Settings};
+use springboard::startup::Application;
+use springboard::users::{Email, service as users};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "a long test password";
+pub const JWT_KEYS: &str = "test:0123456789abcdef0123456789abcdef0123";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the body once against SQLite and once against PostgreSQL (when TEST_DATABASE_URL is
+/// set; otherwise the PostgreSQL variant reports that it did not run and passes).
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        $crate::db_test_with! { $(#[$meta])* async fn $name($app) with |_| {}; $body }
+    };
+}
+
+/// As `db_test!`, with the settings adjusted first (limits, lifetimes). Attributes such as
+/// `#[ignore]` go on each generated test.
+#[macro_export]
+macro_rules! db_test_with {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) with $adjust:expr; $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            $(#[$meta])*
+            async fn sqlite() {
+                let $app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $adjust).await.unwrap();
+                $body
+            }
+
+            #[tokio::test]
+            $(#[$meta])*
+            async fn postgres() {
+                let Some($app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, $adjust).await
+                else {
+                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Directory(std::path::PathBuf),
+    Schema { admin_url: String, schema: String },
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Directory(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Schema { admin_url, schema } => {
+                let (url, sql) = (admin_url.clone(), format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+                // Drop cannot await; a short-lived runtime on its own thread does the work. The
+                // lock timeout matters: a transaction this test's runtime left open cannot roll
+                // back while we block that runtime here, and DROP SCHEMA would wait for it forever.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                    runtime.block_on(async {
+                        if let Ok(conn) = db::connect(&url, 1).await {
+                            let _ = conn.execute_unprepared("SET lock_timeout = '3s'").await;
+                            let _ = conn.execute_unprepared(&sql).await;
+                        }
+                    });
+                    Ok::<_, std::io::Error>(())
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn settings(database_url: &str) -> Settings {
+    let mut settings = Settings::with_database(database_url);
+    settings.bind = "127.0.0.1:0".into();
+    settings.jwt_secrets = Some(Secret::new(JWT_KEYS));
+    settings.workers = Some(1);
+    settings.database.db_max_connections = 5;
+    settings.cors_origins = vec!["https://partner.example.org".into()];
+    settings
+}
+
+/// A fresh database for one test: its URL and how to remove it afterwards.
+async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
+    match backend {
+        Backend::Sqlite => {
+            let dir =
+                std::env::temp_dir().join("springboard-tests").join(Uuid::now_v7().simple().to_string());
+            std::fs::create_dir_all(&dir).ok()?;
+            let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
+            Some((url, Cleanup::Directory(dir)))
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+            let schema = format!("t_{}", Uuid::now_v7().simple());
+            let conn = db::connect(&admin_url, 1).await.expect("TEST_DATABASE_URL is unreachable");
+            conn.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\"")).await.expect("creating a schema");
+            let separator = if admin_url.contains('?') { '&' } else { '?' };
+            let url = format!("{admin_url}{separator}options[search_path]={schema}");
+            Some((url, Cleanup::Schema { admin_url, schema }))
+        }
+    }
+}
+
+/// A server on port 0 over a fresh database, with the settings adjusted first (limits, lifetimes).
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    if std::env::var("TEST_LOG").is_ok() {
+        springboard::telemetry::init(springboard::settings::LogFormat::Text);
+    }
+    let (url, cleanup) = fresh_database(backend).await?;
+    let mut settings = settings(&url);
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("building the application");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp { address, db, client: reqwest::Client::new(), cleanup })
+}
+
+static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}-{}", SEQUENCE.fetch_add(1, Ordering::Relaxed), Uuid::now_v7().simple())
+}
+
+/// Someone who can sign in.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: Uuid,
+    pub email: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn institution(&self, kind: InstitutionKind) -> Uuid {
+        let id = Uuid::now_v7();
+        let now = chrono::Utc::now();
+        let slug = unique("inst");
+        institution::Entity::insert(institution::ActiveModel {
+            id: Set(id),
+            name: Set(format!("Institution {slug}")),
+            slug: Set(slug[..slug.len().min(60)].to_owned()),
+            kind: Set(kind),
+            nation: Set(Nation::England),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(self.db.conn())
+        .await
+        .unwrap();
+        id
+    }
+
+    pub async fn person(&self) -> Person {
+        self.person_with(false).await
+    }
+
+    pub async fn platform_admin(&self) -> Person {
+        self.person_with(true).await
+    }
+
+    async fn person_with(&self, is_platform_admin: bool) -> Person {
+        let email = format!("{}@example.org", unique("user"));
+        let new = users::NewUser {
+            email: Email::parse(&email, "email").unwrap(),
+            name: "Test Person".into(),
+            profession: Some("Nurse".into()),
+            password: Password::parse(PASSWORD, "password").unwrap(),
+            is_platform_admin,
+        };
+        let user = users::insert(self.db.conn(), new, "email").await.unwrap();
+        Person { id: user.id, email }
+    }
+
+    pub async fn join(&self, person: &Person, institution: Uuid, role: Role) -> Uuid {
+        springboard::members::service::insert(self.db.conn(), person.id, institution, role).await.unwrap().id
+    }
+
+    /// A new person with `role` in `institution`.
+    pub async fn member(&self, institution: Uuid, role: Role) -> Person {
+        let person = self.person().await;
+        self.join(&person, institution, role).await;
+        person
+    }
+
+    /// Signs in and returns the whole `signIn` payload.
+    pub async fn sign_in_payload(&self, email: &str, password: &str, institution: Option<Uuid>) -> Value {
+        let variables = json!({ "input": {
+            "email": email,
+            "password": password,
+            "institutionId": institution.map(|id| global_id("Institution", id)),
+        }});
+        let body = self.graphql(SIGN_IN, variables, None).await;
+        body["data"]["signIn"].clone()
+    }
+
+    /// Signs in and returns the access token.
+    pub async fn sign_in(&self, person: &Person, institution: Option<Uuid>) -> String {
+        let payload = self.sign_in_payload(&person.email, PASSWORD, institution).await;
+        payload["tokens"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("sign-in failed: {payload}"))
+            .to_owned()
+    }
+
+    /// A new person with `role` in `institution`, signed in.
+    pub async fn token(&self, institution: Uuid, role: Role) -> String {
+        let person = self.member(institution, role).await;
+        self.sign_in(&person, Some(institution)).await
+    }
+
+    /// POSTs a GraphQL request and returns the body, asserting a 200.
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let (status, body) = self.graphql_status(query, variables, token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub async fn graphql_status(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request =
+            self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body = response.json::<Value>().await.unwrap();
+        (status, body)
+    }
+}
+
+pub const SIGN_IN: &str = "mutation SignIn($input: SignInInput!) {
+  signIn(input: $input) {
+    tokens { accessToken refreshToken accessTokenExpiresAt }
+    user { email }
+    institutionId
+    userErrors { field message code }
+  }
+}";
+
+pub fn global_id(kind: &str, id: Uuid) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
+}
+
+/// The `extensions.code` of the first top-level error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+/// The codes of a payload's user errors.
+pub fn user_error_codes(payload: &Value) -> Vec<String> {
+    payload["userErrors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no userErrors in {payload}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
+    let row = app
+        .db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
