@@ -28,6 +28,28 @@ pub enum UserErrorCode {
     AlreadyMember,
     /// The signed-in user is not the one the invitation was made for.
     WrongAccount,
+    /// The project cannot make that move from its current state.
+    InvalidTransition,
+    /// The institution may not take part in this way (kind, programme eligibility).
+    NotEligible,
+    /// The programme is not open for bids today.
+    BiddingClosed,
+    /// The object changed meanwhile; read it again and retry.
+    Conflict,
+    /// A submitted assessment never changes; record a new one instead.
+    Immutable,
+    /// Funding gate: the project has no accepted host site.
+    NoAcceptedSite,
+    /// Funding gate: a site has no submitted capacity assessment.
+    AssessmentMissing,
+    /// Funding gate: a site's latest assessment is older than the programme allows.
+    AssessmentExpired,
+    /// Funding gate: a site scores below the programme's minimum on a dimension.
+    ScoreBelowMinimum,
+    /// Funding gate: no team member holds a role the springboard rule requires.
+    RoleMissing,
+    /// Funding gate: the team commits fewer hours a week than the rule requires.
+    HoursBelowMinimum,
 }
 
 /// A problem with one input field, reported in a mutation payload's `userErrors`.

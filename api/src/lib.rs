@@ -2,17 +2,23 @@
 //! The binary in `main.rs` is a thin shell around this library.
 
 pub mod actor;
+pub mod analysis;
 pub mod api_tokens;
+pub mod assessments;
 pub mod audit;
+pub mod commitments;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod funding;
 pub mod graphql;
 pub mod http;
 pub mod identity;
 pub mod institutions;
 pub mod keys;
 pub mod members;
+pub mod programmes;
+pub mod projects;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

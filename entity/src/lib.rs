@@ -3,9 +3,15 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod capacity_assessment;
+pub mod commitment;
 pub mod institution;
 pub mod invitation;
 pub mod membership;
+pub mod programme;
+pub mod project;
+pub mod project_site;
 pub mod refresh_token;
 pub mod sign_in_throttle;
+pub mod team_member;
 pub mod user;

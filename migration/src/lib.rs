@@ -11,6 +11,12 @@ mod m20261125_000005_create_api_tokens;
 mod m20261125_000006_create_refresh_tokens;
 mod m20261125_000007_create_sign_in_throttles;
 mod m20261125_000008_create_audit_events;
+mod m20261125_000009_create_programmes;
+mod m20261125_000010_create_projects;
+mod m20261125_000011_create_project_sites;
+mod m20261125_000012_create_team_members;
+mod m20261125_000013_create_commitments;
+mod m20261125_000014_create_capacity_assessments;
 
 pub struct Migrator;
 
@@ -25,6 +31,12 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_refresh_tokens::Migration),
             Box::new(m20261125_000007_create_sign_in_throttles::Migration),
             Box::new(m20261125_000008_create_audit_events::Migration),
+            Box::new(m20261125_000009_create_programmes::Migration),
+            Box::new(m20261125_000010_create_projects::Migration),
+            Box::new(m20261125_000011_create_project_sites::Migration),
+            Box::new(m20261125_000012_create_team_members::Migration),
+            Box::new(m20261125_000013_create_commitments::Migration),
+            Box::new(m20261125_000014_create_capacity_assessments::Migration),
         ]
     }
 }

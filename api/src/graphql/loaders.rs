@@ -10,18 +10,35 @@ use entity::{institution, user};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::actor::Actor;
 use crate::db::Db;
+use crate::graphql::project_loaders::{
+    AssessmentsByProject, CommitmentsByProject, ProgrammeLoader, SitesByProject, TeamByProject,
+};
 
 pub struct Loaders {
     pub users: DataLoader<UserLoader>,
     pub institutions: DataLoader<InstitutionLoader>,
+    pub programmes: DataLoader<ProgrammeLoader>,
+    pub sites: DataLoader<SitesByProject>,
+    pub team: DataLoader<TeamByProject>,
+    /// Empty without an actor: nothing scoped can be seen anonymously.
+    pub commitments: Option<DataLoader<CommitmentsByProject>>,
+    pub assessments: Option<DataLoader<AssessmentsByProject>>,
 }
 
 impl Loaders {
-    pub fn new(db: &Db) -> Self {
+    pub fn new(db: &Db, actor: Option<&Actor>) -> Self {
         Self {
             users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
             institutions: DataLoader::new(InstitutionLoader(db.clone()), tokio::spawn),
+            programmes: DataLoader::new(ProgrammeLoader(db.clone()), tokio::spawn),
+            sites: DataLoader::new(SitesByProject(db.clone()), tokio::spawn),
+            team: DataLoader::new(TeamByProject(db.clone()), tokio::spawn),
+            commitments: actor
+                .map(|a| DataLoader::new(CommitmentsByProject(db.clone(), a.clone()), tokio::spawn)),
+            assessments: actor
+                .map(|a| DataLoader::new(AssessmentsByProject(db.clone(), a.clone()), tokio::spawn)),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod execution;
 pub mod node;
 pub mod pagination;
+pub mod project_loaders;
 pub mod relay;
 pub mod schema;
 

@@ -6,8 +6,12 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::actor::Actor;
 use crate::api_tokens::graphql::ApiToken;
 use crate::api_tokens::service as api_tokens;
+use crate::assessments::graphql::CapacityAssessment;
+use crate::assessments::service as assessments;
 use crate::audit::graphql::AuditEvent;
 use crate::audit::service as audit;
+use crate::commitments::graphql::Commitment;
+use crate::commitments::service as commitments;
 use crate::db::Db;
 use crate::error::{ServiceError, UserErrorCode};
 use crate::graphql::{GlobalId, GqlResult, NodeKind, actor, request};
@@ -15,6 +19,10 @@ use crate::institutions::graphql::Institution;
 use crate::institutions::service as institutions;
 use crate::members::graphql::{Invitation, Membership};
 use crate::members::{invitations, service as members};
+use crate::programmes::graphql::Programme;
+use crate::programmes::service as programmes;
+use crate::projects::graphql::{Project, ProjectSite, TeamMember};
+use crate::projects::{service as projects, sites};
 use crate::users::graphql::User;
 use crate::users::service as users;
 
@@ -30,6 +38,12 @@ pub enum Node {
     Invitation(Invitation),
     ApiToken(ApiToken),
     AuditEvent(AuditEvent),
+    Programme(Programme),
+    Project(Project),
+    ProjectSite(ProjectSite),
+    TeamMember(TeamMember),
+    Commitment(Commitment),
+    CapacityAssessment(CapacityAssessment),
 }
 
 async fn resolve(db: &Db, actor: &Actor, raw: &ID) -> Result<Option<Node>, ServiceError> {
@@ -46,7 +60,32 @@ async fn resolve(db: &Db, actor: &Actor, raw: &ID) -> Result<Option<Node>, Servi
         }
         NodeKind::ApiToken => api_tokens::get(db, actor, id).await?.map(|m| Node::ApiToken(ApiToken(m))),
         NodeKind::AuditEvent => audit::get(db, actor, id).await?.map(|m| Node::AuditEvent(AuditEvent(m))),
+        NodeKind::Programme => programmes::get(db, actor, id).await?.map(|m| Node::Programme(Programme(m))),
+        NodeKind::Project => projects::get(db, actor, id).await?.map(|m| Node::Project(Project(m))),
+        NodeKind::ProjectSite => {
+            sites::get(db, actor, id).await?.map(|(m, _)| Node::ProjectSite(ProjectSite(m)))
+        }
+        NodeKind::TeamMember => team_member(db, actor, id).await?.map(|m| Node::TeamMember(TeamMember(m))),
+        NodeKind::Commitment => {
+            commitments::get(db, actor, id).await?.map(|m| Node::Commitment(Commitment(m)))
+        }
+        NodeKind::CapacityAssessment => {
+            assessments::get(db, actor, id).await?.map(|m| Node::CapacityAssessment(CapacityAssessment(m)))
+        }
     })
+}
+
+/// A team member is visible with its project.
+async fn team_member(
+    db: &Db,
+    actor: &Actor,
+    id: uuid::Uuid,
+) -> Result<Option<entity::team_member::Model>, ServiceError> {
+    use sea_orm::EntityTrait;
+    let Some(member) = entity::team_member::Entity::find_by_id(id).one(db.conn()).await? else {
+        return Ok(None);
+    };
+    Ok(projects::get(db, actor, member.project_id).await?.map(|_| member))
 }
 
 #[derive(Default)]

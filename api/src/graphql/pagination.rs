@@ -7,8 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, Statement,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Statement,
 };
 use uuid::Uuid;
 
@@ -44,8 +44,8 @@ impl PageArgs {
 struct Page {
     limit: u64,
     backwards: bool,
-    after: Option<Uuid>,
-    before: Option<Uuid>,
+    after: Option<Cursor>,
+    before: Option<Cursor>,
 }
 
 fn parse(args: &PageArgs) -> Result<Page, ServiceError> {
@@ -60,7 +60,7 @@ fn parse(args: &PageArgs) -> Result<Page, ServiceError> {
             }]))
         }
     };
-    let cursor = |raw: &Option<String>, field: &str| -> Result<Option<Uuid>, ServiceError> {
+    let cursor = |raw: &Option<String>, field: &str| -> Result<Option<Cursor>, ServiceError> {
         raw.as_deref()
             .map(|c| {
                 decode_cursor(c).ok_or_else(|| {
@@ -93,13 +93,23 @@ fn parse(args: &PageArgs) -> Result<Page, ServiceError> {
     })
 }
 
-fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+/// A position in a sorted list: the sort value (absent when sorting by creation) and the key.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    sort_value: Option<String>,
+    id: Uuid,
 }
 
-fn decode_cursor(raw: &str) -> Option<Uuid> {
-    let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-    Uuid::from_slice(&bytes).ok()
+fn encode_cursor(cursor: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
+}
+
+fn decode_cursor(raw: &str) -> Option<Cursor> {
+    if raw.len() > 2048 {
+        return None;
+    }
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).ok()?).ok()
 }
 
 /// `totalCount`, computed only when asked for.
@@ -123,11 +133,29 @@ impl ConnectionInfo {
 
 pub type Paged<N> = Connection<String, N, ConnectionInfo, EmptyFields>;
 
-/// One page of `select` ordered by `key`, each row turned into a node by `node`.
+/// One page of `select` in creation order (the key is a UUID v7), each row made a node.
 pub async fn paginate<E, N>(
     db: &Db,
     select: Select<E>,
     key: E::Column,
+    args: &PageArgs,
+    node: impl Fn(E::Model) -> N,
+) -> Result<Paged<N>, ServiceError>
+where
+    E: EntityTrait,
+    N: OutputType,
+{
+    paginate_sorted(db, select, key, None, true, args, node).await
+}
+
+/// One page of `select` ordered by the text column `sort` (then by `key`, so the order is total),
+/// or by `key` alone; `ascending` gives the direction.
+pub async fn paginate_sorted<E, N>(
+    db: &Db,
+    select: Select<E>,
+    key: E::Column,
+    sort: Option<E::Column>,
+    ascending: bool,
     args: &PageArgs,
     node: impl Fn(E::Model) -> N,
 ) -> Result<Paged<N>, ServiceError>
@@ -143,20 +171,25 @@ where
     let count = db.backend().build(&count);
 
     let mut query = select;
-    if let Some(after) = page.after {
-        query = query.filter(key.gt(after));
+    if let Some(after) = &page.after {
+        query = query.filter(beyond(key, sort, after, ascending));
     }
-    if let Some(before) = page.before {
-        query = query.filter(key.lt(before));
+    if let Some(before) = &page.before {
+        query = query.filter(beyond(key, sort, before, !ascending));
     }
-    let order = if page.backwards { Order::Desc } else { Order::Asc };
-    let mut rows: Vec<(Uuid, E::Model)> = query
+    // Backwards pages are read in reverse and turned round below.
+    let read_ascending = ascending != page.backwards;
+    let order = if read_ascending { Order::Asc } else { Order::Desc };
+    if let Some(sort) = sort {
+        query = query.order_by(sort, order.clone());
+    }
+    let mut rows: Vec<(Cursor, E::Model)> = query
         .order_by(key, order)
         .limit(page.limit + 1)
         .all(db.conn())
         .await?
         .into_iter()
-        .map(|model| (key_of::<E>(&model, key), model))
+        .map(|model| (cursor_of::<E>(&model, key, sort), model))
         .collect();
     let has_more = rows.len() as u64 > page.limit;
     rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
@@ -168,16 +201,33 @@ where
     let mut connection =
         Connection::with_additional_fields(has_previous_page, has_next_page, ConnectionInfo { count });
     connection.edges =
-        rows.into_iter().map(|(id, model)| Edge::new(encode_cursor(id), node(model))).collect();
+        rows.into_iter().map(|(cursor, model)| Edge::new(encode_cursor(&cursor), node(model))).collect();
     Ok(connection)
 }
 
-fn key_of<E: EntityTrait>(model: &E::Model, key: E::Column) -> Uuid {
+/// Rows strictly after `cursor` in the order (`sort`, `key`), ascending or not.
+fn beyond<C: ColumnTrait>(key: C, sort: Option<C>, cursor: &Cursor, ascending: bool) -> Condition {
+    let past_key = if ascending { key.gt(cursor.id) } else { key.lt(cursor.id) };
+    match (sort, &cursor.sort_value) {
+        (Some(sort), Some(value)) => {
+            let past_value = if ascending { sort.gt(value.as_str()) } else { sort.lt(value.as_str()) };
+            Condition::any().add(past_value).add(Condition::all().add(sort.eq(value.as_str())).add(past_key))
+        }
+        _ => Condition::all().add(past_key),
+    }
+}
+
+fn cursor_of<E: EntityTrait>(model: &E::Model, key: E::Column, sort: Option<E::Column>) -> Cursor {
     use sea_orm::ModelTrait;
-    match model.get(key) {
+    let id = match model.get(key) {
         sea_orm::Value::Uuid(Some(id)) => id,
         _ => Uuid::nil(),
-    }
+    };
+    let sort_value = sort.and_then(|column| match model.get(column) {
+        sea_orm::Value::String(Some(text)) => Some(text),
+        _ => None,
+    });
+    Cursor { sort_value, id }
 }
 
 #[cfg(test)]
@@ -195,8 +245,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip() {
-        let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)), Some(id));
+        let cursor = Cursor { sort_value: Some("Sepsis".into()), id: Uuid::now_v7() };
+        assert_eq!(decode_cursor(&encode_cursor(&cursor)), Some(cursor));
+        let plain = Cursor { sort_value: None, id: Uuid::now_v7() };
+        assert_eq!(decode_cursor(&encode_cursor(&plain)), Some(plain));
     }
 
     #[test]

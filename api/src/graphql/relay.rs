@@ -15,16 +15,28 @@ pub enum NodeKind {
     Invitation,
     ApiToken,
     AuditEvent,
+    Programme,
+    Project,
+    ProjectSite,
+    TeamMember,
+    Commitment,
+    CapacityAssessment,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 6] = [
+    pub const ALL: [NodeKind; 12] = [
         NodeKind::Institution,
         NodeKind::User,
         NodeKind::Membership,
         NodeKind::Invitation,
         NodeKind::ApiToken,
         NodeKind::AuditEvent,
+        NodeKind::Programme,
+        NodeKind::Project,
+        NodeKind::ProjectSite,
+        NodeKind::TeamMember,
+        NodeKind::Commitment,
+        NodeKind::CapacityAssessment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +47,12 @@ impl NodeKind {
             NodeKind::Invitation => "Invitation",
             NodeKind::ApiToken => "ApiToken",
             NodeKind::AuditEvent => "AuditEvent",
+            NodeKind::Programme => "Programme",
+            NodeKind::Project => "Project",
+            NodeKind::ProjectSite => "ProjectSite",
+            NodeKind::TeamMember => "TeamMember",
+            NodeKind::Commitment => "Commitment",
+            NodeKind::CapacityAssessment => "CapacityAssessment",
         }
     }
 

@@ -3,19 +3,43 @@ use std::sync::Arc;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use crate::api_tokens::graphql::ApiTokenMutation;
+use crate::assessments::graphql::AssessmentMutation;
+use crate::commitments::graphql::{CommitmentMutation, CommitmentQuery};
+use crate::funding::graphql::FundingMutation;
 use crate::graphql::execution::StageTracking;
 use crate::graphql::node::NodeQuery;
 use crate::identity::AuthConfig;
 use crate::identity::graphql::SessionMutation;
-use crate::institutions::graphql::{InstitutionMutation, InstitutionQuery};
+use crate::institutions::graphql::{DirectoryQuery, InstitutionMutation, InstitutionQuery};
 use crate::members::graphql::MemberMutation;
+use crate::programmes::graphql::{ProgrammeMutation, ProgrammeQuery};
+use crate::projects::graphql::ProjectQuery;
+use crate::projects::mutations::ProjectMutation;
 use crate::users::graphql::UserQuery;
 
 #[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, UserQuery, InstitutionQuery);
+pub struct Query(
+    NodeQuery,
+    UserQuery,
+    InstitutionQuery,
+    DirectoryQuery,
+    ProgrammeQuery,
+    ProjectQuery,
+    CommitmentQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(SessionMutation, InstitutionMutation, MemberMutation, ApiTokenMutation);
+pub struct Mutation(
+    SessionMutation,
+    InstitutionMutation,
+    MemberMutation,
+    ApiTokenMutation,
+    ProgrammeMutation,
+    ProjectMutation,
+    FundingMutation,
+    AssessmentMutation,
+    CommitmentMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

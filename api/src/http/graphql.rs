@@ -278,9 +278,10 @@ async fn run(req: &HttpRequest, state: &AppState, actor: Option<Actor>, request:
     let request_id = request_id(req);
     let operation = request.operation_name.clone();
     let marker = StageMarker::default();
+    let loaders = Loaders::new(&state.db, actor.as_ref());
     let request = request
         .data(RequestContext { actor, db: state.db.clone(), request_id: request_id.clone() })
-        .data(Loaders::new(&state.db))
+        .data(loaders)
         .data(marker.clone());
     let started = Instant::now();
     let response = state.schema.execute(request).await;

@@ -235,3 +235,61 @@ impl InstitutionMutation {
         Ok(UpdateInstitutionPayload { institution: institution.map(Institution), user_errors })
     }
 }
+
+/// The public face of an institution, seen across tenants: enough to choose a site or a partner,
+/// nothing of its members or settings.
+pub struct InstitutionProfile(pub institution::Model);
+
+#[Object]
+impl InstitutionProfile {
+    /// The institution's global ID (`node` resolves it only for its own members).
+    async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Institution, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn kind(&self) -> InstitutionKind {
+        self.0.kind.into()
+    }
+    async fn nation(&self) -> Nation {
+        self.0.nation.into()
+    }
+}
+
+#[derive(Default)]
+pub struct DirectoryQuery;
+
+#[Object]
+impl DirectoryQuery {
+    /// Every institution's public profile, for choosing host sites and partners; filter by kind
+    /// and by a fragment of the name.
+    #[graphql(complexity = "crate::graphql::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn institution_directory(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<InstitutionKind>,
+        name_contains: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Paged<InstitutionProfile>> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let page = PageArgs::new(first, after, last, before);
+        service::directory(
+            db,
+            actor,
+            kind.map(Into::into),
+            name_contains.as_deref(),
+            &page,
+            InstitutionProfile,
+        )
+        .await
+        .gql(ctx)
+    }
+}

@@ -188,3 +188,41 @@ pub async fn update(
     txn.commit().await?;
     Ok(updated)
 }
+
+/// Public profiles of every institution, for any signed-in actor.
+pub async fn directory<N: async_graphql::OutputType>(
+    db: &Db,
+    _actor: &Actor,
+    kind: Option<InstitutionKind>,
+    name_contains: Option<&str>,
+    page: &PageArgs,
+    node: impl Fn(institution::Model) -> N,
+) -> Result<Paged<N>, ServiceError> {
+    let mut query = institution::Entity::find();
+    if let Some(kind) = kind {
+        query = query.filter(institution::Column::Kind.eq(kind));
+    }
+    if let Some(fragment) = name_contains.map(str::trim).filter(|f| !f.is_empty()) {
+        if fragment.chars().count() > MAX_NAME_CHARS {
+            return Err(ServiceError::invalid("nameContains", UserErrorCode::Invalid, "too long"));
+        }
+        let escaped = fragment.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let lowered = sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(
+            sea_orm::sea_query::Expr::col(institution::Column::Name),
+        ));
+        query = query.filter(sea_orm::sea_query::ExprTrait::like(
+            lowered,
+            sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
+        ));
+    }
+    crate::graphql::pagination::paginate_sorted(
+        db,
+        query,
+        institution::Column::Id,
+        Some(institution::Column::Name),
+        true,
+        page,
+        node,
+    )
+    .await
+}

@@ -1,0 +1,242 @@
+//! The funding gate, as a pure function: a project may be FUNDED only if every accepted site has
+//! a current submitted assessment, no older than the programme allows, meeting every minimum,
+//! and the team meets the springboard rule. It reports every shortfall, not just the first.
+
+use chrono::NaiveDate;
+use entity::capacity_assessment as assessment;
+use entity::project_site::{self, SiteStatus};
+use entity::team_member;
+
+use crate::assessments::dimension::CapacityDimension;
+use crate::assessments::service::scores;
+use crate::error::{FieldError, UserErrorCode};
+use crate::graphql::{GlobalId, NodeKind};
+use crate::programmes::criteria::FundingCriteria;
+use crate::projects::team;
+
+/// A site as the gate sees it: the row, the host's name for messages, its current assessment.
+pub struct SiteEvidence<'a> {
+    pub site: &'a project_site::Model,
+    pub institution_name: &'a str,
+    pub assessment: Option<&'a assessment::Model>,
+}
+
+pub fn evaluate(
+    criteria: &FundingCriteria,
+    sites: &[SiteEvidence<'_>],
+    team_members: &[team_member::Model],
+    today: NaiveDate,
+) -> Vec<FieldError> {
+    let mut failures = Vec::new();
+    let accepted: Vec<&SiteEvidence<'_>> =
+        sites.iter().filter(|s| s.site.status == SiteStatus::Accepted).collect();
+    if accepted.is_empty() {
+        failures.push(failure(
+            vec!["sites".into()],
+            UserErrorCode::NoAcceptedSite,
+            "no host institution has accepted a site role".into(),
+        ));
+    }
+    for evidence in accepted {
+        let site_id = GlobalId::encode(NodeKind::ProjectSite, evidence.site.id).0;
+        let name = evidence.institution_name;
+        let Some(assessment) = evidence.assessment else {
+            failures.push(failure(
+                vec!["sites".into(), site_id],
+                UserErrorCode::AssessmentMissing,
+                format!("{name} has no submitted capacity assessment"),
+            ));
+            continue;
+        };
+        let age = (today - assessment.assessed_on).num_days();
+        if age > i64::from(criteria.max_assessment_age_days) {
+            failures.push(failure(
+                vec!["sites".into(), site_id.clone()],
+                UserErrorCode::AssessmentExpired,
+                format!(
+                    "{name}'s latest assessment ({}) is {age} days old; the programme accepts at most {}",
+                    assessment.assessed_on, criteria.max_assessment_age_days
+                ),
+            ));
+        }
+        for (dimension, score) in CapacityDimension::ALL.into_iter().zip(scores(assessment)) {
+            let minimum = criteria.minimum(dimension);
+            let score = score.unwrap_or_default();
+            if score < minimum {
+                failures.push(failure(
+                    vec!["sites".into(), site_id.clone(), dimension.code().into()],
+                    UserErrorCode::ScoreBelowMinimum,
+                    format!(
+                        "{name} scores {score} on {}; the programme needs at least {minimum}",
+                        dimension.code()
+                    ),
+                ));
+            }
+        }
+    }
+    let capacity = team::capacity(&criteria.rule, team_members, today);
+    for group in &capacity.missing_role_groups {
+        let names: Vec<String> = group.iter().map(sea_orm::ActiveEnum::to_value).collect();
+        failures.push(failure(
+            vec!["team".into(), names.join("|")],
+            UserErrorCode::RoleMissing,
+            format!("the team needs a {}", names.join(" or ")),
+        ));
+    }
+    if capacity.hours_short > 0.0 {
+        failures.push(failure(
+            vec!["team".into(), "hoursPerWeek".into()],
+            UserErrorCode::HoursBelowMinimum,
+            format!(
+                "the team commits {} hours a week; the programme needs at least {}",
+                capacity.total_hours, criteria.rule.min_weekly_hours
+            ),
+        ));
+    }
+    failures
+}
+
+fn failure(field: Vec<String>, code: UserErrorCode, message: String) -> FieldError {
+    FieldError { field, message, code }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use entity::capacity_assessment::AssessmentStatus;
+    use entity::team_member::ProjectRole;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn site(status: SiteStatus) -> project_site::Model {
+        project_site::Model {
+            id: Uuid::now_v7(),
+            project_id: Uuid::nil(),
+            institution_id: Uuid::now_v7(),
+            site_lead_user_id: None,
+            status,
+            responded_at: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn assessed(on: NaiveDate, score: i32) -> assessment::Model {
+        let now = Utc::now();
+        assessment::Model {
+            id: Uuid::now_v7(),
+            assessed_institution_id: Uuid::nil(),
+            assessor_institution_id: Uuid::nil(),
+            project_id: None,
+            assessed_on: on,
+            status: AssessmentStatus::Submitted,
+            project_management_score: Some(score),
+            project_management_evidence: None,
+            leadership_score: Some(score),
+            leadership_evidence: None,
+            monitoring_and_evaluation_score: Some(score),
+            monitoring_and_evaluation_evidence: None,
+            data_infrastructure_score: Some(score),
+            data_infrastructure_evidence: None,
+            staff_time_score: Some(1),
+            staff_time_evidence: None,
+            created_by: None,
+            submitted_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn member(role: ProjectRole, hours: f64) -> team_member::Model {
+        let now = Utc::now();
+        team_member::Model {
+            id: Uuid::now_v7(),
+            project_id: Uuid::nil(),
+            institution_id: Uuid::nil(),
+            user_id: None,
+            external_name: Some("X".into()),
+            role,
+            hours_per_week: hours,
+            starts_on: None,
+            ends_on: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn full_team() -> Vec<team_member::Model> {
+        vec![
+            member(ProjectRole::ClinicalLead, 5.0),
+            member(ProjectRole::ProjectManager, 10.0),
+            member(ProjectRole::DataAnalyst, 5.0),
+        ]
+    }
+
+    fn lenient() -> FundingCriteria {
+        let mut criteria = FundingCriteria::default();
+        criteria.minimum_scores[4] = Some(1);
+        criteria
+    }
+
+    #[test]
+    fn a_project_with_assessed_sites_and_a_full_team_passes() {
+        let (s, a) = (site(SiteStatus::Accepted), assessed(day(2026, 6, 1), 3));
+        let evidence = [SiteEvidence { site: &s, institution_name: "Northgate", assessment: Some(&a) }];
+        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1)), vec![]);
+    }
+
+    #[test]
+    fn every_shortfall_is_reported_with_its_place() {
+        let (s1, s2, s3) =
+            (site(SiteStatus::Accepted), site(SiteStatus::Accepted), site(SiteStatus::Declined));
+        let old = assessed(day(2024, 1, 1), 1);
+        let evidence = [
+            SiteEvidence { site: &s1, institution_name: "Northgate", assessment: None },
+            SiteEvidence { site: &s2, institution_name: "Clydeside", assessment: Some(&old) },
+            SiteEvidence { site: &s3, institution_name: "Declined", assessment: None },
+        ];
+        let team = [member(ProjectRole::ClinicalLead, 2.0)];
+        let failures = evaluate(&FundingCriteria::default(), &evidence, &team, day(2026, 7, 1));
+        let codes: Vec<UserErrorCode> = failures.iter().map(|f| f.code).collect();
+        use UserErrorCode::*;
+        assert_eq!(
+            codes,
+            vec![
+                AssessmentMissing,
+                AssessmentExpired,
+                ScoreBelowMinimum,
+                ScoreBelowMinimum,
+                ScoreBelowMinimum,
+                ScoreBelowMinimum,
+                ScoreBelowMinimum,
+                RoleMissing,
+                RoleMissing,
+                HoursBelowMinimum,
+            ]
+        );
+        assert_eq!(failures[2].field[2], "PROJECT_MANAGEMENT");
+        assert!(failures[1].message.contains("Clydeside"));
+        assert_eq!(failures[8].field, vec!["team".to_owned(), "DATA_ANALYST|EVALUATOR".to_owned()]);
+    }
+
+    #[test]
+    fn without_an_accepted_site_the_gate_is_shut() {
+        let s = site(SiteStatus::Invited);
+        let evidence = [SiteEvidence { site: &s, institution_name: "Invited", assessment: None }];
+        let failures = evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1));
+        assert_eq!(failures.iter().map(|f| f.code).collect::<Vec<_>>(), vec![UserErrorCode::NoAcceptedSite]);
+    }
+
+    #[test]
+    fn an_assessment_exactly_as_old_as_allowed_still_counts() {
+        let s = site(SiteStatus::Accepted);
+        let a = assessed(day(2025, 7, 1), 3);
+        let evidence = [SiteEvidence { site: &s, institution_name: "N", assessment: Some(&a) }];
+        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1)), vec![]);
+        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 2)).len(), 1);
+    }
+}

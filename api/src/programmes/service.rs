@@ -1,0 +1,282 @@
+use chrono::{NaiveDate, Utc};
+use entity::institution::{self, InstitutionKind};
+use entity::{programme, project, project_site};
+use sea_orm::sea_query::{ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use super::criteria::{self, FundingCriteria, SpringboardRule};
+use crate::actor::Actor;
+use crate::assessments::dimension::{self, CapacityDimension};
+use crate::audit::{self, Subject};
+use crate::db::Db;
+use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
+use crate::graphql::pagination::{PageArgs, Paged, paginate};
+use crate::text;
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_OBJECTIVES_CHARS: usize = 10_000;
+pub const MAX_HOURS_PER_WEEK: f64 = 1_000.0;
+pub const MAX_ASSESSMENT_AGE_DAYS: i32 = 3_650;
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Programmes an actor may see: its funder's, those it has a project in (as lead or site), and
+/// any while bidding is open.
+pub fn visible_to(actor: &Actor) -> Select<programme::Entity> {
+    let institution_id = actor.institution.map(|i| i.id).unwrap_or_default();
+    let today = today();
+    let led = Query::select()
+        .column(project::Column::ProgrammeId)
+        .from(project::Entity)
+        .and_where(project::Column::LeadInstitutionId.eq(institution_id))
+        .to_owned();
+    let hosted = Query::select()
+        .column((project::Entity, project::Column::ProgrammeId))
+        .from(project::Entity)
+        .inner_join(
+            project_site::Entity,
+            sea_orm::sea_query::Expr::col((project_site::Entity, project_site::Column::ProjectId))
+                .equals((project::Entity, project::Column::Id)),
+        )
+        .and_where(project_site::Column::InstitutionId.eq(institution_id))
+        .to_owned();
+    programme::Entity::find().filter(
+        Condition::any()
+            .add(programme::Column::FunderInstitutionId.eq(institution_id))
+            .add(programme::Column::Id.in_subquery(led))
+            .add(programme::Column::Id.in_subquery(hosted))
+            .add(
+                Condition::all()
+                    .add(programme::Column::BiddingOpensOn.lte(today))
+                    .add(programme::Column::BiddingClosesOn.gte(today)),
+            ),
+    )
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<programme::Model>, ServiceError> {
+    Ok(visible_to(actor).filter(programme::Column::Id.eq(id)).one(db.conn()).await?)
+}
+
+pub async fn list<N: async_graphql::OutputType>(
+    db: &Db,
+    actor: &Actor,
+    open_for_bidding: Option<bool>,
+    page: &PageArgs,
+    node: impl Fn(programme::Model) -> N,
+) -> Result<Paged<N>, ServiceError> {
+    let mut query = visible_to(actor);
+    let today = today();
+    match open_for_bidding {
+        Some(true) => {
+            query = query
+                .filter(programme::Column::BiddingOpensOn.lte(today))
+                .filter(programme::Column::BiddingClosesOn.gte(today));
+        }
+        Some(false) => {
+            query = query.filter(
+                Condition::any()
+                    .add(programme::Column::BiddingOpensOn.gt(today))
+                    .add(programme::Column::BiddingClosesOn.lt(today)),
+            );
+        }
+        None => {}
+    }
+    paginate(db, query, programme::Column::Id, page, node).await
+}
+
+pub fn is_bidding_open(programme: &programme::Model, on: NaiveDate) -> bool {
+    programme.bidding_opens_on <= on && on <= programme.bidding_closes_on
+}
+
+/// The programme's fields as a form sends them; `None` keeps the current value (or the default,
+/// on creation).
+#[derive(Default)]
+pub struct ProgrammeForm {
+    pub name: Option<String>,
+    pub objectives: Option<String>,
+    pub bidding_opens_on: Option<NaiveDate>,
+    pub bidding_closes_on: Option<NaiveDate>,
+    pub eligible_bidder_kinds: Option<Vec<InstitutionKind>>,
+    pub minimum_scores: Option<Vec<(CapacityDimension, i32)>>,
+    pub max_assessment_age_days: Option<i32>,
+    pub role_groups: Option<Vec<Vec<entity::team_member::ProjectRole>>>,
+    pub min_weekly_hours: Option<f64>,
+    pub lead_may_assess: Option<bool>,
+}
+
+/// Applies a form to a programme (a new one starts from the defaults), checking every field.
+fn apply(form: ProgrammeForm, current: &mut programme::Model) -> Result<(), ServiceError> {
+    let mut problems = Problems::default();
+    if let Some(name) = form.name.and_then(|n| problems.take(text::required(&n, "name", MAX_NAME_CHARS))) {
+        current.name = name;
+    }
+    if let Some(objectives) =
+        form.objectives.and_then(|o| problems.take(text::required(&o, "objectives", MAX_OBJECTIVES_CHARS)))
+    {
+        current.objectives = objectives;
+    }
+    current.bidding_opens_on = form.bidding_opens_on.unwrap_or(current.bidding_opens_on);
+    current.bidding_closes_on = form.bidding_closes_on.unwrap_or(current.bidding_closes_on);
+    if current.bidding_closes_on < current.bidding_opens_on {
+        problems.push(FieldError::new(
+            "biddingClosesOn",
+            UserErrorCode::Invalid,
+            "bidding must close on or after the day it opens",
+        ));
+    }
+    if let Some(kinds) = form.eligible_bidder_kinds {
+        let bidders = [InstitutionKind::RoyalCollege, InstitutionKind::ProfessionalBody];
+        if kinds.is_empty() || kinds.iter().any(|k| !bidders.contains(k)) {
+            problems.push(FieldError::new(
+                "eligibleBidderKinds",
+                UserErrorCode::Invalid,
+                "bidders are royal colleges and professional bodies: name one or both",
+            ));
+        } else {
+            current.eligible_bidder_kinds = criteria::encode_kinds(&kinds);
+        }
+    }
+    for (dimension, score) in form.minimum_scores.unwrap_or_default() {
+        let field = format!("criteria.minimumScores.{}", dimension.code());
+        if let Some(score) = problems.take(dimension::parse_score(score, &field)) {
+            match dimension {
+                CapacityDimension::ProjectManagement => current.min_project_management = score,
+                CapacityDimension::Leadership => current.min_leadership = score,
+                CapacityDimension::MonitoringAndEvaluation => current.min_monitoring_and_evaluation = score,
+                CapacityDimension::DataInfrastructure => current.min_data_infrastructure = score,
+                CapacityDimension::StaffTime => current.min_staff_time = score,
+            }
+        }
+    }
+    if let Some(days) = form.max_assessment_age_days {
+        if (1..=MAX_ASSESSMENT_AGE_DAYS).contains(&days) {
+            current.max_assessment_age_days = days;
+        } else {
+            problems.push(FieldError::new(
+                "criteria.maxAssessmentAgeDays",
+                UserErrorCode::Invalid,
+                format!("must be between 1 and {MAX_ASSESSMENT_AGE_DAYS} days"),
+            ));
+        }
+    }
+    if let Some(groups) = form.role_groups {
+        if groups.iter().any(Vec::is_empty) || groups.len() > 20 {
+            problems.push(FieldError::new(
+                "criteria.requiredRoleGroups",
+                UserErrorCode::Invalid,
+                "each group names at least one role; at most 20 groups",
+            ));
+        } else {
+            current.springboard_roles = criteria::encode_role_groups(&groups);
+        }
+    }
+    if let Some(hours) = form.min_weekly_hours {
+        if hours.is_finite() && (0.0..=MAX_HOURS_PER_WEEK).contains(&hours) {
+            current.min_team_hours_per_week = hours;
+        } else {
+            problems.push(FieldError::new(
+                "criteria.minimumWeeklyHours",
+                UserErrorCode::Invalid,
+                format!("must be between 0 and {MAX_HOURS_PER_WEEK}"),
+            ));
+        }
+    }
+    current.lead_may_assess = form.lead_may_assess.unwrap_or(current.lead_may_assess);
+    problems.into_result()
+}
+
+/// A funder's ADMIN or MEMBER opens a programme.
+pub async fn create(db: &Db, actor: &Actor, form: ProgrammeForm) -> Result<programme::Model, ServiceError> {
+    let funder_id = actor.require_writer()?;
+    let funder = institution::Entity::find_by_id(funder_id).one(db.conn()).await?;
+    if funder.map(|f| f.kind) != Some(InstitutionKind::Funder) {
+        return Err(ServiceError::Forbidden("only funders run programmes"));
+    }
+    let mut missing = Problems::default();
+    if form.name.is_none() {
+        missing.push(FieldError::new("name", UserErrorCode::Required, "must not be blank"));
+    }
+    if form.objectives.is_none() {
+        missing.push(FieldError::new("objectives", UserErrorCode::Required, "must not be blank"));
+    }
+    missing.into_result()?;
+    let defaults = FundingCriteria::default();
+    let now = Utc::now();
+    let mut model = programme::Model {
+        id: Uuid::now_v7(),
+        funder_institution_id: funder_id,
+        name: String::new(),
+        objectives: String::new(),
+        bidding_opens_on: today(),
+        bidding_closes_on: today(),
+        eligible_bidder_kinds: criteria::encode_kinds(&[
+            InstitutionKind::RoyalCollege,
+            InstitutionKind::ProfessionalBody,
+        ]),
+        min_project_management: criteria::DEFAULT_MINIMUM_SCORE,
+        min_leadership: criteria::DEFAULT_MINIMUM_SCORE,
+        min_monitoring_and_evaluation: criteria::DEFAULT_MINIMUM_SCORE,
+        min_data_infrastructure: criteria::DEFAULT_MINIMUM_SCORE,
+        min_staff_time: criteria::DEFAULT_MINIMUM_SCORE,
+        max_assessment_age_days: defaults.max_assessment_age_days,
+        springboard_roles: criteria::encode_role_groups(&SpringboardRule::default().role_groups),
+        min_team_hours_per_week: SpringboardRule::default().min_weekly_hours,
+        lead_may_assess: false,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(form, &mut model)?;
+    let txn = db.begin().await?;
+    programme::Entity::insert(programme::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(funder_id),
+        "programme.create",
+        Subject { kind: "Programme", id: model.id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    form: ProgrammeForm,
+) -> Result<programme::Model, ServiceError> {
+    let current = get(db, actor, id).await?.ok_or(ServiceError::NotFound { field: "id" })?;
+    let writer = actor.require_writer()?;
+    if current.funder_institution_id != writer {
+        return Err(ServiceError::Forbidden("only the programme's funder changes it"));
+    }
+    let mut updated = current.clone();
+    apply(form, &mut updated)?;
+    updated.updated_at = Utc::now();
+    let txn = db.begin().await?;
+    let mut active = programme::ActiveModel::from(updated.clone());
+    active.id = sea_orm::ActiveValue::Unchanged(updated.id);
+    active.created_at = sea_orm::ActiveValue::Unchanged(updated.created_at);
+    sea_orm::ActiveModelTrait::update(active, &txn).await?;
+    audit::record(&txn, actor.into(), Some(writer), "programme.update", Subject { kind: "Programme", id })
+        .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn criteria_of(
+    db: &Db,
+    programme_id: Uuid,
+) -> Result<Option<(programme::Model, FundingCriteria)>, ServiceError> {
+    let programme = programme::Entity::find_by_id(programme_id).one(db.conn()).await?;
+    Ok(programme.map(|p| {
+        let criteria = FundingCriteria::from_model(&p);
+        (p, criteria)
+    }))
+}

@@ -1,0 +1,374 @@
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::project::{self, ProjectStatus as DbProjectStatus};
+use entity::project_site::{self, SiteStatus as DbSiteStatus};
+use entity::team_member::{self, ProjectRole as DbProjectRole};
+
+use super::service::{self, ProjectFilter, ProjectSort, Standing};
+use crate::assessments::graphql::CapacityAssessment;
+use crate::commitments::graphql::Commitment;
+use crate::error::ServiceError;
+use crate::graphql::context::loaders;
+use crate::graphql::pagination::Paged;
+use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, request};
+use crate::institutions::graphql::InstitutionProfile;
+use crate::mirror_enum;
+use crate::programmes::criteria::FundingCriteria;
+use crate::programmes::graphql::Programme;
+use crate::programmes::service::today;
+use crate::users::graphql::User;
+
+mirror_enum! {
+    /// Where a project is in its life. DRAFT → SUBMITTED → FUNDED → ACTIVE → COMPLETED, with
+    /// DECLINED (by the funder) and WITHDRAWN (by the lead) exits.
+    ProjectStatus <=> DbProjectStatus { Draft, Submitted, Funded, Active, Completed, Declined, Withdrawn }
+}
+
+mirror_enum! {
+    /// A host's answer to being named a site.
+    SiteStatus <=> DbSiteStatus { Invited, Accepted, Declined }
+}
+
+mirror_enum! {
+    /// A role in a project's springboard team.
+    ProjectRole <=> DbProjectRole {
+        ClinicalLead,
+        ProjectManager,
+        ExecutiveSponsor,
+        DataAnalyst,
+        ImprovementAdvisor,
+        ServiceUserRepresentative,
+        Evaluator,
+        TeamMember,
+    }
+}
+
+fn internal(err: std::sync::Arc<sea_orm::DbErr>) -> ServiceError {
+    ServiceError::internal(err)
+}
+
+/// A QI project: a bid by a royal college or professional body, run at host sites.
+pub struct Project(pub project::Model);
+
+impl Project {
+    async fn criteria(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<(entity::programme::Model, FundingCriteria)>> {
+        let Some(programme_id) = self.0.programme_id else { return Ok(None) };
+        let programme = loaders(ctx)?.programmes.load_one(programme_id).await.map_err(internal).gql(ctx)?;
+        Ok(programme.map(|p| {
+            let criteria = FundingCriteria::from_model(&p);
+            (p, criteria)
+        }))
+    }
+}
+
+#[Object(name = "Project")]
+impl Project {
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Project, self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn aim_statement(&self) -> &str {
+        &self.0.aim_statement
+    }
+    async fn clinical_area(&self) -> &str {
+        &self.0.clinical_area
+    }
+    async fn starts_on(&self) -> Option<NaiveDate> {
+        self.0.starts_on
+    }
+    async fn ends_on(&self) -> Option<NaiveDate> {
+        self.0.ends_on
+    }
+    /// In whole pounds.
+    async fn budget_requested(&self) -> Option<i64> {
+        self.0.budget_requested
+    }
+    /// In whole pounds; set when the project is funded.
+    async fn budget_awarded(&self) -> Option<i64> {
+        self.0.budget_awarded
+    }
+    async fn status(&self) -> ProjectStatus {
+        self.0.status.into()
+    }
+    async fn status_changed_at(&self) -> DateTime<Utc> {
+        self.0.status_changed_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
+        let lead = loaders(ctx)?
+            .institutions
+            .load_one(self.0.lead_institution_id)
+            .await
+            .map_err(internal)
+            .gql(ctx)?;
+        Ok(lead.map(InstitutionProfile))
+    }
+    async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Programme>> {
+        Ok(self.criteria(ctx).await?.map(|(p, _)| Programme(p)))
+    }
+    /// Host sites, in the order they were named.
+    async fn sites(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectSite>> {
+        let sites = loaders(ctx)?.sites.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
+        Ok(sites.unwrap_or_default().into_iter().map(ProjectSite).collect())
+    }
+    /// The springboard team.
+    async fn team(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TeamMember>> {
+        let team = loaders(ctx)?.team.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
+        Ok(team.unwrap_or_default().into_iter().map(TeamMember).collect())
+    }
+    /// What colleges and bodies commit to the project.
+    async fn commitments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Commitment>> {
+        let Some(loader) = &loaders(ctx)?.commitments else { return Ok(Vec::new()) };
+        let rows = loader.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
+        Ok(rows.unwrap_or_default().into_iter().map(Commitment).collect())
+    }
+    /// Capacity assessments of the project's sites that you may see, newest first.
+    async fn assessments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CapacityAssessment>> {
+        let Some(loader) = &loaders(ctx)?.assessments else { return Ok(Vec::new()) };
+        let rows = loader.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
+        Ok(rows.unwrap_or_default().into_iter().map(CapacityAssessment).collect())
+    }
+    /// The team's committed hours against the programme's springboard rule (the default rule for
+    /// a project outside any programme).
+    async fn team_capacity(&self, ctx: &Context<'_>) -> async_graphql::Result<TeamCapacity> {
+        let rule = self.criteria(ctx).await?.map(|(_, c)| c.rule).unwrap_or_default();
+        let team =
+            loaders(ctx)?.team.load_one(self.0.id).await.map_err(internal).gql(ctx)?.unwrap_or_default();
+        let capacity = super::team::capacity(&rule, &team, today());
+        Ok(TeamCapacity {
+            meets_rule: capacity.meets_rule(),
+            hours_by_role: capacity
+                .hours_by_role
+                .iter()
+                .map(|(role, hours)| RoleHours { role: (*role).into(), hours: *hours })
+                .collect(),
+            total_hours: capacity.total_hours,
+            required_hours: rule.min_weekly_hours,
+            hours_short: capacity.hours_short,
+            missing_role_groups: capacity
+                .missing_role_groups
+                .iter()
+                .map(|g| g.iter().map(|r| (*r).into()).collect())
+                .collect(),
+        })
+    }
+    /// The funding gate, asked now: what would stop the funder funding this project today.
+    #[graphql(complexity = 20)]
+    async fn funding_readiness(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingReadiness> {
+        let db = &request(ctx)?.db;
+        let failures = crate::funding::service::readiness(db, &self.0).await.gql(ctx)?;
+        Ok(FundingReadiness {
+            ready: failures.is_empty(),
+            failures: failures.into_iter().map(UserError::from).collect(),
+        })
+    }
+    /// The states you could move the project to now (preconditions aside).
+    async fn available_transitions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectStatus>> {
+        let actor = actor(ctx)?;
+        let Some(active) = actor.institution else { return Ok(Vec::new()) };
+        let funder = self.criteria(ctx).await?.map(|(p, _)| p.funder_institution_id);
+        let standing = Standing {
+            is_lead: self.0.lead_institution_id == active.id,
+            is_funder: funder == Some(active.id),
+            may_write: actor.require_writer().is_ok(),
+        };
+        Ok(super::transitions::available(&self.0, standing).into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RoleHours {
+    pub role: ProjectRole,
+    pub hours: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct TeamCapacity {
+    pub meets_rule: bool,
+    pub hours_by_role: Vec<RoleHours>,
+    pub total_hours: f64,
+    pub required_hours: f64,
+    pub hours_short: f64,
+    /// Role groups nobody fills: each needs one member holding any of its roles.
+    pub missing_role_groups: Vec<Vec<ProjectRole>>,
+}
+
+/// The funding gate's verdict: each failure names its site, dimension or role in `field` and
+/// says what falls short in `message`.
+#[derive(SimpleObject)]
+pub struct FundingReadiness {
+    pub ready: bool,
+    pub failures: Vec<UserError>,
+}
+
+/// A host institution's part in a project.
+pub struct ProjectSite(pub project_site::Model);
+
+#[Object]
+impl ProjectSite {
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::ProjectSite, self.0.id)
+    }
+    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
+        let host =
+            loaders(ctx)?.institutions.load_one(self.0.institution_id).await.map_err(internal).gql(ctx)?;
+        Ok(host.map(InstitutionProfile))
+    }
+    async fn status(&self) -> SiteStatus {
+        self.0.status.into()
+    }
+    /// The host's lead for the project, named when it accepts.
+    async fn site_lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(user_id) = self.0.site_lead_user_id else { return Ok(None) };
+        let user = loaders(ctx)?.users.load_one(user_id).await.map_err(internal).gql(ctx)?;
+        Ok(user.map(User))
+    }
+    async fn responded_at(&self) -> Option<DateTime<Utc>> {
+        self.0.responded_at
+    }
+    async fn project_id(&self) -> ID {
+        GlobalId::encode(NodeKind::Project, self.0.project_id)
+    }
+}
+
+/// A person on a project's springboard team.
+pub struct TeamMember(pub team_member::Model);
+
+#[Object]
+impl TeamMember {
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::TeamMember, self.0.id)
+    }
+    /// Set for members with an account.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(user_id) = self.0.user_id else { return Ok(None) };
+        let user = loaders(ctx)?.users.load_one(user_id).await.map_err(internal).gql(ctx)?;
+        Ok(user.map(User))
+    }
+    /// Set for people without an account.
+    async fn external_name(&self) -> Option<&str> {
+        self.0.external_name.as_deref()
+    }
+    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
+        let institution =
+            loaders(ctx)?.institutions.load_one(self.0.institution_id).await.map_err(internal).gql(ctx)?;
+        Ok(institution.map(InstitutionProfile))
+    }
+    async fn role(&self) -> ProjectRole {
+        self.0.role.into()
+    }
+    async fn hours_per_week(&self) -> f64 {
+        self.0.hours_per_week
+    }
+    async fn starts_on(&self) -> Option<NaiveDate> {
+        self.0.starts_on
+    }
+    async fn ends_on(&self) -> Option<NaiveDate> {
+        self.0.ends_on
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ProjectFilterInput {
+    pub statuses: Option<Vec<ProjectStatus>>,
+    pub programme_id: Option<ID>,
+    pub lead_institution_id: Option<ID>,
+    pub site_institution_id: Option<ID>,
+    /// Exact, case-insensitive.
+    pub clinical_area: Option<String>,
+    /// A fragment of the title, case-insensitive.
+    pub search: Option<String>,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProjectOrderField {
+    /// Creation order.
+    #[default]
+    CreatedAt,
+    Title,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OrderDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+#[derive(InputObject, Default)]
+pub struct ProjectOrder {
+    #[graphql(default)]
+    pub field: ProjectOrderField,
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+fn parse_filter(input: ProjectFilterInput) -> Result<ProjectFilter, ServiceError> {
+    let id =
+        |raw: Option<ID>, kind, field: &str| raw.map(|raw| GlobalId::require(&raw, kind, field)).transpose();
+    Ok(ProjectFilter {
+        statuses: input.statuses.unwrap_or_default().into_iter().map(Into::into).collect(),
+        programme_id: id(input.programme_id, NodeKind::Programme, "filter.programmeId")?,
+        lead_institution_id: id(
+            input.lead_institution_id,
+            NodeKind::Institution,
+            "filter.leadInstitutionId",
+        )?,
+        site_institution_id: id(
+            input.site_institution_id,
+            NodeKind::Institution,
+            "filter.siteInstitutionId",
+        )?,
+        clinical_area: input.clinical_area,
+        title_contains: input.search,
+    })
+}
+
+#[derive(Default)]
+pub struct ProjectQuery;
+
+#[Object]
+impl ProjectQuery {
+    /// A project your institution leads, hosts or funds; null otherwise.
+    async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let id = GlobalId::require(&id, NodeKind::Project, "id").gql(ctx)?;
+        Ok(service::get(db, actor, id).await.gql(ctx)?.map(Project))
+    }
+
+    /// Projects your institution leads, hosts or funds.
+    #[graphql(complexity = "crate::graphql::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProjectFilterInput>,
+        order_by: Option<ProjectOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Paged<Project>> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let filter = parse_filter(filter.unwrap_or_default()).gql(ctx)?;
+        let order = order_by.unwrap_or_default();
+        let sort = match order.field {
+            ProjectOrderField::CreatedAt => ProjectSort::Created,
+            ProjectOrderField::Title => ProjectSort::Title,
+        };
+        let page = PageArgs::new(first, after, last, before);
+        service::list(db, actor, filter, sort, order.direction == OrderDirection::Asc, &page, Project)
+            .await
+            .gql(ctx)
+    }
+}

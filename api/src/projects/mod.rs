@@ -1,0 +1,10 @@
+//! Projects: bids by royal colleges and professional bodies, their host sites, their
+//! springboard team, and their lifecycle.
+
+pub mod graphql;
+pub mod lifecycle;
+pub mod mutations;
+pub mod service;
+pub mod sites;
+pub mod team;
+pub mod transitions;
