@@ -1,0 +1,1 @@
+//! Run-chart and SPC analysis of monitoring data: plain functions, no I/O.
