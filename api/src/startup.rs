@@ -27,9 +27,12 @@ impl Application {
     /// Connects, applies pending migrations, and binds; serving starts with `run_until_stopped`.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let keys = crate::keys::resolve(&settings)?;
-        let conn = db::connect(&settings.database.database_url, settings.database.db_max_connections)
+        let mut conn = db::connect(&settings.database.database_url, settings.database.db_max_connections)
             .await
             .context("connecting to the database")?;
+        let metrics = Arc::new(http::metrics::Metrics::new().context("registering metrics")?);
+        let statement_metrics = metrics.clone();
+        conn.set_metric_callback(move |info| statement_metrics.observe_statement(info.elapsed, info.failed));
         Migrator::up(&conn, None).await.context("applying migrations")?;
         let db = Db::new(conn);
         password::warm_up();
@@ -43,7 +46,7 @@ impl Application {
             auth,
             max_body_bytes: settings.max_body_bytes,
             max_batch_size: settings.max_batch_size,
-            metrics: http::metrics::Metrics::new().context("registering metrics")?,
+            metrics,
         });
 
         let listener =

@@ -14,6 +14,7 @@ mod isolation;
 mod limits;
 mod members;
 mod operations;
+mod projects_story;
 mod schema;
 mod sessions;
 mod tokens;

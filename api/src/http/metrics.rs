@@ -21,6 +21,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    statements: IntCounterVec,
+    statement_latency: prometheus::Histogram,
     known_operations: Mutex<HashSet<String>>,
 }
 
@@ -62,8 +64,32 @@ impl Metrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let statements = IntCounterVec::new(
+            Opts::new("springboard_db_statements_total", "SQL statements executed, by outcome"),
+            &["outcome"],
+        )?;
+        let statement_latency = prometheus::Histogram::with_opts(
+            HistogramOpts::new("springboard_db_statement_duration_seconds", "SQL statement latency")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
+        )?;
         registry.register(Box::new(pool.clone()))?;
-        Ok(Self { registry, requests, latency, pool, known_operations: Mutex::new(HashSet::new()) })
+        registry.register(Box::new(statements.clone()))?;
+        registry.register(Box::new(statement_latency.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            pool,
+            statements,
+            statement_latency,
+            known_operations: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Called by the database layer after every statement.
+    pub fn observe_statement(&self, elapsed: Duration, failed: bool) {
+        self.statements.with_label_values(&[if failed { "error" } else { "ok" }]).inc();
+        self.statement_latency.observe(elapsed.as_secs_f64());
     }
 
     pub fn observe(&self, operation: Option<&str>, outcome: Outcome, elapsed: Duration) {

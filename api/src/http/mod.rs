@@ -21,7 +21,7 @@ pub struct AppState {
     pub auth: Arc<AuthConfig>,
     pub max_body_bytes: usize,
     pub max_batch_size: usize,
-    pub metrics: metrics::Metrics,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -44,7 +44,8 @@ pub fn capacity(rule: &SpringboardRule, team: &[team_member::Model], on: NaiveDa
     for member in team.iter().filter(|m| service::is_current(m, on)) {
         *hours_by_role.entry(member.role).or_default() += member.hours_per_week;
     }
-    let total_hours: f64 = hours_by_role.values().sum();
+    // A fold from 0.0, not `sum()`, which starts at -0.0 and would report "-0 hours".
+    let total_hours = hours_by_role.values().fold(0.0, |total, hours| total + hours);
     let missing_role_groups = rule
         .role_groups
         .iter()
@@ -309,6 +310,13 @@ mod tests {
             "a member whose period ended no longer counts"
         );
         assert_eq!(capacity.hours_short, 11.0);
+    }
+
+    #[test]
+    fn an_empty_team_has_zero_hours_not_negative_zero() {
+        let capacity = capacity(&SpringboardRule::default(), &[], day(10));
+        assert!(capacity.total_hours.is_sign_positive());
+        assert_eq!(capacity.hours_short, 15.0);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `serve --demo`: a small world to explore on an empty database. A funder, two bidders (a royal
 //! college and a professional body), three host institutions, each with an admin, a member and a
-//! viewer, plus a platform admin. Every account shares one password: `SPRINGBOARD_DEMO_PASSWORD`,
+//! viewer, plus a platform admin; then a programme with projects in several states (see
+//! `projects`). Every account shares one password: `SPRINGBOARD_DEMO_PASSWORD`,
 //! or a random one printed at start-up.
 
 use base64::Engine;
@@ -17,8 +18,12 @@ use crate::error::ServiceError;
 use crate::identity::password::Password;
 use crate::users::{Email, service as users};
 
+mod projects;
+
 pub struct DemoInstitution {
     pub id: Uuid,
+    /// The institution's demo admin, who acts for it when later steps seed data.
+    pub admin_id: Uuid,
     pub slug: &'static str,
     pub name: &'static str,
     pub kind: InstitutionKind,
@@ -91,6 +96,7 @@ pub async fn seed(db: &Db, base_url: &str) -> Result<Option<DemoWorld>, ServiceE
         })
         .exec_without_returning(&txn)
         .await?;
+        let mut admin_id = Uuid::nil();
         for (role_name, role) in ROLES {
             let user = users::insert(
                 &txn,
@@ -99,16 +105,21 @@ pub async fn seed(db: &Db, base_url: &str) -> Result<Option<DemoWorld>, ServiceE
             )
             .await?;
             crate::members::service::insert(&txn, user.id, id, role).await?;
+            if role == Role::Admin {
+                admin_id = user.id;
+            }
         }
-        institutions.push(DemoInstitution { id, slug, name, kind });
+        institutions.push(DemoInstitution { id, admin_id, slug, name, kind });
     }
     let mut admin = new_user("platform-admin@springboard.example.org", "Platform admin", &password)?;
     admin.is_platform_admin = true;
     users::insert(&txn, admin, "email").await?;
     txn.commit().await?;
 
-    print_instructions(base_url, &password);
-    Ok(Some(DemoWorld { institutions, password }))
+    let world = DemoWorld { institutions, password };
+    projects::seed(db, &world).await?;
+    print_instructions(base_url, &world.password);
+    Ok(Some(world))
 }
 
 fn new_user(email: &str, name: &str, password: &str) -> Result<users::NewUser, ServiceError> {
@@ -129,9 +140,9 @@ fn print_instructions(base_url: &str, password: &str) {
     text.push_str(&format!("  Password for every demo account: {password}\n"));
     text.push_str("  Accounts (admin@, member@ and viewer@ each):\n");
     for (slug, name, _, _) in INSTITUTIONS {
-        text.push_str(&format!("    {:<48} {name}\n", email("{admin,member,viewer}", slug)));
+        text.push_str(&format!("    {:<60} {name}\n", email("{admin,member,viewer}", slug)));
     }
-    text.push_str("    platform-admin@springboard.example.org          platform admin\n");
+    text.push_str(&format!("    {:<60} platform admin\n", "platform-admin@springboard.example.org"));
     let sign_in = format!(
         r#"{{"query":"mutation {{ signIn(input: {{email: \"admin@northgate-general.example.org\", password: \"{password}\"}}) {{ tokens {{ accessToken }} userErrors {{ message }} }} }}"}}"#
     );
@@ -141,3 +152,26 @@ fn print_instructions(base_url: &str, password: &str) {
     // Printed rather than logged: it is for the person at the terminal, not the log pipeline.
     println!("{text}");
 }
+
+impl DemoWorld {
+    /// The institution with `slug`, acting through its admin.
+    pub fn actor(&self, slug: &str) -> Result<(Uuid, crate::actor::Actor), ServiceError> {
+        let institution = self
+            .institutions
+            .iter()
+            .find(|i| i.slug == slug)
+            .ok_or_else(|| ServiceError::internal(UnknownDemoInstitution(slug.to_owned())))?;
+        let actor = crate::actor::Actor {
+            principal: crate::actor::Principal::User {
+                user_id: institution.admin_id,
+                is_platform_admin: false,
+            },
+            institution: Some(crate::actor::ActiveInstitution { id: institution.id, role: Role::Admin }),
+        };
+        Ok((institution.id, actor))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("no demo institution `{0}`")]
+struct UnknownDemoInstitution(String);

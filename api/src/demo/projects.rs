@@ -1,0 +1,237 @@
+//! The demo's programme and projects, seeded through the services so every rule applies:
+//! - "Sepsis six within the hour": two accepted sites, a full team, passing assessments; FUNDED
+//!   and ACTIVE.
+//! - "Falls prevention on elderly care wards": SUBMITTED; the gate refuses it (no project
+//!   manager, too few hours, STAFF_TIME scored 1 at Taff Valley).
+//! - "Delirium screening at admission": SUBMITTED; the gate refuses it (Clydeside's only
+//!   assessment is older than the programme accepts).
+//! - "Discharge summaries within 24 hours": a DRAFT with an invited site.
+
+use chrono::{Duration, NaiveDate};
+use entity::commitment::CommitmentKind;
+use entity::project::ProjectStatus;
+use entity::team_member::ProjectRole;
+use uuid::Uuid;
+
+use super::DemoWorld;
+use crate::actor::Actor;
+use crate::assessments::dimension::CapacityDimension;
+use crate::assessments::service::{self as assessments, DimensionEntry, NewAssessment};
+use crate::db::Db;
+use crate::error::ServiceError;
+use crate::funding::service::{self as funding, Decision};
+use crate::programmes::service::{self as programmes, ProgrammeForm, today};
+use crate::projects::service::{self as projects, ProjectForm};
+use crate::projects::team::{self, TeamMemberForm};
+use crate::projects::{sites, transitions};
+
+const FUNDER: &str = "improvement-fund";
+const COLLEGE: &str = "royal-college-acute-care";
+const BODY: &str = "society-clinical-data";
+const NORTHGATE: &str = "northgate-general";
+const CLYDESIDE: &str = "clydeside-university";
+const TAFF: &str = "taff-valley";
+
+pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
+    let (_, funder) = world.actor(FUNDER)?;
+    let programme = programmes::create(
+        db,
+        &funder,
+        ProgrammeForm {
+            name: Some("Acute care improvement 2027".into()),
+            objectives: Some(
+                "Measurable improvement in the recognition and management of acutely ill adults".into(),
+            ),
+            bidding_opens_on: Some(today() - Duration::days(30)),
+            bidding_closes_on: Some(today() + Duration::days(60)),
+            minimum_scores: Some(vec![(CapacityDimension::MonitoringAndEvaluation, 3)]),
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    let sepsis = bid(
+        db,
+        world,
+        COLLEGE,
+        programme.id,
+        "Sepsis six within the hour",
+        "Emergency medicine",
+        &[NORTHGATE, CLYDESIDE],
+    )
+    .await?;
+    staff(
+        db,
+        world,
+        COLLEGE,
+        sepsis,
+        &[
+            (COLLEGE, ProjectRole::ClinicalLead, 4.0),
+            (NORTHGATE, ProjectRole::ProjectManager, 7.5),
+            (CLYDESIDE, ProjectRole::DataAnalyst, 4.0),
+        ],
+    )
+    .await?;
+    transitions::transition(db, &world.actor(COLLEGE)?.1, sepsis, ProjectStatus::Submitted).await?;
+    for host in [NORTHGATE, CLYDESIDE] {
+        assess(db, world, &funder, sepsis, host, today() - Duration::days(20), [3, 3, 3, 3, 2]).await?;
+    }
+    funding::decide(db, &funder, sepsis, Decision::Fund, Some(95_000)).await?;
+    transitions::transition(db, &funder, sepsis, ProjectStatus::Active).await?;
+
+    let falls =
+        bid(db, world, BODY, programme.id, "Falls prevention on elderly care wards", "Elderly care", &[TAFF])
+            .await?;
+    staff(
+        db,
+        world,
+        BODY,
+        falls,
+        &[(BODY, ProjectRole::ClinicalLead, 3.0), (TAFF, ProjectRole::Evaluator, 2.0)],
+    )
+    .await?;
+    transitions::transition(db, &world.actor(BODY)?.1, falls, ProjectStatus::Submitted).await?;
+    assess(db, world, &funder, falls, TAFF, today() - Duration::days(5), [3, 3, 3, 2, 1]).await?;
+
+    let delirium =
+        bid(db, world, BODY, programme.id, "Delirium screening at admission", "Acute medicine", &[CLYDESIDE])
+            .await?;
+    staff(
+        db,
+        world,
+        BODY,
+        delirium,
+        &[
+            (BODY, ProjectRole::ClinicalLead, 4.0),
+            (CLYDESIDE, ProjectRole::ProjectManager, 8.0),
+            (CLYDESIDE, ProjectRole::DataAnalyst, 4.0),
+        ],
+    )
+    .await?;
+    transitions::transition(db, &world.actor(BODY)?.1, delirium, ProjectStatus::Submitted).await?;
+    assess(db, world, &funder, delirium, CLYDESIDE, today() - Duration::days(400), [4, 4, 4, 4, 4]).await?;
+
+    let (_, college) = world.actor(COLLEGE)?;
+    let discharge = projects::create(
+        db,
+        &college,
+        Some(programme.id),
+        ProjectForm {
+            title: Some("Discharge summaries within 24 hours".into()),
+            aim_statement: Some("90% of discharge summaries reach the GP within 24 hours".into()),
+            clinical_area: Some("General medicine".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    sites::add(db, &college, discharge.id, world.actor(TAFF)?.0).await?;
+
+    crate::commitments::service::record(
+        db,
+        &college,
+        Some(sepsis),
+        None,
+        CommitmentKind::Leadership,
+        "College QI faculty lead chairs the steering group",
+    )
+    .await?;
+    let (_, body) = world.actor(BODY)?;
+    crate::commitments::service::record(
+        db,
+        &body,
+        None,
+        Some(programme.id),
+        CommitmentKind::ProfessionalTraining,
+        "Run-chart and SPC training for every project's data analyst",
+    )
+    .await?;
+    Ok(())
+}
+
+/// A project led by `lead`, with `hosts` named as sites and accepted.
+async fn bid(
+    db: &Db,
+    world: &DemoWorld,
+    lead: &str,
+    programme_id: Uuid,
+    title: &str,
+    area: &str,
+    hosts: &[&str],
+) -> Result<Uuid, ServiceError> {
+    let (_, lead) = world.actor(lead)?;
+    let project = projects::create(
+        db,
+        &lead,
+        Some(programme_id),
+        ProjectForm {
+            title: Some(title.into()),
+            aim_statement: Some(format!("{title}: a measurable improvement within twelve months")),
+            clinical_area: Some(area.into()),
+            starts_on: Some(today()),
+            budget_requested: Some(120_000),
+            ..Default::default()
+        },
+    )
+    .await?;
+    for host in hosts {
+        let (host_id, host_actor) = world.actor(host)?;
+        let site = sites::add(db, &lead, project.id, host_id).await?;
+        sites::respond(db, &host_actor, site.id, true, None).await?;
+    }
+    Ok(project.id)
+}
+
+async fn staff(
+    db: &Db,
+    world: &DemoWorld,
+    lead: &str,
+    project_id: Uuid,
+    members: &[(&str, ProjectRole, f64)],
+) -> Result<(), ServiceError> {
+    let (_, lead) = world.actor(lead)?;
+    for (institution, role, hours) in members {
+        let form = TeamMemberForm {
+            user_id: None,
+            external_name: Some(format!(
+                "{} ({institution})",
+                sea_orm::ActiveEnum::to_value(role).to_lowercase().replace('_', " ")
+            )),
+            institution_id: world.actor(institution)?.0,
+            role: *role,
+            hours_per_week: *hours,
+            starts_on: None,
+            ends_on: None,
+        };
+        team::add(db, &lead, project_id, form).await?;
+    }
+    Ok(())
+}
+
+async fn assess(
+    db: &Db,
+    world: &DemoWorld,
+    funder: &Actor,
+    project_id: Uuid,
+    host: &str,
+    on: NaiveDate,
+    scores: [i32; 5],
+) -> Result<(), ServiceError> {
+    let dimensions = CapacityDimension::ALL
+        .into_iter()
+        .zip(scores)
+        .map(|(dimension, score)| DimensionEntry {
+            dimension,
+            score: Some(score),
+            evidence: Some("Demo evidence".into()),
+        })
+        .collect();
+    let new = NewAssessment {
+        assessed_institution_id: world.actor(host)?.0,
+        project_id: Some(project_id),
+        assessed_on: on,
+        dimensions,
+        submit: true,
+    };
+    assessments::create(db, funder, new).await?;
+    Ok(())
+}
