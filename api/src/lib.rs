@@ -16,6 +16,7 @@ pub mod http;
 pub mod identity;
 pub mod institutions;
 pub mod keys;
+pub mod measures;
 pub mod members;
 pub mod programmes;
 pub mod projects;

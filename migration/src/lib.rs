@@ -17,6 +17,8 @@ mod m20261125_000011_create_project_sites;
 mod m20261125_000012_create_team_members;
 mod m20261125_000013_create_commitments;
 mod m20261125_000014_create_capacity_assessments;
+mod m20261125_000015_create_measures;
+mod m20261125_000016_create_observations;
 
 pub struct Migrator;
 
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000012_create_team_members::Migration),
             Box::new(m20261125_000013_create_commitments::Migration),
             Box::new(m20261125_000014_create_capacity_assessments::Migration),
+            Box::new(m20261125_000015_create_measures::Migration),
+            Box::new(m20261125_000016_create_observations::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ mod api_tokens;
 mod http_spec;
 mod isolation;
 mod limits;
+mod measures;
 mod members;
 mod operations;
 mod projects_story;

@@ -18,6 +18,7 @@ use crate::error::ServiceError;
 use crate::identity::password::Password;
 use crate::users::{Email, service as users};
 
+mod measures;
 mod projects;
 
 pub struct DemoInstitution {

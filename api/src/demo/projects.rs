@@ -1,6 +1,6 @@
 //! The demo's programme and projects, seeded through the services so every rule applies:
 //! - "Sepsis six within the hour": two accepted sites, a full team, passing assessments; FUNDED
-//!   and ACTIVE.
+//!   and ACTIVE, with two years of monitoring data (see `measures`).
 //! - "Falls prevention on elderly care wards": SUBMITTED; the gate refuses it (no project
 //!   manager, too few hours, STAFF_TIME scored 1 at Taff Valley).
 //! - "Delirium screening at admission": SUBMITTED; the gate refuses it (Clydeside's only
@@ -78,6 +78,7 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
     }
     funding::decide(db, &funder, sepsis, Decision::Fund, Some(95_000)).await?;
     transitions::transition(db, &funder, sepsis, ProjectStatus::Active).await?;
+    super::measures::seed(db, world, sepsis, COLLEGE).await?;
 
     let falls =
         bid(db, world, BODY, programme.id, "Falls prevention on elderly care wards", "Elderly care", &[TAFF])

@@ -17,6 +17,8 @@ use crate::error::{ServiceError, UserErrorCode};
 use crate::graphql::{GlobalId, GqlResult, NodeKind, actor, request};
 use crate::institutions::graphql::Institution;
 use crate::institutions::service as institutions;
+use crate::measures::graphql::Measure;
+use crate::measures::service as measures;
 use crate::members::graphql::{Invitation, Membership};
 use crate::members::{invitations, service as members};
 use crate::programmes::graphql::Programme;
@@ -44,6 +46,7 @@ pub enum Node {
     TeamMember(TeamMember),
     Commitment(Commitment),
     CapacityAssessment(CapacityAssessment),
+    Measure(Measure),
 }
 
 async fn resolve(db: &Db, actor: &Actor, raw: &ID) -> Result<Option<Node>, ServiceError> {
@@ -69,6 +72,7 @@ async fn resolve(db: &Db, actor: &Actor, raw: &ID) -> Result<Option<Node>, Servi
         NodeKind::Commitment => {
             commitments::get(db, actor, id).await?.map(|m| Node::Commitment(Commitment(m)))
         }
+        NodeKind::Measure => measures::get(db, actor, id).await?.map(|m| Node::Measure(Measure(m))),
         NodeKind::CapacityAssessment => {
             assessments::get(db, actor, id).await?.map(|m| Node::CapacityAssessment(CapacityAssessment(m)))
         }

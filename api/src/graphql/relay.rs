@@ -21,10 +21,11 @@ pub enum NodeKind {
     TeamMember,
     Commitment,
     CapacityAssessment,
+    Measure,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 12] = [
+    pub const ALL: [NodeKind; 13] = [
         NodeKind::Institution,
         NodeKind::User,
         NodeKind::Membership,
@@ -37,6 +38,7 @@ impl NodeKind {
         NodeKind::TeamMember,
         NodeKind::Commitment,
         NodeKind::CapacityAssessment,
+        NodeKind::Measure,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +55,7 @@ impl NodeKind {
             NodeKind::TeamMember => "TeamMember",
             NodeKind::Commitment => "Commitment",
             NodeKind::CapacityAssessment => "CapacityAssessment",
+            NodeKind::Measure => "Measure",
         }
     }
 

@@ -11,6 +11,7 @@ use crate::graphql::node::NodeQuery;
 use crate::identity::AuthConfig;
 use crate::identity::graphql::SessionMutation;
 use crate::institutions::graphql::{DirectoryQuery, InstitutionMutation, InstitutionQuery};
+use crate::measures::graphql::MeasureMutation;
 use crate::members::graphql::MemberMutation;
 use crate::programmes::graphql::{ProgrammeMutation, ProgrammeQuery};
 use crate::projects::graphql::ProjectQuery;
@@ -39,6 +40,7 @@ pub struct Mutation(
     FundingMutation,
     AssessmentMutation,
     CommitmentMutation,
+    MeasureMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

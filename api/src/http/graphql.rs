@@ -84,12 +84,14 @@ pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<
     let Some(media) = negotiate::response_media(header_str(&req, header::ACCEPT)) else {
         return not_acceptable();
     };
-    if !negotiate::is_json(header_str(&req, header::CONTENT_TYPE)) {
+    let content_type = header_str(&req, header::CONTENT_TYPE).map(str::to_owned);
+    let multipart = negotiate::is_multipart(content_type.as_deref());
+    if !multipart && !negotiate::is_json(content_type.as_deref()) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
             codes::BAD_REQUEST,
-            "POST /graphql takes an application/json body",
+            "POST /graphql takes an application/json body (or multipart/form-data for file uploads)",
         );
     }
     let mut body = web::BytesMut::new();
@@ -107,6 +109,23 @@ pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<
             return refuse(StatusCode::PAYLOAD_TOO_LARGE, media, codes::BAD_REQUEST, &message);
         }
         body.extend_from_slice(&chunk);
+    }
+    if multipart {
+        return match receive_multipart(content_type, body.freeze().to_vec(), state.max_body_bytes).await {
+            Ok(async_graphql::BatchRequest::Single(request)) => {
+                execute_one(&req, &state, media, request).await
+            }
+            Ok(async_graphql::BatchRequest::Batch(requests))
+                if (1..=state.max_batch_size).contains(&requests.len()) =>
+            {
+                execute_batch(&req, &state, media, requests).await
+            }
+            Ok(_) => {
+                let message = format!("a batch holds 1 to {} operations", state.max_batch_size);
+                refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message)
+            }
+            Err(message) => refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message),
+        };
     }
     // Parsed by hand rather than as async-graphql's untagged `BatchRequest`, which takes `[]`
     // for a single request with every field defaulted.
@@ -132,6 +151,19 @@ pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<
         return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message);
     }
     execute_batch(&req, &state, media, requests).await
+}
+
+/// A request in the GraphQL multipart request format (operations, map, files). The body was
+/// already read within the size limit, so each file is bounded by it too.
+async fn receive_multipart(
+    content_type: Option<String>,
+    body: Vec<u8>,
+    max_bytes: usize,
+) -> Result<async_graphql::BatchRequest, String> {
+    let options = async_graphql::http::MultipartOptions::default().max_file_size(max_bytes).max_num_files(8);
+    async_graphql::http::receive_batch_body(content_type, futures_util::io::Cursor::new(body), options)
+        .await
+        .map_err(|e| format!("the multipart body is not a GraphQL request: {e}"))
 }
 
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {

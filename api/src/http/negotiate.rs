@@ -58,6 +58,13 @@ pub fn is_json(content_type: Option<&str>) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON))
 }
 
+/// A GraphQL multipart request (file uploads).
+pub fn is_multipart(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
 /// A browser asking for a page rather than data.
 pub fn wants_html(accept: Option<&str>) -> bool {
     accept.is_some_and(|a| a.split(',').any(|e| e.trim().to_ascii_lowercase().starts_with("text/html")))

@@ -126,6 +126,16 @@ impl Programme {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// For the funder: how many funded projects show measurable improvement on an outcome
+    /// measure.
+    #[graphql(complexity = 200)]
+    async fn improvement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::measures::graphql::ProgrammeImprovement> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        Ok(crate::measures::rollup::programme(db, actor, &self.0).await.gql(ctx)?.into())
+    }
 }
 
 #[derive(Default)]

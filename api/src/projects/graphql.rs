@@ -138,6 +138,24 @@ impl Project {
         let rows = loader.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
         Ok(rows.unwrap_or_default().into_iter().map(CapacityAssessment).collect())
     }
+    /// The project's quality indicators, oldest first.
+    async fn measures(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::measures::graphql::Measure>> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let rows = crate::measures::service::of_project(db, actor, self.0.id).await.gql(ctx)?;
+        Ok(rows.into_iter().map(crate::measures::graphql::Measure).collect())
+    }
+    /// Verdicts of the project's measures, all sites pooled.
+    #[graphql(complexity = 50)]
+    async fn improvement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::measures::graphql::ImprovementSummary> {
+        let db = &request(ctx)?.db;
+        Ok(crate::measures::rollup::project(db, self.0.id).await.gql(ctx)?.into())
+    }
     /// The team's committed hours against the programme's springboard rule (the default rule for
     /// a project outside any programme).
     async fn team_capacity(&self, ctx: &Context<'_>) -> async_graphql::Result<TeamCapacity> {

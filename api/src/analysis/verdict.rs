@@ -1,0 +1,143 @@
+//! What the charts say about a series as a whole: the verdict, and the assurance against a target.
+
+use super::model::{Direction, Effect, Signal};
+use super::numeric::same_level;
+use super::run_chart::RunChart;
+use super::spc::SpcChart;
+
+/// The verdict on a series, read through the measure's direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    Improving,
+    Deteriorating,
+    NoSignal,
+    InsufficientData,
+}
+
+/// How many points each chart needs before its signals count towards a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VerdictConfig {
+    /// Points on the run chart (IHI: at least 10 before the run rules mean much).
+    pub min_run_chart_points: usize,
+    /// Points in the SPC chart's latest segment (MDC: 12 before limits stop being trial limits).
+    pub min_spc_points: usize,
+}
+
+impl Default for VerdictConfig {
+    fn default() -> Self {
+        VerdictConfig { min_run_chart_points: 10, min_spc_points: 12 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerdictReport {
+    pub verdict: Verdict,
+    /// The signals that justify the verdict: for IMPROVING the improvement signals after the latest
+    /// concern (all of them if there is none), symmetrically for DETERIORATING; for NO_SIGNAL the
+    /// improvement and concern signals that end together, if that is why; none for INSUFFICIENT_DATA.
+    pub signals: Vec<Signal>,
+    /// Whether the run chart had enough points for its signals to count.
+    pub run_chart_considered: bool,
+    /// Whether the SPC chart's latest segment had enough points for its signals to count.
+    pub spc_considered: bool,
+    /// Signals ending before this period (the start of the SPC chart's latest segment) were ignored.
+    pub from_period: Option<i64>,
+}
+
+/// The verdict on a series. The rule, in order:
+///
+/// 1. A chart's signals count only if it has enough points ([`VerdictConfig`]): the whole run chart, the
+///    SPC chart's latest segment. If neither has, the verdict is INSUFFICIENT_DATA.
+/// 2. Only signals with a good or bad side count (shifts, trends, Anhøj long runs, points beyond limits,
+///    two-of-three), and only those whose last point lies in the SPC chart's latest segment: a rebase says
+///    the process changed, and the verdict is about the process as it is now.
+/// 3. Signals are ordered by the period of their last point. IMPROVING if there is an improvement signal
+///    and no concern signal ends later or at the same time; DETERIORATING symmetrically; otherwise
+///    NO_SIGNAL — which includes an improvement and a concern ending in the same period, because the
+///    data then point both ways at once.
+pub fn verdict(run_chart: &RunChart, spc: &SpcChart, config: &VerdictConfig) -> VerdictReport {
+    let latest_segment = spc.segments.last();
+    let from_period = latest_segment.map(|segment| segment.first_period);
+    let run_chart_considered = run_chart.points.len() >= config.min_run_chart_points;
+    let spc_considered =
+        latest_segment.is_some_and(|segment| segment.end - segment.start + 1 >= config.min_spc_points);
+    let report = |verdict: Verdict, signals: Vec<Signal>| VerdictReport {
+        verdict,
+        signals,
+        run_chart_considered,
+        spc_considered,
+        from_period,
+    };
+    if !run_chart_considered && !spc_considered {
+        return report(Verdict::InsufficientData, Vec::new());
+    }
+    let considered = |chart_considered: bool, signals: &[Signal]| -> Vec<Signal> {
+        let chart_signals = if chart_considered { signals } else { &[] };
+        chart_signals
+            .iter()
+            .filter(|signal| signal.effect != Effect::Neither)
+            .filter(|signal| from_period.is_none_or(|from| signal.last_period >= from))
+            .cloned()
+            .collect()
+    };
+    let mut in_scope = considered(run_chart_considered, &run_chart.signals);
+    in_scope.extend(considered(spc_considered, &spc.signals));
+    in_scope.sort_by_key(|signal| (signal.last_period, signal.first_period));
+
+    let latest = |effect: Effect| in_scope.iter().filter(|s| s.effect == effect).map(|s| s.last_period).max();
+    let since = |effect: Effect, after: Option<i64>| -> Vec<Signal> {
+        let later = |signal: &&Signal| after.is_none_or(|after| signal.last_period > after);
+        in_scope.iter().filter(|signal| signal.effect == effect).filter(later).cloned().collect()
+    };
+    match (latest(Effect::Improvement), latest(Effect::Concern)) {
+        (None, None) => report(Verdict::NoSignal, Vec::new()),
+        (Some(improvement), concern) if concern.is_none_or(|concern| concern < improvement) => {
+            report(Verdict::Improving, since(Effect::Improvement, concern))
+        }
+        (improvement, Some(concern)) if improvement.is_none_or(|improvement| improvement < concern) => {
+            report(Verdict::Deteriorating, since(Effect::Concern, improvement))
+        }
+        (_, latest_concern) => {
+            let conflicting =
+                in_scope.into_iter().filter(|signal| Some(signal.last_period) == latest_concern);
+            report(Verdict::NoSignal, conflicting.collect())
+        }
+    }
+}
+
+/// Whether the process, as its limits describe it, will meet a target (MDC's assurance icons).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Assurance {
+    /// The target lies at or beyond the limit on the bad side: every point the process produces meets it.
+    ConsistentlyPasses,
+    /// The target lies at or beyond the limit on the good side: no point will meet it.
+    ConsistentlyFails,
+    /// The target lies between the limits: it will be hit and missed at random.
+    Inconsistent,
+}
+
+/// Assurance of the latest point's limits against `target` (in the plotted unit: a proportion from 0 to 1
+/// on a p-chart). An XmR chart's latest limits are its latest segment's; a p-chart's depend on each
+/// point's denominator, so the latest point's own limits are used, as the best guide to the next period.
+/// For HIGHER_IS_BETTER a target at or below the lower limit passes and at or above the upper limit
+/// fails; LOWER_IS_BETTER mirrors it. Passing is checked first, so when the limits collapse onto the mean
+/// (a constant series) a target equal to it passes. `None` without points or with a non-finite target.
+pub fn assurance(chart: &SpcChart, direction: Direction, target: f64) -> Option<Assurance> {
+    let limits = chart.points.last()?.limits;
+    if !target.is_finite() {
+        return None;
+    }
+    let at_or_below = |level: f64| target < level || same_level(target, level);
+    let at_or_above = |level: f64| target > level || same_level(target, level);
+    let (passes, fails) = match direction {
+        Direction::HigherIsBetter => (at_or_below(limits.lower), at_or_above(limits.upper)),
+        Direction::LowerIsBetter => (at_or_above(limits.upper), at_or_below(limits.lower)),
+    };
+    Some(if passes {
+        Assurance::ConsistentlyPasses
+    } else if fails {
+        Assurance::ConsistentlyFails
+    } else {
+        Assurance::Inconsistent
+    })
+}

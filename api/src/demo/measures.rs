@@ -1,0 +1,186 @@
+//! Two years of monthly monitoring data for the demo's active project: a real improvement, a
+//! deterioration and plain noise, so the analysis has something to show. The noise is a fixed
+//! pseudo-random sequence, so every demo shows the same charts.
+
+use chrono::{Datelike, Months, NaiveDate};
+use entity::measure::{MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
+use uuid::Uuid;
+
+use super::DemoWorld;
+use crate::db::Db;
+use crate::error::ServiceError;
+use crate::measures::ingest::{self, Source};
+use crate::measures::service::{self as measures, MeasureForm};
+use crate::measures::validate::RawRow;
+use crate::programmes::service::today;
+
+const MONTHS: u32 = 24;
+
+/// A small linear congruential generator: reproducible noise in [-1, 1].
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+}
+
+/// The first days of the last 24 whole months.
+fn months() -> Vec<NaiveDate> {
+    let this_month = today().with_day(1).unwrap_or_else(today);
+    (1..=MONTHS).rev().filter_map(|back| this_month.checked_sub_months(Months::new(back))).collect()
+}
+
+struct SeriesShape {
+    site: &'static str,
+    /// Level before and after the change, which happens halfway.
+    before: f64,
+    after: f64,
+    noise: f64,
+    seed: u64,
+}
+
+pub async fn seed(db: &Db, world: &DemoWorld, project_id: Uuid, lead: &str) -> Result<(), ServiceError> {
+    let (_, lead) = world.actor(lead)?;
+    let measure = |name: &str, definition: &str, kind, unit, direction, baseline, target| MeasureForm {
+        name: Some(name.into()),
+        operational_definition: Some(definition.into()),
+        kind: Some(kind),
+        unit: Some(unit),
+        direction: Some(direction),
+        frequency: Some(MeasureFrequency::Monthly),
+        baseline: Some(baseline),
+        target: Some(target),
+        ..Default::default()
+    };
+    let bundle = measures::create(db, &lead, project_id, measure(
+        "Sepsis six completed within one hour",
+        "Adults with suspected sepsis in the ED (numerator: all six elements within 60 minutes of triage; denominator: all such adults)",
+        MeasureKind::Process,
+        MeasureUnit::Proportion,
+        MeasureDirection::HigherIsBetter,
+        0.45,
+        0.8,
+    ))
+    .await?;
+    record_proportions(
+        db,
+        &lead,
+        bundle.id,
+        60.0,
+        &[
+            SeriesShape { site: "northgate-general", before: 0.45, after: 0.74, noise: 0.06, seed: 1 },
+            SeriesShape { site: "clydeside-university", before: 0.5, after: 0.5, noise: 0.07, seed: 2 },
+        ],
+    )
+    .await?;
+
+    let mortality = measures::create(
+        db,
+        &lead,
+        project_id,
+        measure(
+            "30-day mortality after sepsis admission",
+            "Deaths within 30 days of admission among adults admitted with sepsis",
+            MeasureKind::Outcome,
+            MeasureUnit::Proportion,
+            MeasureDirection::LowerIsBetter,
+            0.18,
+            0.12,
+        ),
+    )
+    .await?;
+    record_proportions(
+        db,
+        &lead,
+        mortality.id,
+        40.0,
+        &[
+            SeriesShape { site: "northgate-general", before: 0.19, after: 0.11, noise: 0.03, seed: 3 },
+            SeriesShape { site: "clydeside-university", before: 0.17, after: 0.17, noise: 0.03, seed: 4 },
+        ],
+    )
+    .await?;
+
+    let antibiotics = measures::create(
+        db,
+        &lead,
+        project_id,
+        measure(
+            "Median minutes from triage to antibiotics",
+            "Median, per month, of minutes from ED triage to first antibiotic dose for suspected sepsis",
+            MeasureKind::Process,
+            MeasureUnit::Continuous,
+            MeasureDirection::LowerIsBetter,
+            75.0,
+            60.0,
+        ),
+    )
+    .await?;
+    record_values(
+        db,
+        &lead,
+        antibiotics.id,
+        &[
+            SeriesShape { site: "northgate-general", before: 74.0, after: 74.0, noise: 6.0, seed: 5 },
+            SeriesShape { site: "clydeside-university", before: 70.0, after: 92.0, noise: 5.0, seed: 6 },
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn level(shape: &SeriesShape, month: usize) -> f64 {
+    if month < (MONTHS / 2) as usize { shape.before } else { shape.after }
+}
+
+async fn record_proportions(
+    db: &Db,
+    actor: &crate::actor::Actor,
+    measure_id: Uuid,
+    patients: f64,
+    shapes: &[SeriesShape],
+) -> Result<(), ServiceError> {
+    let mut rows = Vec::new();
+    for shape in shapes {
+        let mut noise = Noise(shape.seed);
+        for (index, month) in months().into_iter().enumerate() {
+            let denominator = (patients + 10.0 * noise.next()).round();
+            let rate = (level(shape, index) + shape.noise * noise.next()).clamp(0.0, 1.0);
+            rows.push(row(shape.site, month, None, Some((rate * denominator).round()), Some(denominator)));
+        }
+    }
+    ingest::record(db, actor, measure_id, rows, Source { prefix: "observations", first_number: 0 })
+        .await
+        .map(|_| ())
+}
+
+async fn record_values(
+    db: &Db,
+    actor: &crate::actor::Actor,
+    measure_id: Uuid,
+    shapes: &[SeriesShape],
+) -> Result<(), ServiceError> {
+    let mut rows = Vec::new();
+    for shape in shapes {
+        let mut noise = Noise(shape.seed);
+        for (index, month) in months().into_iter().enumerate() {
+            let value = (level(shape, index) + shape.noise * noise.next()).round();
+            rows.push(row(shape.site, month, Some(value), None, None));
+        }
+    }
+    ingest::record(db, actor, measure_id, rows, Source { prefix: "observations", first_number: 0 })
+        .await
+        .map(|_| ())
+}
+
+fn row(
+    site: &str,
+    month: NaiveDate,
+    value: Option<f64>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+) -> RawRow {
+    RawRow { site: site.into(), period_start: Ok(month), value, numerator, denominator, note: None }
+}

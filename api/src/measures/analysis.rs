@@ -1,0 +1,149 @@
+//! Analysis on read: a measure's observations for one site, or all sites pooled, turned into the
+//! analysis module's points and analysed with the measure's direction, target, baseline and
+//! rebases.
+
+use std::collections::BTreeMap;
+
+use entity::measure::{self, MeasureDirection, MeasureUnit};
+use entity::observation;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::periods::{analysis_frequency, start_of_index};
+use crate::analysis::{self, AnalysisConfig, Fraction, MeasureSpec, Measurement, Point};
+use crate::db::Db;
+use crate::error::ServiceError;
+
+/// Periods analysed at most per series: twenty years of weekly data.
+pub const MAX_PERIODS: u64 = 1_040;
+
+pub struct MeasureAnalysis {
+    pub analysis: analysis::Analysis,
+    pub site_id: Option<Uuid>,
+    /// The latest segment's centre line minus the measure's baseline.
+    pub change_from_baseline: Option<f64>,
+    /// The measure's target minus the latest segment's centre line.
+    pub gap_to_target: Option<f64>,
+}
+
+fn spec(measure: &measure::Model) -> MeasureSpec {
+    MeasureSpec {
+        unit: match measure.unit {
+            MeasureUnit::Proportion => analysis::Unit::Proportion,
+            MeasureUnit::Rate => analysis::Unit::Rate,
+            MeasureUnit::Count => analysis::Unit::Count,
+            MeasureUnit::Continuous => analysis::Unit::Continuous,
+        },
+        direction: match measure.direction {
+            MeasureDirection::HigherIsBetter => analysis::Direction::HigherIsBetter,
+            MeasureDirection::LowerIsBetter => analysis::Direction::LowerIsBetter,
+        },
+        target: measure.target,
+    }
+}
+
+fn measurement(row: &observation::Model) -> Option<Measurement> {
+    match (row.numerator, row.denominator, row.value) {
+        (Some(numerator), Some(denominator), _) => {
+            Some(Measurement::Fraction(Fraction { numerator, denominator }))
+        }
+        (_, _, Some(value)) => Some(Measurement::Value(value)),
+        _ => None,
+    }
+}
+
+/// All sites pooled per period: fractions summed (Σ numerators / Σ denominators); counts summed;
+/// other values averaged over the sites that reported.
+fn pool(unit: MeasureUnit, rows: &[observation::Model], frequency: analysis::Frequency) -> Vec<Point> {
+    let mut by_period: BTreeMap<i64, Vec<&observation::Model>> = BTreeMap::new();
+    for row in rows {
+        by_period.entry(analysis::period_index(row.period_start, frequency)).or_default().push(row);
+    }
+    by_period
+        .into_iter()
+        .filter_map(|(period, rows)| {
+            let fractions: Vec<Fraction> = rows
+                .iter()
+                .filter_map(|r| {
+                    r.numerator
+                        .zip(r.denominator)
+                        .map(|(numerator, denominator)| Fraction { numerator, denominator })
+                })
+                .collect();
+            let measurement = if !fractions.is_empty() && fractions.len() == rows.len() {
+                Measurement::Fraction(Fraction {
+                    numerator: fractions.iter().map(|f| f.numerator).fold(0.0, |a, b| a + b),
+                    denominator: fractions.iter().map(|f| f.denominator).fold(0.0, |a, b| a + b),
+                })
+            } else {
+                let values: Vec<f64> = rows.iter().filter_map(|r| r.value).collect();
+                if values.is_empty() {
+                    return None;
+                }
+                let total = values.iter().fold(0.0, |a, b| a + b);
+                match unit {
+                    MeasureUnit::Count => Measurement::Value(total),
+                    _ => Measurement::Value(total / values.len() as f64),
+                }
+            };
+            Some(Point { period, measurement })
+        })
+        .collect()
+}
+
+pub async fn analyse(
+    db: &Db,
+    measure: &measure::Model,
+    site_id: Option<Uuid>,
+    mut config: AnalysisConfig,
+) -> Result<MeasureAnalysis, ServiceError> {
+    let frequency = analysis_frequency(measure.frequency);
+    let mut query = observation::Entity::find().filter(observation::Column::MeasureId.eq(measure.id));
+    if let Some(site) = site_id {
+        query = query.filter(observation::Column::SiteId.eq(site));
+    }
+    // The newest periods, if there are more than the cap.
+    let mut rows = query
+        .order_by_desc(observation::Column::PeriodStart)
+        .limit(MAX_PERIODS * if site_id.is_some() { 1 } else { 50 })
+        .all(db.conn())
+        .await?;
+    rows.reverse();
+    let points: Vec<Point> = match site_id {
+        Some(_) => rows
+            .iter()
+            .filter_map(|row| {
+                measurement(row).map(|m| Point {
+                    period: analysis::period_index(row.period_start, frequency),
+                    measurement: m,
+                })
+            })
+            .collect(),
+        None => pool(measure.unit, &rows, frequency),
+    };
+    config.spc.rebase_periods = super::service::rebase_periods(measure)
+        .into_iter()
+        .map(|d| analysis::period_index(d, frequency))
+        .collect();
+    if let Some(until) = measure.baseline_until {
+        let last = analysis::period_index(until, frequency);
+        let baseline = points.iter().filter(|p| p.period <= last).count();
+        if baseline > 0 {
+            config.spc.baseline_points = Some(baseline);
+            config.run_chart.baseline_points = Some(baseline);
+        }
+    }
+    let analysis = analysis::analyse(&points, &spec(measure), &config);
+    let current = analysis.spc.segments.last().map(|s| s.centre);
+    Ok(MeasureAnalysis {
+        change_from_baseline: current.zip(measure.baseline).map(|(c, b)| c - b),
+        gap_to_target: current.zip(measure.target).map(|(c, t)| t - c),
+        analysis,
+        site_id,
+    })
+}
+
+/// A period index back to its first day, for output.
+pub fn period_date(measure: &measure::Model, index: i64) -> Option<chrono::NaiveDate> {
+    start_of_index(measure.frequency, index)
+}

@@ -1,0 +1,376 @@
+//! The analysis as GraphQL: charts a front end can draw point by point, the signals, and the
+//! verdict with what justifies it.
+
+use async_graphql::{Context, ID, InputObject, SimpleObject};
+use chrono::NaiveDate;
+use entity::measure;
+
+use super::analysis::{MeasureAnalysis, period_date};
+use crate::analysis::{
+    self, AnalysisConfig, Assurance as AAssurance, ChartKind as AChartKind, Effect as AEffect,
+    ExclusionReason as AExclusionReason, Movement as AMovement, Position as APosition, Rule as ARule,
+    Verdict as AVerdict,
+};
+use crate::error::{FieldError, ServiceError, UserErrorCode};
+use crate::graphql::{GlobalId, NodeKind};
+use crate::mirror_enum;
+
+mirror_enum! {
+    /// The verdict on a series, read through the measure's direction.
+    Verdict <=> AVerdict { Improving, Deteriorating, NoSignal, InsufficientData }
+}
+mirror_enum! {
+    /// Whether the process, as its limits describe it, will meet the target.
+    Assurance <=> AAssurance { ConsistentlyPasses, ConsistentlyFails, Inconsistent }
+}
+mirror_enum! {
+    /// The rule behind a signal.
+    AnalysisRule <=> ARule {
+        RunChartShift,
+        RunChartTrend,
+        TooFewRuns,
+        TooManyRuns,
+        AnhoejLongestRun,
+        AnhoejFewCrossings,
+        OutsideProcessLimits,
+        SpcShift,
+        SpcTrend,
+        TwoOfThreeBeyondTwoSigma,
+    }
+}
+mirror_enum! {
+    /// A signal read through the measure's direction.
+    SignalEffect <=> AEffect { Improvement, Concern, Neither }
+}
+mirror_enum! {
+    Movement <=> AMovement { Up, Down }
+}
+mirror_enum! {
+    /// Where a point sits against the centre line (median or mean).
+    PointPosition <=> APosition { Above, Below, OnCentre }
+}
+mirror_enum! {
+    /// XMR for rates, counts and continuous measures; P for proportions.
+    ChartKind <=> AChartKind { Xmr, P }
+}
+mirror_enum! {
+    /// Why an observation is left out of the charts.
+    ExclusionReason <=> AExclusionReason {
+        DuplicatePeriod,
+        NotFinite,
+        OutOfRange,
+        ZeroDenominator,
+        NegativeDenominator,
+        NumeratorOutOfRange,
+        NoDenominator,
+    }
+}
+
+/// Rules to switch off and lengths to change; everything left out keeps the published defaults
+/// (run chart: shift 6, trend 5, run counts on, Anhøj off; SPC: shift 7, trend 7, all rules on).
+#[derive(InputObject, Default)]
+pub struct AnalysisOptions {
+    #[graphql(default)]
+    pub disabled_rules: Vec<AnalysisRule>,
+    /// Switch on the Anhøj rules on the run chart.
+    #[graphql(default)]
+    pub anhoej: bool,
+    pub run_chart_shift_length: Option<i32>,
+    pub run_chart_trend_length: Option<i32>,
+    pub spc_shift_length: Option<i32>,
+    pub spc_trend_length: Option<i32>,
+}
+
+const MIN_RULE_LENGTH: i32 = 2;
+const MAX_RULE_LENGTH: i32 = 50;
+
+impl AnalysisOptions {
+    pub fn into_config(self) -> Result<AnalysisConfig, ServiceError> {
+        let mut config = AnalysisConfig::default();
+        let length = |value: Option<i32>,
+                      default: Option<usize>,
+                      field: &str|
+         -> Result<Option<usize>, FieldError> {
+            match value {
+                None => Ok(default),
+                Some(v) if (MIN_RULE_LENGTH..=MAX_RULE_LENGTH).contains(&v) => Ok(usize::try_from(v).ok()),
+                Some(_) => Err(FieldError::new(
+                    &format!("options.{field}"),
+                    UserErrorCode::Invalid,
+                    format!("must be between {MIN_RULE_LENGTH} and {MAX_RULE_LENGTH}"),
+                )),
+            }
+        };
+        let problems: Vec<FieldError> = [
+            length(self.run_chart_shift_length, config.run_chart.shift_length, "runChartShiftLength")
+                .map(|v| config.run_chart.shift_length = v),
+            length(self.run_chart_trend_length, config.run_chart.trend_length, "runChartTrendLength")
+                .map(|v| config.run_chart.trend_length = v),
+            length(self.spc_shift_length, config.spc.shift_length, "spcShiftLength")
+                .map(|v| config.spc.shift_length = v),
+            length(self.spc_trend_length, config.spc.trend_length, "spcTrendLength")
+                .map(|v| config.spc.trend_length = v),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+        config.run_chart.anhoej = self.anhoej;
+        for rule in self.disabled_rules {
+            match rule {
+                AnalysisRule::RunChartShift => config.run_chart.shift_length = None,
+                AnalysisRule::RunChartTrend => config.run_chart.trend_length = None,
+                AnalysisRule::TooFewRuns | AnalysisRule::TooManyRuns => config.run_chart.run_count = false,
+                AnalysisRule::AnhoejLongestRun | AnalysisRule::AnhoejFewCrossings => {
+                    config.run_chart.anhoej = false
+                }
+                AnalysisRule::OutsideProcessLimits => config.spc.outside_limits = false,
+                AnalysisRule::SpcShift => config.spc.shift_length = None,
+                AnalysisRule::SpcTrend => config.spc.trend_length = None,
+                AnalysisRule::TwoOfThreeBeyondTwoSigma => config.spc.two_of_three = false,
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AnalysisSignal {
+    pub rule: AnalysisRule,
+    pub movement: Option<Movement>,
+    pub effect: SignalEffect,
+    pub first_period: Option<NaiveDate>,
+    pub last_period: Option<NaiveDate>,
+    /// Indexes into the chart's `points`, inclusive.
+    pub start_index: i32,
+    pub end_index: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct RunChartPoint {
+    pub period_start: Option<NaiveDate>,
+    pub value: f64,
+    pub position: PointPosition,
+    pub after_gap: bool,
+    pub in_baseline: bool,
+    pub in_shift: bool,
+    pub in_trend: bool,
+    pub in_long_run: bool,
+    pub signal_effect: Option<SignalEffect>,
+}
+
+#[derive(SimpleObject)]
+pub struct RunChart {
+    pub median: Option<f64>,
+    pub useful_observations: i32,
+    pub runs: i32,
+    pub crossings: i32,
+    pub longest_run: i32,
+    /// The published table's limits, when the rule applies (10 to 60 useful observations).
+    pub run_count_lower_limit: Option<i32>,
+    pub run_count_upper_limit: Option<i32>,
+    pub points: Vec<RunChartPoint>,
+    pub signals: Vec<AnalysisSignal>,
+}
+
+#[derive(SimpleObject)]
+pub struct ChartLimits {
+    pub lower: f64,
+    pub upper: f64,
+    pub lower_two_sigma: f64,
+    pub upper_two_sigma: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct SpcSegment {
+    pub first_period: Option<NaiveDate>,
+    pub last_period: Option<NaiveDate>,
+    /// Mean (XmR) or pooled proportion (p-chart).
+    pub centre: f64,
+    pub mean_moving_range: Option<f64>,
+    /// XmR only; a p-chart's limits are per point.
+    pub limits: Option<ChartLimits>,
+    pub baseline_points: i32,
+    /// Limits from fewer than 12 points.
+    pub trial: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct SpcPoint {
+    pub period_start: Option<NaiveDate>,
+    pub value: f64,
+    pub denominator: Option<f64>,
+    pub segment: i32,
+    pub centre: f64,
+    pub limits: ChartLimits,
+    pub moving_range: Option<f64>,
+    pub position: PointPosition,
+    pub after_gap: bool,
+    pub in_baseline: bool,
+    pub above_upper_limit: bool,
+    pub below_lower_limit: bool,
+    pub in_shift: bool,
+    pub in_trend: bool,
+    pub in_two_of_three: bool,
+    /// Null for common-cause variation.
+    pub special_cause: Option<SignalEffect>,
+}
+
+#[derive(SimpleObject)]
+pub struct SpcChart {
+    pub kind: ChartKind,
+    pub segments: Vec<SpcSegment>,
+    pub points: Vec<SpcPoint>,
+    pub signals: Vec<AnalysisSignal>,
+}
+
+#[derive(SimpleObject)]
+pub struct VerdictReport {
+    pub verdict: Verdict,
+    /// The signals that justify it.
+    pub signals: Vec<AnalysisSignal>,
+    pub run_chart_considered: bool,
+    pub spc_considered: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct ExcludedObservation {
+    pub period_start: Option<NaiveDate>,
+    pub reason: ExclusionReason,
+}
+
+/// A measure's analysis for one site, or for all sites pooled.
+#[derive(SimpleObject)]
+pub struct Analysis {
+    /// Null when all sites are pooled.
+    pub site_id: Option<ID>,
+    pub verdict: VerdictReport,
+    /// Null without a target.
+    pub assurance: Option<Assurance>,
+    /// The current centre line minus the measure's baseline.
+    pub change_from_baseline: Option<f64>,
+    /// The target minus the current centre line.
+    pub gap_to_target: Option<f64>,
+    pub run_chart: RunChart,
+    pub spc: SpcChart,
+    pub excluded: Vec<ExcludedObservation>,
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn limits(l: analysis::Limits) -> ChartLimits {
+    ChartLimits {
+        lower: l.lower,
+        upper: l.upper,
+        lower_two_sigma: l.lower_two_sigma,
+        upper_two_sigma: l.upper_two_sigma,
+    }
+}
+
+fn signals(measure: &measure::Model, list: &[analysis::Signal]) -> Vec<AnalysisSignal> {
+    list.iter()
+        .map(|s| AnalysisSignal {
+            rule: s.rule.into(),
+            movement: s.movement.map(Into::into),
+            effect: s.effect.into(),
+            first_period: period_date(measure, s.first_period),
+            last_period: period_date(measure, s.last_period),
+            start_index: count(s.start),
+            end_index: count(s.end),
+        })
+        .collect()
+}
+
+pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: MeasureAnalysis) -> Analysis {
+    let MeasureAnalysis { analysis, site_id, change_from_baseline, gap_to_target } = result;
+    let run = &analysis.run_chart;
+    let spc = &analysis.spc;
+    Analysis {
+        site_id: site_id.map(|id| GlobalId::encode(NodeKind::ProjectSite, id)),
+        verdict: VerdictReport {
+            verdict: analysis.verdict.verdict.into(),
+            signals: signals(measure, &analysis.verdict.signals),
+            run_chart_considered: analysis.verdict.run_chart_considered,
+            spc_considered: analysis.verdict.spc_considered,
+        },
+        assurance: analysis.assurance.map(Into::into),
+        change_from_baseline,
+        gap_to_target,
+        run_chart: RunChart {
+            median: run.median,
+            useful_observations: count(run.useful_observations),
+            runs: count(run.runs),
+            crossings: count(run.crossings),
+            longest_run: count(run.longest_run),
+            run_count_lower_limit: run.run_count_limits.map(|l| count(l.lower)),
+            run_count_upper_limit: run.run_count_limits.map(|l| count(l.upper)),
+            points: run
+                .points
+                .iter()
+                .map(|p| RunChartPoint {
+                    period_start: period_date(measure, p.period),
+                    value: p.value,
+                    position: p.position.into(),
+                    after_gap: p.after_gap,
+                    in_baseline: p.in_baseline,
+                    in_shift: p.in_shift,
+                    in_trend: p.in_trend,
+                    in_long_run: p.in_long_run,
+                    signal_effect: p.signal_effect.map(Into::into),
+                })
+                .collect(),
+            signals: signals(measure, &run.signals),
+        },
+        spc: SpcChart {
+            kind: spc.kind.into(),
+            segments: spc
+                .segments
+                .iter()
+                .map(|s| SpcSegment {
+                    first_period: period_date(measure, s.first_period),
+                    last_period: period_date(measure, s.last_period),
+                    centre: s.centre,
+                    mean_moving_range: s.mean_moving_range,
+                    limits: s.limits.map(limits),
+                    baseline_points: count(s.baseline_points),
+                    trial: s.trial,
+                })
+                .collect(),
+            points: spc
+                .points
+                .iter()
+                .map(|p| SpcPoint {
+                    period_start: period_date(measure, p.period),
+                    value: p.value,
+                    denominator: p.denominator,
+                    segment: count(p.segment),
+                    centre: p.centre,
+                    limits: limits(p.limits),
+                    moving_range: p.moving_range,
+                    position: p.position.into(),
+                    after_gap: p.after_gap,
+                    in_baseline: p.in_baseline,
+                    above_upper_limit: p.above_upper_limit,
+                    below_lower_limit: p.below_lower_limit,
+                    in_shift: p.in_shift,
+                    in_trend: p.in_trend,
+                    in_two_of_three: p.in_two_of_three,
+                    special_cause: p.special_cause.map(Into::into),
+                })
+                .collect(),
+            signals: signals(measure, &spc.signals),
+        },
+        excluded: analysis
+            .excluded
+            .iter()
+            .map(|e| ExcludedObservation {
+                period_start: period_date(measure, e.period),
+                reason: e.reason.into(),
+            })
+            .collect(),
+    }
+}

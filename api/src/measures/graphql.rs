@@ -1,0 +1,447 @@
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::measure::{
+    self, MeasureDirection as DbDirection, MeasureFrequency as DbFrequency, MeasureKind as DbKind,
+    MeasureUnit as DbUnit,
+};
+use entity::observation;
+use sea_orm::{ColumnTrait, QueryFilter};
+
+use super::ingest::{self, Source};
+use super::service::{self, MeasureForm};
+use super::validate::RawRow;
+use crate::error::{ServiceError, UserErrorCode};
+use crate::graphql::pagination::{Paged, paginate};
+use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, outcome, request};
+use crate::mirror_enum;
+
+mirror_enum! {
+    /// What a measure tells: the result for patients, the process behind it, or a check that
+    /// nothing else got worse.
+    MeasureKind <=> DbKind { Outcome, Process, Balancing }
+}
+mirror_enum! {
+    /// How values are expressed. PROPORTION needs numerator and denominator (plotted on a
+    /// p-chart); the others get an XmR chart.
+    MeasureUnit <=> DbUnit { Proportion, Rate, Count, Continuous }
+}
+mirror_enum! {
+    MeasureDirection <=> DbDirection { HigherIsBetter, LowerIsBetter }
+}
+mirror_enum! {
+    /// Periods start on Mondays, the 1st of a month, or the 1st of a quarter.
+    MeasureFrequency <=> DbFrequency { Weekly, Monthly, Quarterly }
+}
+
+/// A quality indicator of a project.
+pub struct Measure(pub measure::Model);
+
+#[Object]
+impl Measure {
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Measure, self.0.id)
+    }
+    async fn project_id(&self) -> ID {
+        GlobalId::encode(NodeKind::Project, self.0.project_id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Exactly what is counted, from which source, including exclusions.
+    async fn operational_definition(&self) -> &str {
+        &self.0.operational_definition
+    }
+    async fn kind(&self) -> MeasureKind {
+        self.0.kind.into()
+    }
+    async fn unit(&self) -> MeasureUnit {
+        self.0.unit.into()
+    }
+    async fn direction(&self) -> MeasureDirection {
+        self.0.direction.into()
+    }
+    async fn frequency(&self) -> MeasureFrequency {
+        self.0.frequency.into()
+    }
+    /// In the plotted unit (0–1 for a proportion).
+    async fn baseline(&self) -> Option<f64> {
+        self.0.baseline
+    }
+    /// In the plotted unit (0–1 for a proportion).
+    async fn target(&self) -> Option<f64> {
+        self.0.target
+    }
+    /// When set, SPC limits are computed from the points up to this period and then held.
+    async fn baseline_until(&self) -> Option<NaiveDate> {
+        self.0.baseline_until
+    }
+    /// Periods where the SPC limits start afresh (a change was made to the process).
+    async fn rebase_periods(&self) -> Vec<NaiveDate> {
+        service::rebase_periods(&self.0)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// The measure's observations, optionally for one site and a range of periods, in the order
+    /// they were first recorded.
+    #[graphql(complexity = "crate::graphql::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        site_id: Option<ID>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Paged<Observation>> {
+        let db = &request(ctx)?.db;
+        let mut query = observation::Entity::find_by_measure(self.0.id);
+        if let Some(site) = site_id {
+            let site = GlobalId::require(&site, NodeKind::ProjectSite, "siteId").gql(ctx)?;
+            query = query.filter(observation::Column::SiteId.eq(site));
+        }
+        if let Some(from) = from {
+            query = query.filter(observation::Column::PeriodStart.gte(from));
+        }
+        if let Some(to) = to {
+            query = query.filter(observation::Column::PeriodStart.lte(to));
+        }
+        let page = PageArgs::new(first, after, last, before);
+        paginate(db, query, observation::Column::Id, &page, Observation).await.gql(ctx)
+    }
+
+    /// Run chart, SPC chart and verdict for one site (`siteId`), or all sites pooled (proportions
+    /// and rates as Σ numerators / Σ denominators, counts summed, other values averaged).
+    #[graphql(complexity = 50)]
+    async fn analysis(
+        &self,
+        ctx: &Context<'_>,
+        site_id: Option<ID>,
+        options: Option<super::analysis_graphql::AnalysisOptions>,
+    ) -> async_graphql::Result<super::analysis_graphql::Analysis> {
+        let db = &request(ctx)?.db;
+        let site =
+            site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
+        let config = options.unwrap_or_default().into_config().gql(ctx)?;
+        let result = super::analysis::analyse(db, &self.0, site, config).await.gql(ctx)?;
+        Ok(super::analysis_graphql::to_graphql(ctx, &self.0, result))
+    }
+
+    /// The observations as CSV in the import format (`site` is the host's slug), oldest period
+    /// first; one site's, or every site's.
+    async fn observations_csv(
+        &self,
+        ctx: &Context<'_>,
+        site_id: Option<ID>,
+    ) -> async_graphql::Result<String> {
+        let db = &request(ctx)?.db;
+        let site =
+            site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
+        super::export::csv(db, &self.0, site).await.gql(ctx)
+    }
+}
+
+trait ByMeasure {
+    fn find_by_measure(id: uuid::Uuid) -> sea_orm::Select<observation::Entity>;
+}
+
+impl ByMeasure for observation::Entity {
+    fn find_by_measure(id: uuid::Uuid) -> sea_orm::Select<observation::Entity> {
+        <observation::Entity as sea_orm::EntityTrait>::find().filter(observation::Column::MeasureId.eq(id))
+    }
+}
+
+/// One period's data point at one site.
+pub struct Observation(pub observation::Model);
+
+#[Object]
+impl Observation {
+    async fn site_id(&self) -> ID {
+        GlobalId::encode(NodeKind::ProjectSite, self.0.site_id)
+    }
+    async fn period_start(&self) -> NaiveDate {
+        self.0.period_start
+    }
+    /// The plotted value: given, or numerator ÷ denominator (null when the denominator is 0).
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+    async fn numerator(&self) -> Option<f64> {
+        self.0.numerator
+    }
+    async fn denominator(&self) -> Option<f64> {
+        self.0.denominator
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+}
+
+/// How a project's measures are doing, all sites pooled, with the default rules.
+#[derive(SimpleObject)]
+pub struct ImprovementSummary {
+    pub measures: i32,
+    pub improving: i32,
+    pub deteriorating: i32,
+    pub no_signal: i32,
+    pub insufficient_data: i32,
+    /// At least one OUTCOME measure shows improvement: the programme's test of measurable
+    /// improvement.
+    pub shows_measurable_improvement: bool,
+}
+
+impl From<super::rollup::VerdictCounts> for ImprovementSummary {
+    fn from(c: super::rollup::VerdictCounts) -> Self {
+        let n = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
+        Self {
+            measures: n(c.measures),
+            improving: n(c.improving),
+            deteriorating: n(c.deteriorating),
+            no_signal: n(c.no_signal),
+            insufficient_data: n(c.insufficient_data),
+            shows_measurable_improvement: c.outcome_improving,
+        }
+    }
+}
+
+/// For a programme's funder: how many funded projects show measurable improvement.
+#[derive(SimpleObject)]
+pub struct ProgrammeImprovement {
+    pub funded_projects: i32,
+    pub projects_measuring: i32,
+    pub projects_showing_improvement: i32,
+}
+
+impl From<super::rollup::ProgrammeImprovement> for ProgrammeImprovement {
+    fn from(p: super::rollup::ProgrammeImprovement) -> Self {
+        let n = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
+        Self {
+            funded_projects: n(p.funded_projects),
+            projects_measuring: n(p.projects_measuring),
+            projects_showing_improvement: n(p.projects_improving),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateMeasureInput {
+    pub project_id: ID,
+    pub name: String,
+    pub operational_definition: String,
+    pub kind: MeasureKind,
+    pub unit: MeasureUnit,
+    pub direction: MeasureDirection,
+    pub frequency: MeasureFrequency,
+    pub baseline: Option<f64>,
+    pub target: Option<f64>,
+    pub baseline_until: Option<NaiveDate>,
+    pub rebase_periods: Option<Vec<NaiveDate>>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateMeasureInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub operational_definition: Option<String>,
+    pub kind: Option<MeasureKind>,
+    /// Fixed once observations exist.
+    pub unit: Option<MeasureUnit>,
+    pub direction: Option<MeasureDirection>,
+    /// Fixed once observations exist.
+    pub frequency: Option<MeasureFrequency>,
+    pub baseline: Option<f64>,
+    pub target: Option<f64>,
+    pub baseline_until: Option<NaiveDate>,
+    pub rebase_periods: Option<Vec<NaiveDate>>,
+}
+
+#[derive(SimpleObject)]
+pub struct MeasurePayload {
+    pub measure: Option<Measure>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct ObservationInput {
+    /// A ProjectSite ID, or the host institution's slug.
+    pub site: String,
+    pub period_start: NaiveDate,
+    pub value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordObservationsInput {
+    pub measure_id: ID,
+    /// Up to 10,000 rows. All or nothing: one bad row rejects the call, and every bad row is
+    /// listed in `userErrors` as `["input", "observations", index, field]`.
+    pub observations: Vec<ObservationInput>,
+}
+
+#[derive(InputObject)]
+pub struct ImportObservationsCsvInput {
+    pub measure_id: ID,
+    /// A CSV file with the header `site,period_start,value,numerator,denominator,note`. Errors
+    /// are listed as `["input", "file", line, column]`.
+    pub file: Upload,
+}
+
+#[derive(SimpleObject)]
+pub struct RecordObservationsPayload {
+    /// Rows written (new or updated); 0 when anything was refused.
+    pub recorded_count: i32,
+    pub measure: Option<Measure>,
+    pub user_errors: Vec<UserError>,
+}
+
+impl From<CreateMeasureInput> for MeasureForm {
+    fn from(input: CreateMeasureInput) -> Self {
+        MeasureForm {
+            name: Some(input.name),
+            operational_definition: Some(input.operational_definition),
+            kind: Some(input.kind.into()),
+            unit: Some(input.unit.into()),
+            direction: Some(input.direction.into()),
+            frequency: Some(input.frequency.into()),
+            baseline: input.baseline,
+            target: input.target,
+            baseline_until: input.baseline_until,
+            rebase_periods: input.rebase_periods,
+        }
+    }
+}
+
+impl From<UpdateMeasureInput> for MeasureForm {
+    fn from(input: UpdateMeasureInput) -> Self {
+        MeasureForm {
+            name: input.name,
+            operational_definition: input.operational_definition,
+            kind: input.kind.map(Into::into),
+            unit: input.unit.map(Into::into),
+            direction: input.direction.map(Into::into),
+            frequency: input.frequency.map(Into::into),
+            baseline: input.baseline,
+            target: input.target,
+            baseline_until: input.baseline_until,
+            rebase_periods: input.rebase_periods,
+        }
+    }
+}
+
+fn recorded(
+    result: Result<ingest::Recorded, ServiceError>,
+    ctx: &Context<'_>,
+) -> async_graphql::Result<RecordObservationsPayload> {
+    let (recorded, user_errors) = outcome(ctx, result)?;
+    Ok(match recorded {
+        Some(r) => RecordObservationsPayload {
+            recorded_count: i32::try_from(r.count).unwrap_or(i32::MAX),
+            measure: Some(Measure(r.measure)),
+            user_errors,
+        },
+        None => RecordObservationsPayload { recorded_count: 0, measure: None, user_errors },
+    })
+}
+
+#[derive(Default)]
+pub struct MeasureMutation;
+
+#[Object]
+impl MeasureMutation {
+    /// The lead's ADMIN or MEMBER defines a measure.
+    async fn create_measure(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateMeasureInput,
+    ) -> async_graphql::Result<MeasurePayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let result = match GlobalId::require(&input.project_id, NodeKind::Project, "projectId") {
+            Ok(project_id) => service::create(db, actor, project_id, input.into()).await,
+            Err(e) => Err(e),
+        };
+        let (measure, user_errors) = outcome(ctx, result)?;
+        Ok(MeasurePayload { measure: measure.map(Measure), user_errors })
+    }
+
+    async fn update_measure(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMeasureInput,
+    ) -> async_graphql::Result<MeasurePayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let result = match GlobalId::require(&input.id, NodeKind::Measure, "id") {
+            Ok(id) => service::update(db, actor, id, input.into()).await,
+            Err(e) => Err(e),
+        };
+        let (measure, user_errors) = outcome(ctx, result)?;
+        Ok(MeasurePayload { measure: measure.map(Measure), user_errors })
+    }
+
+    /// Records up to 10,000 observations at once; re-sending a (site, period) updates it.
+    async fn record_observations(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordObservationsInput,
+    ) -> async_graphql::Result<RecordObservationsPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let rows = input
+            .observations
+            .into_iter()
+            .map(|o| RawRow {
+                site: o.site,
+                period_start: Ok(o.period_start),
+                value: o.value,
+                numerator: o.numerator,
+                denominator: o.denominator,
+                note: o.note,
+            })
+            .collect();
+        let result = match GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId") {
+            Ok(id) => {
+                ingest::record(db, actor, id, rows, Source { prefix: "observations", first_number: 0 }).await
+            }
+            Err(e) => Err(e),
+        };
+        recorded(result, ctx)
+    }
+
+    /// The same as `recordObservations`, from a CSV file sent with the GraphQL multipart request
+    /// specification.
+    async fn import_observations_csv(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportObservationsCsvInput,
+    ) -> async_graphql::Result<RecordObservationsPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let bytes = match input.file.value(ctx) {
+            Ok(upload) => {
+                let mut content = Vec::new();
+                std::io::Read::read_to_end(&mut upload.into_read(), &mut content)
+                    .map(|_| content)
+                    .map_err(ServiceError::internal)
+            }
+            Err(_) => {
+                Err(ServiceError::invalid("file", UserErrorCode::Required, "attach the CSV file as `file`"))
+            }
+        };
+        let result = match (bytes, GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId")) {
+            (Err(e), _) | (_, Err(e)) => Err(e),
+            (Ok(bytes), Ok(id)) => match super::csv::parse(&bytes) {
+                Ok(rows) => {
+                    ingest::record(db, actor, id, rows, Source { prefix: "file", first_number: 2 }).await
+                }
+                Err(errors) => Err(ServiceError::Invalid(errors)),
+            },
+        };
+        recorded(result, ctx)
+    }
+}

@@ -1,0 +1,13 @@
+//! Measures (a project's quality indicators) and their observations: bulk ingestion from
+//! scripts, CSV in and out, and analysis on read.
+
+pub mod analysis;
+pub mod analysis_graphql;
+pub mod csv;
+pub mod export;
+pub mod graphql;
+pub mod ingest;
+pub mod periods;
+pub mod rollup;
+pub mod service;
+pub mod validate;

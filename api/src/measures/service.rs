@@ -1,0 +1,257 @@
+use chrono::{NaiveDate, Utc};
+use entity::institution;
+use entity::measure::{self, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
+use entity::project::{self, ProjectStatus};
+use entity::project_site::{self, SiteStatus};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::audit::{self, Subject};
+use crate::db::Db;
+use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
+use crate::graphql::{GlobalId, NodeKind};
+use crate::projects::service::{self as projects, require_lead_writer};
+use crate::text;
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_DEFINITION_CHARS: usize = 10_000;
+
+/// Measures are visible exactly with their project.
+pub fn visible_to(actor: &Actor) -> Select<measure::Entity> {
+    let projects = projects::visible_to(actor).select_only().column(project::Column::Id).into_query();
+    measure::Entity::find().filter(measure::Column::ProjectId.in_subquery(projects))
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<measure::Model>, ServiceError> {
+    Ok(visible_to(actor).filter(measure::Column::Id.eq(id)).one(db.conn()).await?)
+}
+
+pub async fn of_project(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+) -> Result<Vec<measure::Model>, ServiceError> {
+    Ok(visible_to(actor)
+        .filter(measure::Column::ProjectId.eq(project_id))
+        .order_by_asc(measure::Column::Id)
+        .all(db.conn())
+        .await?)
+}
+
+#[derive(Default)]
+pub struct MeasureForm {
+    pub name: Option<String>,
+    pub operational_definition: Option<String>,
+    pub kind: Option<MeasureKind>,
+    pub unit: Option<MeasureUnit>,
+    pub direction: Option<MeasureDirection>,
+    pub frequency: Option<MeasureFrequency>,
+    pub baseline: Option<f64>,
+    pub target: Option<f64>,
+    pub baseline_until: Option<NaiveDate>,
+    pub rebase_periods: Option<Vec<NaiveDate>>,
+}
+
+pub fn rebase_periods(model: &measure::Model) -> Vec<NaiveDate> {
+    serde_json::from_str::<Vec<NaiveDate>>(&model.rebase_periods).unwrap_or_default()
+}
+
+fn apply(form: MeasureForm, model: &mut measure::Model) -> Result<(), ServiceError> {
+    let mut problems = Problems::default();
+    if let Some(name) = form.name.and_then(|n| problems.take(text::required(&n, "name", MAX_NAME_CHARS))) {
+        model.name = name;
+    }
+    if let Some(definition) = form
+        .operational_definition
+        .and_then(|d| problems.take(text::required(&d, "operationalDefinition", MAX_DEFINITION_CHARS)))
+    {
+        model.operational_definition = definition;
+    }
+    model.kind = form.kind.unwrap_or(model.kind);
+    model.unit = form.unit.unwrap_or(model.unit);
+    model.direction = form.direction.unwrap_or(model.direction);
+    model.frequency = form.frequency.unwrap_or(model.frequency);
+    for (value, field) in [(form.baseline, "baseline"), (form.target, "target")] {
+        if value.is_some_and(|v| !v.is_finite()) {
+            problems.push(FieldError::new(field, UserErrorCode::Invalid, "must be a finite number"));
+        }
+    }
+    model.baseline = form.baseline.or(model.baseline);
+    model.target = form.target.or(model.target);
+    if model.unit == MeasureUnit::Proportion {
+        for (value, field) in [(model.baseline, "baseline"), (model.target, "target")] {
+            if value.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+                problems.push(FieldError::new(
+                    field,
+                    UserErrorCode::Invalid,
+                    "a proportion lies between 0 and 1",
+                ));
+            }
+        }
+    }
+    model.baseline_until = form.baseline_until.or(model.baseline_until);
+    if let Some(mut periods) = form.rebase_periods {
+        periods.sort();
+        periods.dedup();
+        if periods.len() > 50 {
+            problems.push(FieldError::new("rebasePeriods", UserErrorCode::Invalid, "at most 50 rebases"));
+        } else if periods.iter().any(|p| !super::periods::is_aligned(model.frequency, *p)) {
+            problems.push(FieldError::new(
+                "rebasePeriods",
+                UserErrorCode::Invalid,
+                super::periods::describe(model.frequency),
+            ));
+        } else {
+            model.rebase_periods = serde_json::to_string(&periods).unwrap_or_else(|_| "[]".into());
+        }
+    }
+    problems.into_result()
+}
+
+fn open_for_measures(project: &project::Model) -> Result<(), ServiceError> {
+    if matches!(project.status, ProjectStatus::Declined | ProjectStatus::Withdrawn) {
+        return Err(ServiceError::invalid(
+            "projectId",
+            UserErrorCode::InvalidTransition,
+            "the project is closed",
+        ));
+    }
+    Ok(())
+}
+
+/// The lead's ADMIN or MEMBER defines a measure.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    form: MeasureForm,
+) -> Result<measure::Model, ServiceError> {
+    let project = projects::require(db, actor, project_id, "projectId").await?;
+    require_lead_writer(actor, &project)?;
+    open_for_measures(&project)?;
+    let mut missing = Problems::default();
+    for (present, field) in [
+        (form.name.is_some(), "name"),
+        (form.operational_definition.is_some(), "operationalDefinition"),
+        (form.kind.is_some(), "kind"),
+        (form.unit.is_some(), "unit"),
+        (form.direction.is_some(), "direction"),
+        (form.frequency.is_some(), "frequency"),
+    ] {
+        if !present {
+            missing.push(FieldError::new(field, UserErrorCode::Required, "required"));
+        }
+    }
+    missing.into_result()?;
+    let now = Utc::now();
+    let mut model = measure::Model {
+        id: Uuid::now_v7(),
+        project_id,
+        name: String::new(),
+        operational_definition: String::new(),
+        kind: MeasureKind::Outcome,
+        unit: MeasureUnit::Count,
+        direction: MeasureDirection::HigherIsBetter,
+        frequency: MeasureFrequency::Monthly,
+        baseline: None,
+        target: None,
+        baseline_until: None,
+        rebase_periods: "[]".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    apply(form, &mut model)?;
+    let txn = db.begin().await?;
+    measure::Entity::insert(measure::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(project.lead_institution_id),
+        "measure.create",
+        Subject { kind: "Measure", id: model.id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The lead edits a measure. Its unit and frequency are fixed once data exists, since existing
+/// observations were checked against them.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    form: MeasureForm,
+) -> Result<measure::Model, ServiceError> {
+    let current = get(db, actor, id).await?.ok_or(ServiceError::NotFound { field: "id" })?;
+    let project = projects::require(db, actor, current.project_id, "id").await?;
+    require_lead_writer(actor, &project)?;
+    let changes_shape = form.unit.is_some_and(|u| u != current.unit)
+        || form.frequency.is_some_and(|f| f != current.frequency);
+    if changes_shape {
+        let has_data = entity::observation::Entity::find()
+            .filter(entity::observation::Column::MeasureId.eq(id))
+            .one(db.conn())
+            .await?
+            .is_some();
+        if has_data {
+            return Err(ServiceError::invalid(
+                "unit",
+                UserErrorCode::Immutable,
+                "unit and frequency are fixed once observations exist",
+            ));
+        }
+    }
+    let mut updated = current.clone();
+    apply(form, &mut updated)?;
+    updated.updated_at = Utc::now();
+    let txn = db.begin().await?;
+    let mut active = measure::ActiveModel::from(updated.clone());
+    active.id = sea_orm::ActiveValue::Unchanged(id);
+    sea_orm::ActiveModelTrait::update(active, &txn).await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(project.lead_institution_id),
+        "measure.update",
+        Subject { kind: "Measure", id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// A project's accepted sites, keyed by ProjectSite global ID and by host slug, with the host's
+/// slug for export.
+pub struct SiteDirectory {
+    pub by_key: std::collections::HashMap<String, Uuid>,
+    pub slug_of: std::collections::HashMap<Uuid, String>,
+    pub institution_of: std::collections::HashMap<Uuid, Uuid>,
+}
+
+pub async fn site_directory(db: &Db, project_id: Uuid) -> Result<SiteDirectory, ServiceError> {
+    let sites = project_site::Entity::find()
+        .filter(project_site::Column::ProjectId.eq(project_id))
+        .filter(project_site::Column::Status.eq(SiteStatus::Accepted))
+        .all(db.conn())
+        .await?;
+    let hosts = institution::Entity::find()
+        .filter(institution::Column::Id.is_in(sites.iter().map(|s| s.institution_id)))
+        .all(db.conn())
+        .await?;
+    let mut directory = SiteDirectory {
+        by_key: Default::default(),
+        slug_of: Default::default(),
+        institution_of: Default::default(),
+    };
+    for site in sites {
+        directory.by_key.insert(GlobalId::encode(NodeKind::ProjectSite, site.id).0, site.id);
+        directory.institution_of.insert(site.id, site.institution_id);
+        if let Some(host) = hosts.iter().find(|h| h.id == site.institution_id) {
+            directory.by_key.insert(host.slug.clone(), site.id);
+            directory.slug_of.insert(site.id, host.slug.clone());
+        }
+    }
+    Ok(directory)
+}
