@@ -294,7 +294,7 @@ pub async fn update(
     let txn = db.begin().await?;
     // Conditional on still being a draft, so a concurrent submission cannot be overwritten.
     let updated = assessment::Entity::update_many()
-        .set(assessment::ActiveModel::from(model.clone()))
+        .set(sea_orm::ActiveModelTrait::reset_all(assessment::ActiveModel::from(model.clone())))
         .filter(assessment::Column::Id.eq(id))
         .filter(assessment::Column::Status.eq(AssessmentStatus::Draft))
         .exec(&txn)

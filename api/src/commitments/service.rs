@@ -136,7 +136,7 @@ pub async fn update(
     model.status = status.unwrap_or(model.status);
     model.updated_at = Utc::now();
     let txn = db.begin().await?;
-    let mut active = commitment::ActiveModel::from(model.clone());
+    let mut active = sea_orm::ActiveModelTrait::reset_all(commitment::ActiveModel::from(model.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(model.id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(

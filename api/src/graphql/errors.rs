@@ -58,15 +58,19 @@ pub fn to_graphql(ctx: &Context<'_>, err: ServiceError) -> async_graphql::Error 
             async_graphql::Error::new("not found").extend_with(|_, e| e.set("code", codes::NOT_FOUND))
         }
         ServiceError::Invalid(errors) => {
+            // Outside a mutation's payload the path names the field's argument, not `input`.
+            let argument = |e: &FieldError| {
+                e.field.iter().skip_while(|p| *p == "input").cloned().collect::<Vec<_>>().join(".")
+            };
             let message = errors
                 .iter()
-                .map(|e| format!("{}: {}", e.field.join("."), e.message))
+                .map(|e| format!("{}: {}", argument(e), e.message))
                 .collect::<Vec<_>>()
                 .join("; ");
-            async_graphql::Error::new(message).extend_with(|_, e| {
-                e.set("code", codes::BAD_USER_INPUT);
+            async_graphql::Error::new(message).extend_with(|_, ext| {
+                ext.set("code", codes::BAD_USER_INPUT);
                 if let Some(first) = errors.first() {
-                    e.set("field", first.field.join("."));
+                    ext.set("field", argument(first));
                 }
             })
         }

@@ -1,7 +1,12 @@
 //! Password hashing: argon2id with OWASP's minimum parameters (m = 19 MiB, t = 2, p = 1),
 //! always off the async workers because one hash takes tens of milliseconds of CPU.
+//!
+//! Hashes run on a small fixed pool of threads, not tokio's blocking pool: each hash allocates
+//! 19 MiB, and the allocator keeps a freed block per thread that used one, so hundreds of
+//! blocking threads would hold hundreds of MiB after a burst of sign-ins. A fixed pool bounds
+//! that memory, and the CPU a sign-in flood can take.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -45,12 +50,56 @@ impl Password {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Jobs waiting beyond this many make callers wait to enqueue (backpressure, not an error).
+const QUEUE: usize = 256;
+
+struct Pool {
+    jobs: tokio::sync::mpsc::Sender<Job>,
+}
+
+static POOL: LazyLock<Pool> = LazyLock::new(|| {
+    let (jobs, receiver) = tokio::sync::mpsc::channel::<Job>(QUEUE);
+    let receiver = Arc::new(Mutex::new(receiver));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+    for index in 0..threads {
+        let receiver = receiver.clone();
+        let spawned = std::thread::Builder::new().name(format!("password-{index}")).spawn(move || {
+            loop {
+                let job = match receiver.lock() {
+                    Ok(mut receiver) => receiver.blocking_recv(),
+                    Err(_) => None,
+                };
+                match job {
+                    Some(job) => job(),
+                    None => break,
+                }
+            }
+        });
+        if let Err(err) = spawned {
+            tracing::error!(error.message = %err, "could not start a password hashing thread");
+        }
+    }
+    Pool { jobs }
+});
+
+/// Runs `work` on the hashing pool and waits for its answer.
+async fn on_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+    let (answer, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = answer.send(work());
+    });
+    POOL.jobs
+        .send(job)
+        .await
+        .map_err(|_| ServiceError::internal(PasswordError("the hashing pool stopped".into())))?;
+    result.await.map_err(ServiceError::internal)
+}
+
 pub async fn hash(password: Password) -> Result<String, ServiceError> {
-    let hashed = tokio::task::spawn_blocking(move || {
-        hasher().hash_password(password.0.as_bytes()).map(|h| h.to_string())
-    })
-    .await
-    .map_err(ServiceError::internal)?;
+    let hashed =
+        on_pool(move || hasher().hash_password(password.0.as_bytes()).map(|h| h.to_string())).await?;
     hashed.map_err(|e| ServiceError::internal(PasswordError(e.to_string())))
 }
 
@@ -63,14 +112,13 @@ pub async fn verify(candidate: &str, stored: Option<&str>) -> Result<bool, Servi
         Some(s) => Arc::from(s),
         None => DUMMY_HASH.clone(),
     };
-    let matches = tokio::task::spawn_blocking(move || {
+    let matches = on_pool(move || {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
         hasher().verify_password(candidate.as_bytes(), &parsed).is_ok()
     })
-    .await
-    .map_err(ServiceError::internal)?;
+    .await?;
     Ok(known && matches)
 }
 
@@ -80,9 +128,10 @@ static DUMMY_HASH: LazyLock<Arc<str>> = LazyLock::new(|| {
     Arc::from(hashed)
 });
 
-/// Computes the dummy hash at start-up rather than in the first sign-in for an unknown email.
+/// Computes the dummy hash and starts the pool at start-up rather than in the first sign-in.
 pub fn warm_up() {
     LazyLock::force(&DUMMY_HASH);
+    LazyLock::force(&POOL);
 }
 
 #[derive(Debug, thiserror::Error)]

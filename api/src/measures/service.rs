@@ -207,7 +207,7 @@ pub async fn update(
     apply(form, &mut updated)?;
     updated.updated_at = Utc::now();
     let txn = db.begin().await?;
-    let mut active = measure::ActiveModel::from(updated.clone());
+    let mut active = sea_orm::ActiveModelTrait::reset_all(measure::ActiveModel::from(updated.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(

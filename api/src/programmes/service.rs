@@ -42,6 +42,7 @@ pub fn visible_to(actor: &Actor) -> Select<programme::Entity> {
                 .equals((project::Entity, project::Column::Id)),
         )
         .and_where(project_site::Column::InstitutionId.eq(institution_id))
+        .and_where(project_site::Column::Status.ne(entity::project_site::SiteStatus::Declined))
         .to_owned();
     programme::Entity::find().filter(
         Condition::any()
@@ -260,7 +261,7 @@ pub async fn update(
     apply(form, &mut updated)?;
     updated.updated_at = Utc::now();
     let txn = db.begin().await?;
-    let mut active = programme::ActiveModel::from(updated.clone());
+    let mut active = sea_orm::ActiveModelTrait::reset_all(programme::ActiveModel::from(updated.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(updated.id);
     active.created_at = sea_orm::ActiveValue::Unchanged(updated.created_at);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;

@@ -318,7 +318,7 @@ pub async fn update(
     apply(form, &mut updated)?;
     updated.updated_at = Utc::now();
     let txn = db.begin().await?;
-    let mut active = project::ActiveModel::from(updated.clone());
+    let mut active = sea_orm::ActiveModelTrait::reset_all(project::ActiveModel::from(updated.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(updated.id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(

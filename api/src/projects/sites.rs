@@ -116,7 +116,9 @@ pub async fn remove(db: &Db, actor: &Actor, site_id: Uuid) -> Result<Uuid, Servi
 }
 
 /// The host's ADMIN or MEMBER accepts (naming its site lead, a member of the host) or
-/// declines. A host may change its answer until the project is funded.
+/// declines. An accepting host may still decline while the project is a draft or under review;
+/// declining is final for the host, which then no longer sees the project (the lead may name it
+/// again by removing and re-adding the site).
 pub async fn respond(
     db: &Db,
     actor: &Actor,

@@ -226,7 +226,7 @@ pub async fn update(
     problems.into_result()?;
     member.updated_at = Utc::now();
     let txn = db.begin().await?;
-    let mut active = team_member::ActiveModel::from(member.clone());
+    let mut active = sea_orm::ActiveModelTrait::reset_all(team_member::ActiveModel::from(member.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(member.id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
