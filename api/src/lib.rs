@@ -20,6 +20,7 @@ pub mod measures;
 pub mod members;
 pub mod programmes;
 pub mod projects;
+pub mod results;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

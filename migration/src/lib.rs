@@ -19,6 +19,7 @@ mod m20261125_000013_create_commitments;
 mod m20261125_000014_create_capacity_assessments;
 mod m20261125_000015_create_measures;
 mod m20261125_000016_create_observations;
+mod m20261125_000017_create_shared_results;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000014_create_capacity_assessments::Migration),
             Box::new(m20261125_000015_create_measures::Migration),
             Box::new(m20261125_000016_create_observations::Migration),
+            Box::new(m20261125_000017_create_shared_results::Migration),
         ]
     }
 }

@@ -41,7 +41,13 @@ struct SeriesShape {
     seed: u64,
 }
 
-pub async fn seed(db: &Db, world: &DemoWorld, project_id: Uuid, lead: &str) -> Result<(), ServiceError> {
+/// Returns the measures created: the sepsis bundle, 30-day mortality, time to antibiotics.
+pub async fn seed(
+    db: &Db,
+    world: &DemoWorld,
+    project_id: Uuid,
+    lead: &str,
+) -> Result<[Uuid; 3], ServiceError> {
     let (_, lead) = world.actor(lead)?;
     let measure = |name: &str, definition: &str, kind, unit, direction, baseline, target| MeasureForm {
         name: Some(name.into()),
@@ -128,7 +134,7 @@ pub async fn seed(db: &Db, world: &DemoWorld, project_id: Uuid, lead: &str) -> R
         ],
     )
     .await?;
-    Ok(())
+    Ok([bundle.id, mortality.id, antibiotics.id])
 }
 
 fn level(shape: &SeriesShape, month: usize) -> f64 {

@@ -20,6 +20,7 @@ use crate::users::{Email, service as users};
 
 mod measures;
 mod projects;
+mod results;
 
 pub struct DemoInstitution {
     pub id: Uuid,

@@ -78,7 +78,8 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
     }
     funding::decide(db, &funder, sepsis, Decision::Fund, Some(95_000)).await?;
     transitions::transition(db, &funder, sepsis, ProjectStatus::Active).await?;
-    super::measures::seed(db, world, sepsis, COLLEGE).await?;
+    let measures = super::measures::seed(db, world, sepsis, COLLEGE).await?;
+    super::results::seed(db, world, sepsis, COLLEGE, measures).await?;
 
     let falls =
         bid(db, world, BODY, programme.id, "Falls prevention on elderly care wards", "Elderly care", &[TAFF])

@@ -25,6 +25,7 @@ use crate::programmes::graphql::Programme;
 use crate::programmes::service as programmes;
 use crate::projects::graphql::{Project, ProjectSite, TeamMember};
 use crate::projects::{service as projects, sites};
+use crate::results::graphql::SharedResult;
 use crate::users::graphql::User;
 use crate::users::service as users;
 
@@ -47,6 +48,7 @@ pub enum Node {
     Commitment(Commitment),
     CapacityAssessment(CapacityAssessment),
     Measure(Measure),
+    SharedResult(SharedResult),
 }
 
 async fn resolve(db: &Db, actor: &Actor, raw: &ID) -> Result<Option<Node>, ServiceError> {
@@ -73,6 +75,9 @@ async fn resolve(db: &Db, actor: &Actor, raw: &ID) -> Result<Option<Node>, Servi
             commitments::get(db, actor, id).await?.map(|m| Node::Commitment(Commitment(m)))
         }
         NodeKind::Measure => measures::get(db, actor, id).await?.map(|m| Node::Measure(Measure(m))),
+        NodeKind::SharedResult => {
+            crate::results::service::get(db, actor, id).await?.map(|m| Node::SharedResult(SharedResult(m)))
+        }
         NodeKind::CapacityAssessment => {
             assessments::get(db, actor, id).await?.map(|m| Node::CapacityAssessment(CapacityAssessment(m)))
         }

@@ -22,10 +22,11 @@ pub enum NodeKind {
     Commitment,
     CapacityAssessment,
     Measure,
+    SharedResult,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 13] = [
+    pub const ALL: [NodeKind; 14] = [
         NodeKind::Institution,
         NodeKind::User,
         NodeKind::Membership,
@@ -39,6 +40,7 @@ impl NodeKind {
         NodeKind::Commitment,
         NodeKind::CapacityAssessment,
         NodeKind::Measure,
+        NodeKind::SharedResult,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +58,7 @@ impl NodeKind {
             NodeKind::Commitment => "Commitment",
             NodeKind::CapacityAssessment => "CapacityAssessment",
             NodeKind::Measure => "Measure",
+            NodeKind::SharedResult => "SharedResult",
         }
     }
 

@@ -16,6 +16,7 @@ use crate::members::graphql::MemberMutation;
 use crate::programmes::graphql::{ProgrammeMutation, ProgrammeQuery};
 use crate::projects::graphql::ProjectQuery;
 use crate::projects::mutations::ProjectMutation;
+use crate::results::graphql::{ResultMutation, ResultQuery};
 use crate::users::graphql::UserQuery;
 
 #[derive(MergedObject, Default)]
@@ -27,6 +28,7 @@ pub struct Query(
     ProgrammeQuery,
     ProjectQuery,
     CommitmentQuery,
+    ResultQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,6 +43,7 @@ pub struct Mutation(
     AssessmentMutation,
     CommitmentMutation,
     MeasureMutation,
+    ResultMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

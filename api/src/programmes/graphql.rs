@@ -126,6 +126,15 @@ impl Programme {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// For the funder: projects by status, measurable improvement, engagement, barriers and
+    /// published results.
+    #[graphql(complexity = 300)]
+    async fn evaluation(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::results::graphql::ProgrammeEvaluation> {
+        crate::results::graphql::programme_evaluation(ctx, &self.0).await
+    }
     /// For the funder: how many funded projects show measurable improvement on an outcome
     /// measure.
     #[graphql(complexity = 200)]

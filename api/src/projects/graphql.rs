@@ -147,6 +147,13 @@ impl Project {
         let rows = crate::measures::service::of_project(db, actor, self.0.id).await.gql(ctx)?;
         Ok(rows.into_iter().map(crate::measures::graphql::Measure).collect())
     }
+    /// People engaged per month, as the lead records them.
+    async fn engagement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::results::graphql::EngagementRecord>> {
+        crate::results::graphql::project_engagement(ctx, self.0.id).await
+    }
     /// Verdicts of the project's measures, all sites pooled.
     #[graphql(complexity = 50)]
     async fn improvement(

@@ -1,0 +1,581 @@
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::project as project_entity;
+use entity::shared_result::{
+    self as result, ResultOutcome as DbOutcome, ResultStatus as DbStatus, ResultVisibility as DbVisibility,
+};
+use sea_orm::EntityTrait;
+
+use super::service::{self, ResultFilter, ResultForm};
+use super::snapshot::MeasureSnapshot;
+use super::{BarrierTag, decode_tags, engagement, evaluation};
+use crate::error::ServiceError;
+use crate::graphql::context::loaders;
+use crate::graphql::pagination::Paged;
+use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, outcome, request};
+use crate::institutions::graphql::InstitutionProfile;
+use crate::measures::graphql::Measure;
+use crate::mirror_enum;
+use crate::projects::graphql::{Project, ProjectStatus};
+
+mirror_enum! {
+    /// What a result reports.
+    ResultOutcome <=> DbOutcome { Improvement, NoChange, Deterioration, Lesson }
+}
+mirror_enum! {
+    /// Who beyond the project sees a published result: nobody (PROJECT), every institution in the
+    /// programme (PROGRAMME), or every institution (PLATFORM); explicit shares add named ones.
+    ResultVisibility <=> DbVisibility { Project, Programme, Platform }
+}
+mirror_enum! {
+    ResultStatus <=> DbStatus { Draft, Published, Withdrawn, Superseded }
+}
+
+/// One version of a finding a project shares. Someone who sees the result but not its project
+/// sees the project's title and lead, and the frozen analysis, nothing of its live data.
+pub struct SharedResult(pub result::Model);
+
+impl SharedResult {
+    async fn project_row(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<project_entity::Model>> {
+        let db = &request(ctx)?.db;
+        project_entity::Entity::find_by_id(self.0.project_id)
+            .one(db.conn())
+            .await
+            .map_err(ServiceError::from)
+            .gql(ctx)
+    }
+
+    async fn is_lead(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let actor = actor(ctx)?;
+        let lead = self.project_row(ctx).await?.map(|p| p.lead_institution_id);
+        Ok(lead.is_some() && actor.institution.map(|i| i.id) == lead)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SnapshotSignal {
+    pub rule: String,
+    pub effect: String,
+    pub last_period: Option<NaiveDate>,
+}
+
+/// A linked measure's analysis as it stood when the result was published.
+#[derive(SimpleObject)]
+pub struct FrozenAnalysis {
+    pub measure_name: String,
+    /// IMPROVING, DETERIORATING, NO_SIGNAL or INSUFFICIENT_DATA.
+    pub verdict: String,
+    pub signals: Vec<SnapshotSignal>,
+    pub centre: Option<f64>,
+    pub change_from_baseline: Option<f64>,
+    pub gap_to_target: Option<f64>,
+    pub points: i32,
+    pub latest_period: Option<NaiveDate>,
+    pub taken_at: DateTime<Utc>,
+}
+
+impl From<MeasureSnapshot> for FrozenAnalysis {
+    fn from(s: MeasureSnapshot) -> Self {
+        Self {
+            measure_name: s.measure_name,
+            verdict: s.verdict,
+            signals: s
+                .signals
+                .into_iter()
+                .map(|g| SnapshotSignal { rule: g.rule, effect: g.effect, last_period: g.last_period })
+                .collect(),
+            centre: s.centre,
+            change_from_baseline: s.change_from_baseline,
+            gap_to_target: s.gap_to_target,
+            points: i32::try_from(s.points).unwrap_or(i32::MAX),
+            latest_period: s.latest_period,
+            taken_at: s.taken_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LinkedMeasure {
+    /// The live measure, for those who can see the project; null for everyone else.
+    pub measure: Option<Measure>,
+    /// Null until the result is published.
+    pub frozen_analysis: Option<FrozenAnalysis>,
+}
+
+#[Object]
+impl SharedResult {
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::SharedResult, self.0.id)
+    }
+    /// The first version's ID: the same for every version of this result.
+    async fn result_id(&self) -> ID {
+        GlobalId::encode(NodeKind::SharedResult, self.0.result_id)
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    /// Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn outcome(&self) -> ResultOutcome {
+        self.0.outcome.into()
+    }
+    async fn barrier_tags(&self) -> Vec<BarrierTag> {
+        decode_tags(&self.0.barrier_tags)
+    }
+    async fn visibility(&self) -> ResultVisibility {
+        self.0.visibility.into()
+    }
+    async fn status(&self) -> ResultStatus {
+        self.0.status.into()
+    }
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
+        self.0.withdrawn_at
+    }
+    async fn project_title(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(self.project_row(ctx).await?.map(|p| p.title).unwrap_or_default())
+    }
+    async fn project_lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
+        let Some(project) = self.project_row(ctx).await? else { return Ok(None) };
+        let lead = loaders(ctx)?
+            .institutions
+            .load_one(project.lead_institution_id)
+            .await
+            .map_err(ServiceError::internal)
+            .gql(ctx)?;
+        Ok(lead.map(InstitutionProfile))
+    }
+    /// The project itself, for its participants; null for everyone else.
+    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        Ok(crate::projects::service::get(db, actor, self.0.project_id).await.gql(ctx)?.map(Project))
+    }
+    async fn measures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LinkedMeasure>> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let (links, _) = service::links(db, self.0.id).await.gql(ctx)?;
+        let mut out = Vec::with_capacity(links.len());
+        for link in links {
+            let measure =
+                crate::measures::service::get(db, actor, link.measure_id).await.gql(ctx)?.map(Measure);
+            let frozen_analysis = link
+                .snapshot
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<MeasureSnapshot>(text).ok())
+                .map(FrozenAnalysis::from);
+            out.push(LinkedMeasure { measure, frozen_analysis });
+        }
+        Ok(out)
+    }
+    /// The institutions it is explicitly shared with; for the lead only (empty for others).
+    async fn shared_with(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InstitutionProfile>> {
+        if !self.is_lead(ctx).await? {
+            return Ok(Vec::new());
+        }
+        let db = &request(ctx)?.db;
+        let (_, shares) = service::links(db, self.0.id).await.gql(ctx)?;
+        let mut out = Vec::new();
+        for share in shares {
+            let institution = loaders(ctx)?
+                .institutions
+                .load_one(share.institution_id)
+                .await
+                .map_err(ServiceError::internal)
+                .gql(ctx)?;
+            out.extend(institution.map(InstitutionProfile));
+        }
+        Ok(out)
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct SharedResultFilter {
+    pub outcome: Option<ResultOutcome>,
+    pub barrier_tag: Option<BarrierTag>,
+    /// Exact, case-insensitive.
+    pub clinical_area: Option<String>,
+    pub programme_id: Option<ID>,
+    /// The project's lead institution.
+    pub institution_id: Option<ID>,
+    pub project_id: Option<ID>,
+    /// A fragment of the title or summary, case-insensitive.
+    pub search: Option<String>,
+    /// Include drafts and withdrawn versions (only their lead sees them).
+    #[graphql(default)]
+    pub include_unpublished: bool,
+}
+
+fn parse_filter(input: SharedResultFilter) -> Result<ResultFilter, ServiceError> {
+    let id = |raw: Option<ID>, kind, field: &str| raw.map(|r| GlobalId::require(&r, kind, field)).transpose();
+    Ok(ResultFilter {
+        outcome: input.outcome.map(Into::into),
+        barrier_tag: input.barrier_tag,
+        clinical_area: input.clinical_area,
+        programme_id: id(input.programme_id, NodeKind::Programme, "filter.programmeId")?,
+        institution_id: id(input.institution_id, NodeKind::Institution, "filter.institutionId")?,
+        project_id: id(input.project_id, NodeKind::Project, "filter.projectId")?,
+        search: input.search,
+        published_only: !input.include_unpublished,
+    })
+}
+
+#[derive(SimpleObject)]
+pub struct TagCount {
+    pub tag: BarrierTag,
+    pub count: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct OutcomeCount {
+    pub outcome: ResultOutcome,
+    pub count: i32,
+}
+
+/// What went wrong, where: barrier tags and outcomes across the published results you can see.
+#[derive(SimpleObject)]
+pub struct Lessons {
+    pub results: i32,
+    pub barrier_tags: Vec<TagCount>,
+    pub outcomes: Vec<OutcomeCount>,
+}
+
+fn n(v: usize) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+fn tag_counts(tags: Vec<(BarrierTag, usize)>) -> Vec<TagCount> {
+    tags.into_iter().map(|(tag, count)| TagCount { tag, count: n(count) }).collect()
+}
+
+fn outcome_counts(outcomes: Vec<(DbOutcome, usize)>) -> Vec<OutcomeCount> {
+    outcomes.into_iter().map(|(o, count)| OutcomeCount { outcome: o.into(), count: n(count) }).collect()
+}
+
+#[derive(Default)]
+pub struct ResultQuery;
+
+#[Object]
+impl ResultQuery {
+    /// Shared results across everything you may see, newest publication first.
+    #[graphql(complexity = "crate::graphql::cost(first, last, child_complexity)")]
+    async fn shared_results(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SharedResultFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Paged<SharedResult>> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let filter = parse_filter(filter.unwrap_or_default()).gql(ctx)?;
+        let page = PageArgs::new(first, after, last, before);
+        service::list(db, actor, &filter, &page, SharedResult).await.gql(ctx)
+    }
+
+    /// Barrier tags and outcomes counted across the published results you may see.
+    #[graphql(complexity = 100)]
+    async fn lessons(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SharedResultFilter>,
+    ) -> async_graphql::Result<Lessons> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let filter = parse_filter(filter.unwrap_or_default()).gql(ctx)?;
+        let tally = service::lessons(db, actor, &filter).await.gql(ctx)?;
+        Ok(Lessons {
+            results: n(tally.results),
+            barrier_tags: tag_counts(tally.barrier_tags),
+            outcomes: outcome_counts(tally.outcomes),
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct StatusCount {
+    pub status: ProjectStatus,
+    pub count: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct EngagementTotal {
+    pub project_id: ID,
+    pub project_title: String,
+    pub clinicians: i64,
+    pub service_users: i64,
+    pub others: i64,
+}
+
+/// The programme evaluation, for the funder.
+#[derive(SimpleObject)]
+pub struct ProgrammeEvaluation {
+    pub projects_by_status: Vec<StatusCount>,
+    pub improvement: crate::measures::graphql::ProgrammeImprovement,
+    pub engagement: Vec<EngagementTotal>,
+    pub barrier_tags: Vec<TagCount>,
+    pub outcomes: Vec<OutcomeCount>,
+    pub published_results: Vec<SharedResult>,
+}
+
+pub async fn programme_evaluation(
+    ctx: &Context<'_>,
+    programme: &entity::programme::Model,
+) -> async_graphql::Result<ProgrammeEvaluation> {
+    let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+    let e = evaluation::evaluate(db, actor, programme).await.gql(ctx)?;
+    Ok(ProgrammeEvaluation {
+        projects_by_status: e
+            .projects_by_status
+            .into_iter()
+            .map(|(s, c)| StatusCount { status: s.into(), count: n(c) })
+            .collect(),
+        improvement: e.improvement.into(),
+        engagement: e
+            .engagement
+            .into_iter()
+            .map(|p| EngagementTotal {
+                project_id: GlobalId::encode(NodeKind::Project, p.project.id),
+                project_title: p.project.title,
+                clinicians: p.clinicians,
+                service_users: p.service_users,
+                others: p.others,
+            })
+            .collect(),
+        barrier_tags: tag_counts(e.barriers),
+        outcomes: outcome_counts(e.outcomes),
+        published_results: e.published.into_iter().map(SharedResult).collect(),
+    })
+}
+
+#[derive(SimpleObject)]
+pub struct EngagementRecord {
+    pub period_start: NaiveDate,
+    pub clinicians: i32,
+    pub service_users: i32,
+    pub others: i32,
+}
+
+pub async fn project_engagement(
+    ctx: &Context<'_>,
+    project_id: uuid::Uuid,
+) -> async_graphql::Result<Vec<EngagementRecord>> {
+    let db = &request(ctx)?.db;
+    let rows = engagement::of_project(db, project_id).await.gql(ctx)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EngagementRecord {
+            period_start: r.period_start,
+            clinicians: r.clinicians,
+            service_users: r.service_users,
+            others: r.others,
+        })
+        .collect())
+}
+
+#[derive(InputObject)]
+pub struct CreateSharedResultInput {
+    pub project_id: ID,
+    pub title: String,
+    pub summary: String,
+    /// Markdown.
+    #[graphql(default)]
+    pub body: String,
+    pub outcome: ResultOutcome,
+    #[graphql(default)]
+    pub barrier_tags: Vec<BarrierTag>,
+    pub visibility: ResultVisibility,
+    /// Measures of the project whose analysis the result rests on (frozen at publication).
+    #[graphql(default)]
+    pub measure_ids: Vec<ID>,
+    /// Institutions to share with beyond the visibility.
+    #[graphql(default)]
+    pub share_with: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateSharedResultInput {
+    pub id: ID,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub body: Option<String>,
+    pub outcome: Option<ResultOutcome>,
+    pub barrier_tags: Option<Vec<BarrierTag>>,
+    pub visibility: Option<ResultVisibility>,
+    pub measure_ids: Option<Vec<ID>>,
+    pub share_with: Option<Vec<ID>>,
+}
+
+#[derive(InputObject)]
+pub struct SharedResultIdInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct SharedResultPayload {
+    pub shared_result: Option<SharedResult>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct RecordEngagementInput {
+    pub project_id: ID,
+    /// The 1st of the month.
+    pub period_start: NaiveDate,
+    pub clinicians: i32,
+    pub service_users: i32,
+    pub others: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct RecordEngagementPayload {
+    pub engagement: Option<EngagementRecord>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn ids(raw: Option<Vec<ID>>, kind: NodeKind, field: &str) -> Result<Option<Vec<uuid::Uuid>>, ServiceError> {
+    raw.map(|list| {
+        list.iter()
+            .enumerate()
+            .map(|(i, id)| GlobalId::require(id, kind, &format!("{field}.{i}")))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .transpose()
+}
+
+fn payload(
+    ctx: &Context<'_>,
+    result: Result<result::Model, ServiceError>,
+) -> async_graphql::Result<SharedResultPayload> {
+    let (model, user_errors) = outcome(ctx, result)?;
+    Ok(SharedResultPayload { shared_result: model.map(SharedResult), user_errors })
+}
+
+#[derive(Default)]
+pub struct ResultMutation;
+
+#[Object]
+impl ResultMutation {
+    /// The lead's ADMIN or MEMBER drafts a result of a funded project.
+    async fn create_shared_result(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSharedResultInput,
+    ) -> async_graphql::Result<SharedResultPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let parsed = (|| {
+            let project = GlobalId::require(&input.project_id, NodeKind::Project, "projectId")?;
+            let form = ResultForm {
+                title: Some(input.title),
+                summary: Some(input.summary),
+                body: Some(input.body),
+                outcome: Some(input.outcome.into()),
+                barrier_tags: Some(input.barrier_tags),
+                visibility: Some(input.visibility.into()),
+                measure_ids: ids(Some(input.measure_ids), NodeKind::Measure, "measureIds")?,
+                share_with: ids(Some(input.share_with), NodeKind::Institution, "shareWith")?,
+            };
+            Ok::<_, ServiceError>((project, form))
+        })();
+        let result = match parsed {
+            Ok((project, form)) => service::create(db, actor, project, form).await,
+            Err(e) => Err(e),
+        };
+        payload(ctx, result)
+    }
+
+    /// Edits a draft in place; a published or withdrawn version gets a new draft version instead.
+    async fn update_shared_result(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateSharedResultInput,
+    ) -> async_graphql::Result<SharedResultPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let parsed = (|| {
+            let id = GlobalId::require(&input.id, NodeKind::SharedResult, "id")?;
+            let form = ResultForm {
+                title: input.title,
+                summary: input.summary,
+                body: input.body,
+                outcome: input.outcome.map(Into::into),
+                barrier_tags: input.barrier_tags,
+                visibility: input.visibility.map(Into::into),
+                measure_ids: ids(input.measure_ids, NodeKind::Measure, "measureIds")?,
+                share_with: ids(input.share_with, NodeKind::Institution, "shareWith")?,
+            };
+            Ok::<_, ServiceError>((id, form))
+        })();
+        let result = match parsed {
+            Ok((id, form)) => service::update(db, actor, id, form).await,
+            Err(e) => Err(e),
+        };
+        payload(ctx, result)
+    }
+
+    /// Publishes a draft (freezing its measures' analyses) or re-publishes a withdrawn version.
+    async fn publish_shared_result(
+        &self,
+        ctx: &Context<'_>,
+        input: SharedResultIdInput,
+    ) -> async_graphql::Result<SharedResultPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let result = match GlobalId::require(&input.id, NodeKind::SharedResult, "id") {
+            Ok(id) => service::publish(db, actor, id).await,
+            Err(e) => Err(e),
+        };
+        payload(ctx, result)
+    }
+
+    /// Withdraws a published version from view; it is kept.
+    async fn unpublish_shared_result(
+        &self,
+        ctx: &Context<'_>,
+        input: SharedResultIdInput,
+    ) -> async_graphql::Result<SharedResultPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let result = match GlobalId::require(&input.id, NodeKind::SharedResult, "id") {
+            Ok(id) => service::unpublish(db, actor, id).await,
+            Err(e) => Err(e),
+        };
+        payload(ctx, result)
+    }
+
+    /// The lead records how many people the project engaged in a month (re-sending corrects it).
+    async fn record_engagement(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordEngagementInput,
+    ) -> async_graphql::Result<RecordEngagementPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let result = match GlobalId::require(&input.project_id, NodeKind::Project, "projectId") {
+            Ok(project) => {
+                let e = engagement::Engagement {
+                    period_start: input.period_start,
+                    clinicians: input.clinicians,
+                    service_users: input.service_users,
+                    others: input.others,
+                };
+                engagement::record(db, actor, project, e).await
+            }
+            Err(e) => Err(e),
+        };
+        let (record, user_errors) = outcome(ctx, result)?;
+        Ok(RecordEngagementPayload {
+            engagement: record.map(|r| EngagementRecord {
+                period_start: r.period_start,
+                clinicians: r.clinicians,
+                service_users: r.service_users,
+                others: r.others,
+            }),
+            user_errors,
+        })
+    }
+}

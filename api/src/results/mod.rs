@@ -1,0 +1,60 @@
+//! Shared results: findings a project publishes, where tenant data deliberately crosses tenants,
+//! so every rule of who sees what lives in `visibility`; and the programme's evaluation view.
+
+pub mod engagement;
+pub mod evaluation;
+pub mod graphql;
+pub mod service;
+pub mod snapshot;
+pub mod visibility;
+
+/// What got in the way, as a finding names it.
+#[derive(
+    async_graphql::Enum,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BarrierTag {
+    TimePressure,
+    ItIntegration,
+    DataCollectionBurden,
+    Engagement,
+    Leadership,
+    Funding,
+    Other,
+}
+
+pub fn encode_tags(tags: &[BarrierTag]) -> String {
+    let mut tags = tags.to_vec();
+    tags.sort();
+    tags.dedup();
+    serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into())
+}
+
+/// Unknown tags are skipped: a row written by a newer version must stay readable.
+pub fn decode_tags(text: &str) -> Vec<BarrierTag> {
+    let names: Vec<String> = serde_json::from_str(text).unwrap_or_default();
+    names.into_iter().filter_map(|n| serde_json::from_value(serde_json::Value::String(n)).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_round_trip_sorted_and_unique() {
+        let text = encode_tags(&[BarrierTag::Funding, BarrierTag::TimePressure, BarrierTag::Funding]);
+        assert_eq!(text, r#"["TIME_PRESSURE","FUNDING"]"#);
+        assert_eq!(decode_tags(&text), vec![BarrierTag::TimePressure, BarrierTag::Funding]);
+        assert_eq!(decode_tags(r#"["TIME_PRESSURE","NEW_TAG"]"#), vec![BarrierTag::TimePressure]);
+    }
+}

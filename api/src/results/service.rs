@@ -1,0 +1,541 @@
+use chrono::Utc;
+use entity::institution;
+use entity::project::{self, ProjectStatus};
+use entity::shared_result::{self as result, ResultOutcome, ResultStatus, ResultVisibility};
+use entity::{measure, shared_result_measure as linked, shared_result_share as share};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::visibility::visible_to;
+use super::{BarrierTag, decode_tags, encode_tags, snapshot};
+use crate::actor::Actor;
+use crate::audit::{self, Subject};
+use crate::db::Db;
+use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
+use crate::graphql::pagination::{PageArgs, Paged, paginate_sorted};
+use crate::projects::service::{self as projects, require_lead_writer};
+use crate::text;
+
+pub const MAX_TITLE_CHARS: usize = 300;
+pub const MAX_SUMMARY_CHARS: usize = 5_000;
+pub const MAX_BODY_CHARS: usize = 100_000;
+pub const MAX_LINKS: usize = 50;
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<result::Model>, ServiceError> {
+    Ok(visible_to(actor).filter(result::Column::Id.eq(id)).one(db.conn()).await?)
+}
+
+/// A result's editable content; `None` keeps the current value.
+#[derive(Default)]
+pub struct ResultForm {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub body: Option<String>,
+    pub outcome: Option<ResultOutcome>,
+    pub barrier_tags: Option<Vec<BarrierTag>>,
+    pub visibility: Option<ResultVisibility>,
+    pub measure_ids: Option<Vec<Uuid>>,
+    pub share_with: Option<Vec<Uuid>>,
+}
+
+fn apply(form: &ResultForm, model: &mut result::Model, problems: &mut Problems) {
+    if let Some(title) =
+        form.title.as_deref().and_then(|t| problems.take(text::required(t, "title", MAX_TITLE_CHARS)))
+    {
+        model.title = title;
+    }
+    if let Some(summary) =
+        form.summary.as_deref().and_then(|s| problems.take(text::required(s, "summary", MAX_SUMMARY_CHARS)))
+    {
+        model.summary = summary;
+    }
+    if let Some(body) = &form.body {
+        if body.chars().count() > MAX_BODY_CHARS {
+            problems.push(FieldError::new(
+                "body",
+                UserErrorCode::Invalid,
+                format!("at most {MAX_BODY_CHARS} characters"),
+            ));
+        } else {
+            model.body = body.clone();
+        }
+    }
+    model.outcome = form.outcome.unwrap_or(model.outcome);
+    model.visibility = form.visibility.unwrap_or(model.visibility);
+    if let Some(tags) = &form.barrier_tags {
+        model.barrier_tags = encode_tags(tags);
+    }
+}
+
+/// Checks linked measures (of this project) and shares (existing institutions).
+async fn check_links(
+    db: &Db,
+    project_id: Uuid,
+    form: &ResultForm,
+    problems: &mut Problems,
+) -> Result<(), ServiceError> {
+    if let Some(ids) = &form.measure_ids {
+        if ids.len() > MAX_LINKS {
+            problems.push(FieldError::new(
+                "measureIds",
+                UserErrorCode::Invalid,
+                format!("at most {MAX_LINKS} measures"),
+            ));
+        } else {
+            let found = measure::Entity::find()
+                .filter(measure::Column::Id.is_in(ids.iter().copied()))
+                .filter(measure::Column::ProjectId.eq(project_id))
+                .all(db.conn())
+                .await?;
+            for (index, id) in ids.iter().enumerate() {
+                if !found.iter().any(|m| m.id == *id) {
+                    problems.push(FieldError::new(
+                        &format!("measureIds.{index}"),
+                        UserErrorCode::NotFound,
+                        "not a measure of this project",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(ids) = &form.share_with {
+        if ids.len() > MAX_LINKS {
+            problems.push(FieldError::new(
+                "shareWith",
+                UserErrorCode::Invalid,
+                format!("at most {MAX_LINKS} institutions"),
+            ));
+        } else {
+            let found = institution::Entity::find()
+                .filter(institution::Column::Id.is_in(ids.iter().copied()))
+                .all(db.conn())
+                .await?;
+            for (index, id) in ids.iter().enumerate() {
+                if !found.iter().any(|i| i.id == *id) {
+                    problems.push(FieldError::new(
+                        &format!("shareWith.{index}"),
+                        UserErrorCode::NotFound,
+                        "no such institution",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn write_links(
+    conn: &impl ConnectionTrait,
+    version_id: Uuid,
+    measures: &[Uuid],
+    shares: &[Uuid],
+) -> Result<(), ServiceError> {
+    let mut measures = measures.to_vec();
+    measures.sort();
+    measures.dedup();
+    let mut shares = shares.to_vec();
+    shares.sort();
+    shares.dedup();
+    linked::Entity::delete_many().filter(linked::Column::ResultVersionId.eq(version_id)).exec(conn).await?;
+    share::Entity::delete_many().filter(share::Column::ResultVersionId.eq(version_id)).exec(conn).await?;
+    if !measures.is_empty() {
+        linked::Entity::insert_many(measures.into_iter().map(|measure_id| linked::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            result_version_id: Set(version_id),
+            measure_id: Set(measure_id),
+            snapshot: Set(None),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    if !shares.is_empty() {
+        share::Entity::insert_many(shares.into_iter().map(|institution_id| share::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            result_version_id: Set(version_id),
+            institution_id: Set(institution_id),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn links(
+    db: &Db,
+    version_id: Uuid,
+) -> Result<(Vec<linked::Model>, Vec<share::Model>), ServiceError> {
+    let measures =
+        linked::Entity::find().filter(linked::Column::ResultVersionId.eq(version_id)).all(db.conn()).await?;
+    let shares =
+        share::Entity::find().filter(share::Column::ResultVersionId.eq(version_id)).all(db.conn()).await?;
+    Ok((measures, shares))
+}
+
+/// The lead's ADMIN or MEMBER drafts a result (version 1).
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    form: ResultForm,
+) -> Result<result::Model, ServiceError> {
+    let project = projects::require(db, actor, project_id, "projectId").await?;
+    require_lead_writer(actor, &project)?;
+    if matches!(project.status, ProjectStatus::Draft | ProjectStatus::Submitted) {
+        return Err(ServiceError::invalid(
+            "projectId",
+            UserErrorCode::InvalidTransition,
+            "results come from funded projects",
+        ));
+    }
+    let mut problems = Problems::default();
+    for (present, field) in [
+        (form.title.is_some(), "title"),
+        (form.summary.is_some(), "summary"),
+        (form.outcome.is_some(), "outcome"),
+    ] {
+        if !present {
+            problems.push(FieldError::new(field, UserErrorCode::Required, "required"));
+        }
+    }
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let mut model = result::Model {
+        id,
+        result_id: id,
+        version: 1,
+        project_id,
+        title: String::new(),
+        summary: String::new(),
+        body: String::new(),
+        outcome: ResultOutcome::Lesson,
+        barrier_tags: "[]".into(),
+        visibility: ResultVisibility::Project,
+        status: ResultStatus::Draft,
+        published_at: None,
+        publication_key: String::new(),
+        withdrawn_at: None,
+        created_by: actor.user_id(),
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&form, &mut model, &mut problems);
+    check_links(db, project_id, &form, &mut problems).await?;
+    problems.into_result()?;
+    let txn = db.conn().begin().await?;
+    result::Entity::insert(result::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
+    write_links(
+        &txn,
+        id,
+        form.measure_ids.as_deref().unwrap_or_default(),
+        form.share_with.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(project.lead_institution_id),
+        "shared_result.create",
+        Subject { kind: "SharedResult", id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The version, its project, checked for the lead's writers.
+async fn for_lead(db: &Db, actor: &Actor, id: Uuid) -> Result<(result::Model, project::Model), ServiceError> {
+    let version = get(db, actor, id).await?.ok_or(ServiceError::NotFound { field: "id" })?;
+    let project = projects::require(db, actor, version.project_id, "id").await?;
+    require_lead_writer(actor, &project)?;
+    Ok((version, project))
+}
+
+/// A draft is edited in place; a published or withdrawn version is never edited: the change
+/// becomes the next version, a draft, with the same links unless new ones are given.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    form: ResultForm,
+) -> Result<result::Model, ServiceError> {
+    let (current, project) = for_lead(db, actor, id).await?;
+    let mut problems = Problems::default();
+    let mut model = current.clone();
+    apply(&form, &mut model, &mut problems);
+    check_links(db, project.id, &form, &mut problems).await?;
+    problems.into_result()?;
+    let now = Utc::now();
+    model.updated_at = now;
+    let (old_measures, old_shares) = links(db, current.id).await?;
+    let measures =
+        form.measure_ids.clone().unwrap_or_else(|| old_measures.iter().map(|m| m.measure_id).collect());
+    let shares =
+        form.share_with.clone().unwrap_or_else(|| old_shares.iter().map(|s| s.institution_id).collect());
+    let txn = db.conn().begin().await?;
+    if current.status == ResultStatus::Draft {
+        let mut active = sea_orm::ActiveModelTrait::reset_all(result::ActiveModel::from(model.clone()));
+        active.id = sea_orm::ActiveValue::Unchanged(model.id);
+        sea_orm::ActiveModelTrait::update(active, &txn).await?;
+    } else {
+        let versions =
+            result::Entity::find().filter(result::Column::ResultId.eq(current.result_id)).all(&txn).await?;
+        if versions.iter().any(|v| v.status == ResultStatus::Draft) {
+            return Err(ServiceError::invalid(
+                "id",
+                UserErrorCode::Conflict,
+                "a draft of the next version exists: edit that",
+            ));
+        }
+        model.id = Uuid::now_v7();
+        model.version = versions.iter().map(|v| v.version).max().unwrap_or(current.version) + 1;
+        model.status = ResultStatus::Draft;
+        model.published_at = None;
+        model.publication_key = String::new();
+        model.withdrawn_at = None;
+        model.created_by = actor.user_id();
+        model.created_at = now;
+        result::Entity::insert(result::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
+    }
+    write_links(&txn, model.id, &measures, &shares).await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(project.lead_institution_id),
+        "shared_result.update",
+        Subject { kind: "SharedResult", id: model.id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Publishes a draft (freezing its measures' analyses; an earlier published version becomes
+/// SUPERSEDED) or re-publishes a withdrawn version (its snapshots as they were frozen).
+pub async fn publish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, ServiceError> {
+    let (current, project) = for_lead(db, actor, id).await?;
+    if !matches!(current.status, ResultStatus::Draft | ResultStatus::Withdrawn) {
+        return Err(ServiceError::invalid(
+            "id",
+            UserErrorCode::InvalidTransition,
+            "only a draft or a withdrawn version is published",
+        ));
+    }
+    let others = result::Entity::find()
+        .filter(result::Column::ResultId.eq(current.result_id))
+        .filter(result::Column::Id.ne(current.id))
+        .all(db.conn())
+        .await?;
+    if current.status == ResultStatus::Withdrawn && others.iter().any(|o| o.status == ResultStatus::Published)
+    {
+        return Err(ServiceError::invalid(
+            "id",
+            UserErrorCode::Conflict,
+            "another version of this result is published",
+        ));
+    }
+    let (linked_measures, _) = links(db, current.id).await?;
+    let mut snapshots = Vec::new();
+    if current.status == ResultStatus::Draft {
+        let measures = measure::Entity::find()
+            .filter(measure::Column::Id.is_in(linked_measures.iter().map(|l| l.measure_id)))
+            .all(db.conn())
+            .await?;
+        for link in &linked_measures {
+            if let Some(measure) = measures.iter().find(|m| m.id == link.measure_id) {
+                let frozen = snapshot::take(db, measure).await?;
+                snapshots.push((link.id, serde_json::to_string(&frozen).map_err(ServiceError::internal)?));
+            }
+        }
+    }
+    let now = Utc::now();
+    let txn = db.conn().begin().await?;
+    for (link_id, text) in snapshots {
+        linked::Entity::update_many()
+            .col_expr(linked::Column::Snapshot, Expr::val(text))
+            .filter(linked::Column::Id.eq(link_id))
+            .exec(&txn)
+            .await?;
+    }
+    result::Entity::update_many()
+        .col_expr(result::Column::Status, Expr::val(sea_orm::ActiveEnum::to_value(&ResultStatus::Superseded)))
+        .filter(result::Column::ResultId.eq(current.result_id))
+        .filter(result::Column::Id.ne(current.id))
+        .filter(result::Column::Status.eq(ResultStatus::Published))
+        .exec(&txn)
+        .await?;
+    let published = result::Model {
+        status: ResultStatus::Published,
+        published_at: Some(now),
+        publication_key: now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        withdrawn_at: None,
+        updated_at: now,
+        ..current
+    };
+    let mut active = sea_orm::ActiveModelTrait::reset_all(result::ActiveModel::from(published.clone()));
+    active.id = sea_orm::ActiveValue::Unchanged(published.id);
+    sea_orm::ActiveModelTrait::update(active, &txn).await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(project.lead_institution_id),
+        "shared_result.publish",
+        Subject { kind: "SharedResult", id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(published)
+}
+
+/// Withdraws a published version from view; it is kept and can be published again.
+pub async fn unpublish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, ServiceError> {
+    let (current, project) = for_lead(db, actor, id).await?;
+    if current.status != ResultStatus::Published {
+        return Err(ServiceError::invalid(
+            "id",
+            UserErrorCode::InvalidTransition,
+            "only a published version is unpublished",
+        ));
+    }
+    let now = Utc::now();
+    let withdrawn = result::Model {
+        status: ResultStatus::Withdrawn,
+        withdrawn_at: Some(now),
+        updated_at: now,
+        ..current
+    };
+    let txn = db.conn().begin().await?;
+    let mut active = sea_orm::ActiveModelTrait::reset_all(result::ActiveModel::from(withdrawn.clone()));
+    active.id = sea_orm::ActiveValue::Unchanged(withdrawn.id);
+    sea_orm::ActiveModelTrait::update(active, &txn).await?;
+    audit::record(
+        &txn,
+        actor.into(),
+        Some(project.lead_institution_id),
+        "shared_result.unpublish",
+        Subject { kind: "SharedResult", id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(withdrawn)
+}
+
+#[derive(Clone, Default)]
+pub struct ResultFilter {
+    pub outcome: Option<ResultOutcome>,
+    pub barrier_tag: Option<BarrierTag>,
+    pub clinical_area: Option<String>,
+    pub programme_id: Option<Uuid>,
+    /// The lead institution.
+    pub institution_id: Option<Uuid>,
+    pub search: Option<String>,
+    pub project_id: Option<Uuid>,
+    /// Published versions only (the default for discovery).
+    pub published_only: bool,
+}
+
+fn filtered(actor: &Actor, filter: &ResultFilter) -> Result<sea_orm::Select<result::Entity>, ServiceError> {
+    let mut query = visible_to(actor);
+    if filter.published_only {
+        query = query.filter(result::Column::Status.eq(ResultStatus::Published));
+    }
+    if let Some(outcome) = filter.outcome {
+        query = query.filter(result::Column::Outcome.eq(outcome));
+    }
+    if let Some(tag) = filter.barrier_tag {
+        let quoted = encode_tags(&[tag]).trim_start_matches('[').trim_end_matches(']').to_owned();
+        query = query.filter(result::Column::BarrierTags.contains(quoted));
+    }
+    if let Some(project_id) = filter.project_id {
+        query = query.filter(result::Column::ProjectId.eq(project_id));
+    }
+    let mut projects = Query::select().column(project::Column::Id).from(project::Entity).to_owned();
+    let mut narrows = false;
+    if let Some(area) = filter.clinical_area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        projects.and_where(
+            Expr::expr(Func::lower(Expr::col(project::Column::ClinicalArea))).eq(area.to_lowercase()),
+        );
+        narrows = true;
+    }
+    if let Some(programme_id) = filter.programme_id {
+        projects.and_where(project::Column::ProgrammeId.eq(programme_id));
+        narrows = true;
+    }
+    if let Some(institution_id) = filter.institution_id {
+        projects.and_where(project::Column::LeadInstitutionId.eq(institution_id));
+        narrows = true;
+    }
+    if narrows {
+        query = query.filter(result::Column::ProjectId.in_subquery(projects));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if search.chars().count() > MAX_TITLE_CHARS {
+            return Err(ServiceError::invalid(
+                "filter.search",
+                UserErrorCode::Invalid,
+                "search text is too long",
+            ));
+        }
+        let pattern = format!(
+            "%{}%",
+            search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        );
+        let lowered = |column: result::Column| Expr::expr(Func::lower(Expr::col(column)));
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(lowered(result::Column::Title).like(LikeExpr::new(pattern.clone()).escape('\\')))
+                .add(lowered(result::Column::Summary).like(LikeExpr::new(pattern).escape('\\'))),
+        );
+    }
+    Ok(query)
+}
+
+/// Results the actor may see, newest publication first (drafts, for their lead, last).
+pub async fn list<N: async_graphql::OutputType>(
+    db: &Db,
+    actor: &Actor,
+    filter: &ResultFilter,
+    page: &PageArgs,
+    node: impl Fn(result::Model) -> N,
+) -> Result<Paged<N>, ServiceError> {
+    let query = filtered(actor, filter)?;
+    paginate_sorted(db, query, result::Column::Id, Some(result::Column::PublicationKey), false, page, node)
+        .await
+}
+
+/// Results analysed for the `lessons` view and the programme evaluation at most.
+pub const MAX_COUNTED: u64 = 10_000;
+
+/// Barrier tags and outcomes counted over some results.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub barrier_tags: Vec<(BarrierTag, usize)>,
+    pub outcomes: Vec<(ResultOutcome, usize)>,
+    pub results: usize,
+}
+
+/// Barrier tags and outcomes across the published results the actor may see.
+pub async fn lessons(db: &Db, actor: &Actor, filter: &ResultFilter) -> Result<Tally, ServiceError> {
+    let filter = ResultFilter { published_only: true, ..filter.clone() };
+    let rows =
+        filtered(actor, &filter)?.order_by_desc(result::Column::Id).limit(MAX_COUNTED).all(db.conn()).await?;
+    Ok(count(&rows))
+}
+
+pub fn count(rows: &[result::Model]) -> Tally {
+    let mut tags: std::collections::BTreeMap<BarrierTag, usize> = Default::default();
+    let mut outcomes: Vec<(ResultOutcome, usize)> = Vec::new();
+    for row in rows {
+        for tag in decode_tags(&row.barrier_tags) {
+            *tags.entry(tag).or_default() += 1;
+        }
+        match outcomes.iter_mut().find(|(o, _)| *o == row.outcome) {
+            Some((_, n)) => *n += 1,
+            None => outcomes.push((row.outcome, 1)),
+        }
+    }
+    Tally { barrier_tags: tags.into_iter().collect(), outcomes, results: rows.len() }
+}

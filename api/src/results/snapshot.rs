@@ -1,0 +1,82 @@
+//! The analysis of a linked measure, frozen when a result is published, so the published claim
+//! does not change when data later does.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::measure;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::AnalysisConfig;
+use crate::db::Db;
+use crate::error::ServiceError;
+use crate::measures::analysis::{analyse, period_date};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotSignal {
+    pub rule: String,
+    pub effect: String,
+    pub last_period: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeasureSnapshot {
+    pub measure_name: String,
+    pub verdict: String,
+    pub signals: Vec<SnapshotSignal>,
+    /// The current centre line (mean, or pooled proportion) when frozen.
+    pub centre: Option<f64>,
+    pub change_from_baseline: Option<f64>,
+    pub gap_to_target: Option<f64>,
+    pub points: usize,
+    pub latest_period: Option<NaiveDate>,
+    pub taken_at: DateTime<Utc>,
+}
+
+/// `NoSignal` → `NO_SIGNAL`: the names clients see for the analysis enums.
+fn screaming(debug_name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in debug_name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// All sites pooled, default rules.
+pub async fn take(db: &Db, measure: &measure::Model) -> Result<MeasureSnapshot, ServiceError> {
+    let result = analyse(db, measure, None, AnalysisConfig::default()).await?;
+    let analysis = &result.analysis;
+    Ok(MeasureSnapshot {
+        measure_name: measure.name.clone(),
+        verdict: screaming(&format!("{:?}", analysis.verdict.verdict)),
+        signals: analysis
+            .verdict
+            .signals
+            .iter()
+            .map(|s| SnapshotSignal {
+                rule: screaming(&format!("{:?}", s.rule)),
+                effect: screaming(&format!("{:?}", s.effect)),
+                last_period: period_date(measure, s.last_period),
+            })
+            .collect(),
+        centre: analysis.spc.segments.last().map(|s| s.centre),
+        change_from_baseline: result.change_from_baseline,
+        gap_to_target: result.gap_to_target,
+        points: analysis.spc.points.len(),
+        latest_period: analysis.spc.points.last().and_then(|p| period_date(measure, p.period)),
+        taken_at: Utc::now(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_names_become_screaming_snake_case() {
+        assert_eq!(screaming("NoSignal"), "NO_SIGNAL");
+        assert_eq!(screaming("TwoOfThreeBeyondTwoSigma"), "TWO_OF_THREE_BEYOND_TWO_SIGMA");
+        assert_eq!(screaming("Improving"), "IMPROVING");
+    }
+}
