@@ -21,6 +21,8 @@ mod project_isolation;
 mod project_loading;
 mod project_rules;
 mod projects_story;
+mod results;
+mod results_fixtures;
 mod schema;
 mod sessions;
 mod tokens;

@@ -8,18 +8,78 @@
 
 use std::sync::{Arc, LazyLock, Mutex};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::cell::RefCell;
+
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use rand::RngCore;
+use subtle::ConstantTimeEq;
 
 use crate::error::{FieldError, ServiceError, UserErrorCode};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(19 * 1024, 2, 1, None).unwrap_or_default()
+}
+
+const SALT_BYTES: usize = 16;
+const OUTPUT_BYTES: usize = 32;
+
+thread_local! {
+    /// argon2's working memory, allocated once per hashing thread and reused: allocating 19 MiB
+    /// per hash left the allocator holding a block per hash, growing the process by that much.
+    static WORKSPACE: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with_workspace<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+    WORKSPACE.with(|cell| {
+        let mut memory = cell.borrow_mut();
+        if memory.len() != blocks {
+            *memory = vec![Block::default(); blocks];
+        }
+        work(&mut memory)
+    })
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `password` with a fresh salt.
+fn hash_now(password: &[u8]) -> Result<String, String> {
+    let params = params();
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut salt = [0u8; SALT_BYTES];
+    rand::rng().fill_bytes(&mut salt);
+    let mut out = [0u8; OUTPUT_BYTES];
+    with_workspace(params.block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(password, &salt, &mut out, blocks)
+    })
+    .map_err(|e| e.to_string())?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| e.to_string())?,
+        salt: Some(Salt::new(&salt).map_err(|e| e.to_string())?),
+        hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `candidate` produces the hash in the PHC string `stored`, compared in constant time.
+fn verify_now(candidate: &[u8], stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else { return false };
+    let (Ok(params), Ok(algorithm)) =
+        (Params::try_from(&parsed), Algorithm::try_from(parsed.algorithm.as_str()))
+    else {
+        return false;
+    };
+    let version = parsed.version.map_or(Ok(Version::V0x13), Version::try_from);
+    let (Ok(version), Some(salt), Some(expected)) = (version, parsed.salt, parsed.hash) else { return false };
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    let computed = with_workspace(params.block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(candidate, salt.as_ref(), &mut out, blocks)
+    });
+    computed.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_ref()))
 }
 
 /// A password that passed the length rules. Not `Debug`, so it cannot end up in a log.
@@ -98,9 +158,8 @@ async fn on_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
 }
 
 pub async fn hash(password: Password) -> Result<String, ServiceError> {
-    let hashed =
-        on_pool(move || hasher().hash_password(password.0.as_bytes()).map(|h| h.to_string())).await?;
-    hashed.map_err(|e| ServiceError::internal(PasswordError(e.to_string())))
+    let hashed = on_pool(move || hash_now(password.0.as_bytes())).await?;
+    hashed.map_err(|e| ServiceError::internal(PasswordError(e)))
 }
 
 /// Checks `candidate` against `stored`; with no stored hash (unknown account) it checks against
@@ -112,21 +171,12 @@ pub async fn verify(candidate: &str, stored: Option<&str>) -> Result<bool, Servi
         Some(s) => Arc::from(s),
         None => DUMMY_HASH.clone(),
     };
-    let matches = on_pool(move || {
-        let Ok(parsed) = PasswordHash::new(&stored) else {
-            return false;
-        };
-        hasher().verify_password(candidate.as_bytes(), &parsed).is_ok()
-    })
-    .await?;
+    let matches = on_pool(move || verify_now(candidate.as_bytes(), &stored)).await?;
     Ok(known && matches)
 }
 
-static DUMMY_HASH: LazyLock<Arc<str>> = LazyLock::new(|| {
-    let hashed =
-        hasher().hash_password(b"springboard-timing-equaliser").map(|h| h.to_string()).unwrap_or_default();
-    Arc::from(hashed)
-});
+static DUMMY_HASH: LazyLock<Arc<str>> =
+    LazyLock::new(|| Arc::from(hash_now(b"springboard-timing-equaliser").unwrap_or_default()));
 
 /// Computes the dummy hash and starts the pool at start-up rather than in the first sign-in.
 pub fn warm_up() {
