@@ -1,4 +1,5 @@
-//! Free-text input rules shared by every form: trimmed, not blank, bounded.
+//! Free-text input rules shared by every form and filter: trimmed, bounded, and free of control
+//! characters (PostgreSQL cannot store a NUL byte; letting one through is a 500, not a user error).
 
 use crate::error::{FieldError, UserErrorCode};
 
@@ -18,6 +19,24 @@ pub fn optional(raw: Option<&str>, field: &str, max_chars: usize) -> Result<Opti
     }
 }
 
+/// Long text kept as written (Markdown bodies): may be empty; line breaks and tabs allowed.
+pub fn verbatim(raw: &str, field: &str, max_chars: usize) -> Result<String, FieldError> {
+    bounded(raw, field, max_chars)
+}
+
+/// A search term for a case-insensitive `LIKE '%term%'`: `None` when absent or blank, the
+/// escaped pattern otherwise (`%`, `_` and `\` match themselves; escape character `\`).
+pub fn contains_pattern(
+    raw: Option<&str>,
+    field: &str,
+    max_chars: usize,
+) -> Result<Option<String>, FieldError> {
+    let term = optional(raw, field, max_chars)?;
+    Ok(term.map(|t| {
+        format!("%{}%", t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+    }))
+}
+
 fn bounded(value: &str, field: &str, max_chars: usize) -> Result<String, FieldError> {
     if value.chars().count() > max_chars {
         return Err(FieldError::new(
@@ -26,7 +45,7 @@ fn bounded(value: &str, field: &str, max_chars: usize) -> Result<String, FieldEr
             format!("must be at most {max_chars} characters"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
         return Err(FieldError::new(field, UserErrorCode::Invalid, "must not contain control characters"));
     }
     Ok(value.to_owned())
@@ -43,5 +62,17 @@ mod tests {
         assert!(required("a\u{0}b", "f", 10).is_err());
         assert_eq!(required("  ok ", "f", 10).unwrap(), "ok");
         assert_eq!(optional(Some(" "), "f", 10).unwrap(), None);
+        assert!(verbatim("a\u{0}b", "f", 10).is_err());
+        assert_eq!(verbatim("", "f", 10).unwrap(), "");
+    }
+
+    #[test]
+    fn search_terms_become_literal_patterns() {
+        assert_eq!(
+            contains_pattern(Some(" 50%_Sepsis\\ "), "f", 20).unwrap().unwrap(),
+            "%50\\%\\_sepsis\\\\%"
+        );
+        assert_eq!(contains_pattern(Some("  "), "f", 20).unwrap(), None);
+        assert!(contains_pattern(Some("a\u{0}"), "f", 20).is_err());
     }
 }

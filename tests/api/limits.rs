@@ -236,3 +236,47 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn text_the_database_cannot_store_is_a_user_error_not_a_500(app) {
+        let world = springboard::demo::seed(&app.db, &app.address).await.unwrap().unwrap();
+        let token = |email: &'static str| {
+            let password = world.password.clone();
+            let app = &app;
+            async move {
+                let payload = app.sign_in_payload(email, &password, None).await;
+                payload["tokens"]["accessToken"].as_str().unwrap().to_owned()
+            }
+        };
+        let lead = token("admin@royal-college-acute-care.example.org").await;
+        let funder = token("admin@improvement-fund.example.org").await;
+
+        for query in [
+            r#"{ projects(filter: {search: "a\u0000b"}) { totalCount } }"#,
+            r#"{ projects(filter: {clinicalArea: "\u0000"}) { totalCount } }"#,
+            r#"{ institutionDirectory(nameContains: "a\u0000") { totalCount } }"#,
+            r#"{ sharedResults(filter: {search: "\u0000"}) { totalCount } }"#,
+        ] {
+            let body = app.graphql(query, json!({}), Some(&lead)).await;
+            assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+        }
+
+        let active = app.graphql("{ projects(filter: {statuses: [ACTIVE]}) { edges { node { id measures { id unit } } } } }", json!({}), Some(&lead)).await;
+        let project = &active["data"]["projects"]["edges"][0]["node"];
+        let continuous = project["measures"].as_array().unwrap().iter().find(|m| m["unit"] == json!("CONTINUOUS")).unwrap();
+        let before = count_rows(&app, "observations").await;
+        let record = "mutation($m: ID!) { recordObservations(input: {measureId: $m, observations: [{site: \"northgate-general\", periodStart: \"2026-01-01\", value: 3, note: \"a\\u0000b\"}]}) { recordedCount userErrors { field code } } }";
+        let body = app.graphql(record, json!({ "m": continuous["id"] }), Some(&lead)).await;
+        assert_eq!(body["data"]["recordObservations"]["userErrors"], json!([{ "field": ["input", "observations", "0", "note"], "code": "INVALID" }]), "{body}");
+        assert_eq!(count_rows(&app, "observations").await, before);
+
+        let result = "mutation($p: ID!) { createSharedResult(input: {projectId: $p, title: \"t\", summary: \"s\", body: \"a\\u0000b\", outcome: LESSON, visibility: PROJECT}) { userErrors { field code } } }";
+        let body = app.graphql(result, json!({ "p": project["id"] }), Some(&lead)).await;
+        assert_eq!(body["data"]["createSharedResult"]["userErrors"], json!([{ "field": ["input", "body"], "code": "INVALID" }]), "{body}");
+
+        let roles = ["CLINICAL_LEAD", "PROJECT_MANAGER", "EXECUTIVE_SPONSOR", "DATA_ANALYST", "IMPROVEMENT_ADVISOR", "SERVICE_USER_REPRESENTATIVE", "EVALUATOR", "TEAM_MEMBER"];
+        let programme = "mutation($g: [[ProjectRole!]!]) { createProgramme(input: {name: \"x\", objectives: \"y\", biddingOpensOn: \"2026-01-01\", biddingClosesOn: \"2026-12-01\", fundingCriteria: {requiredRoleGroups: $g}}) { userErrors { field code } } }";
+        let body = app.graphql(programme, json!({ "g": vec![roles; 20] }), Some(&funder)).await;
+        assert_eq!(body["data"]["createProgramme"]["userErrors"], json!([{ "field": ["input", "criteria", "requiredRoleGroups"], "code": "INVALID" }]), "{body}");
+    }
+}

@@ -202,18 +202,12 @@ pub async fn directory<N: async_graphql::OutputType>(
     if let Some(kind) = kind {
         query = query.filter(institution::Column::Kind.eq(kind));
     }
-    if let Some(fragment) = name_contains.map(str::trim).filter(|f| !f.is_empty()) {
-        if fragment.chars().count() > MAX_NAME_CHARS {
-            return Err(ServiceError::invalid("nameContains", UserErrorCode::Invalid, "too long"));
-        }
-        let escaped = fragment.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let lowered = sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(
-            sea_orm::sea_query::Expr::col(institution::Column::Name),
-        ));
-        query = query.filter(sea_orm::sea_query::ExprTrait::like(
-            lowered,
-            sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
-        ));
+    let pattern = text::contains_pattern(name_contains, "nameContains", MAX_NAME_CHARS)
+        .map_err(|e| ServiceError::Invalid(vec![e]))?;
+    if let Some(pattern) = pattern {
+        use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+        let lowered = Expr::expr(Func::lower(Expr::col(institution::Column::Name)));
+        query = query.filter(lowered.like(LikeExpr::new(pattern).escape('\\')));
     }
     crate::graphql::pagination::paginate_sorted(
         db,

@@ -110,19 +110,11 @@ pub fn check_row(row: RawRow, ctx: &Context<'_>, at: &Location<'_>) -> Result<Va
     let value = finite(row.value, at, "value", &mut errors);
     let numerator = finite(row.numerator, at, "numerator", &mut errors);
     let denominator = finite(row.denominator, at, "denominator", &mut errors);
-    let note = match row.note.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(note) if note.chars().count() > MAX_NOTE_CHARS => {
-            errors.push(error(
-                at,
-                "note",
-                UserErrorCode::Invalid,
-                format!("at most {MAX_NOTE_CHARS} characters"),
-            ));
-            None
-        }
-        Some(note) => Some(note.to_owned()),
-    };
+    let note_field = format!("{}.{}.note", at.prefix, at.number);
+    let note = crate::text::optional(row.note.as_deref(), &note_field, MAX_NOTE_CHARS).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
     let value = check_value(ctx.unit, value, numerator, denominator, at, &mut errors);
     match (site_id, period_start, errors.is_empty()) {
         (Some(site_id), Some(period_start), true) => {

@@ -18,6 +18,8 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_OBJECTIVES_CHARS: usize = 10_000;
 pub const MAX_HOURS_PER_WEEK: f64 = 1_000.0;
 pub const MAX_ASSESSMENT_AGE_DAYS: i32 = 3_650;
+/// Length of the `programmes.springboard_roles` column.
+pub const MAX_ROLE_GROUPS_TEXT: usize = 1_000;
 
 pub fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -163,15 +165,21 @@ fn apply(form: ProgrammeForm, current: &mut programme::Model) -> Result<(), Serv
             ));
         }
     }
-    if let Some(groups) = form.role_groups {
-        if groups.iter().any(Vec::is_empty) || groups.len() > 20 {
+    if let Some(mut groups) = form.role_groups {
+        for group in &mut groups {
+            group.sort();
+            group.dedup();
+        }
+        let encoded = criteria::encode_role_groups(&groups);
+        // The groups live in a text column of MAX_ROLE_GROUPS_TEXT; past it PostgreSQL refuses the row.
+        if groups.iter().any(Vec::is_empty) || groups.len() > 20 || encoded.len() > MAX_ROLE_GROUPS_TEXT {
             problems.push(FieldError::new(
                 "criteria.requiredRoleGroups",
                 UserErrorCode::Invalid,
-                "each group names at least one role; at most 20 groups",
+                "each group names at least one role; at most 20 groups and a few roles each",
             ));
         } else {
-            current.springboard_roles = criteria::encode_role_groups(&groups);
+            current.springboard_roles = encoded;
         }
     }
     if let Some(hours) = form.min_weekly_hours {

@@ -111,11 +111,6 @@ pub enum ProjectSort {
     Title,
 }
 
-fn like_pattern(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub async fn list<N: async_graphql::OutputType>(
     db: &Db,
     actor: &Actor,
@@ -143,17 +138,18 @@ pub async fn list<N: async_graphql::OutputType>(
             .to_owned();
         query = query.filter(project::Column::Id.in_subquery(sites));
     }
-    if let Some(area) = filter.clinical_area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+    let invalid = |e| ServiceError::Invalid(vec![e]);
+    let area = text::optional(filter.clinical_area.as_deref(), "filter.clinicalArea", MAX_AREA_CHARS)
+        .map_err(invalid)?;
+    if let Some(area) = area {
         let lowered = Expr::expr(Func::lower(Expr::col(project::Column::ClinicalArea)));
         query = query.filter(ExprTrait::eq(lowered, area.to_lowercase()));
     }
-    if let Some(search) = filter.title_contains.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if search.chars().count() > MAX_TITLE_CHARS {
-            return Err(ServiceError::invalid("search", UserErrorCode::Invalid, "search text is too long"));
-        }
+    let pattern = text::contains_pattern(filter.title_contains.as_deref(), "filter.search", MAX_TITLE_CHARS)
+        .map_err(invalid)?;
+    if let Some(pattern) = pattern {
         let lowered = Expr::expr(Func::lower(Expr::col(project::Column::Title)));
-        query =
-            query.filter(lowered.like(sea_orm::sea_query::LikeExpr::new(like_pattern(search)).escape('\\')));
+        query = query.filter(lowered.like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
     }
     let sort_column = match sort {
         ProjectSort::Created => None,
@@ -336,14 +332,4 @@ pub async fn update(
 /// Team rows still counting towards capacity on `on` (not yet ended).
 pub fn is_current(member: &team_member::Model, on: NaiveDate) -> bool {
     member.ends_on.is_none_or(|end| end >= on)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_text_is_matched_literally() {
-        assert_eq!(like_pattern("50%_Sepsis"), "%50\\%\\_sepsis%");
-    }
 }

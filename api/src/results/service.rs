@@ -53,16 +53,10 @@ fn apply(form: &ResultForm, model: &mut result::Model, problems: &mut Problems) 
     {
         model.summary = summary;
     }
-    if let Some(body) = &form.body {
-        if body.chars().count() > MAX_BODY_CHARS {
-            problems.push(FieldError::new(
-                "body",
-                UserErrorCode::Invalid,
-                format!("at most {MAX_BODY_CHARS} characters"),
-            ));
-        } else {
-            model.body = body.clone();
-        }
+    if let Some(body) =
+        form.body.as_deref().and_then(|b| problems.take(text::verbatim(b, "body", MAX_BODY_CHARS)))
+    {
+        model.body = body;
     }
     model.outcome = form.outcome.unwrap_or(model.outcome);
     model.visibility = form.visibility.unwrap_or(model.visibility);
@@ -454,7 +448,11 @@ fn filtered(actor: &Actor, filter: &ResultFilter) -> Result<sea_orm::Select<resu
     }
     let mut projects = Query::select().column(project::Column::Id).from(project::Entity).to_owned();
     let mut narrows = false;
-    if let Some(area) = filter.clinical_area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+    let invalid = |e| ServiceError::Invalid(vec![e]);
+    let area =
+        text::optional(filter.clinical_area.as_deref(), "filter.clinicalArea", projects::MAX_AREA_CHARS)
+            .map_err(invalid)?;
+    if let Some(area) = area {
         projects.and_where(
             Expr::expr(Func::lower(Expr::col(project::Column::ClinicalArea))).eq(area.to_lowercase()),
         );
@@ -471,18 +469,9 @@ fn filtered(actor: &Actor, filter: &ResultFilter) -> Result<sea_orm::Select<resu
     if narrows {
         query = query.filter(result::Column::ProjectId.in_subquery(projects));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if search.chars().count() > MAX_TITLE_CHARS {
-            return Err(ServiceError::invalid(
-                "filter.search",
-                UserErrorCode::Invalid,
-                "search text is too long",
-            ));
-        }
-        let pattern = format!(
-            "%{}%",
-            search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-        );
+    let pattern = text::contains_pattern(filter.search.as_deref(), "filter.search", MAX_TITLE_CHARS)
+        .map_err(invalid)?;
+    if let Some(pattern) = pattern {
         let lowered = |column: result::Column| Expr::expr(Func::lower(Expr::col(column)));
         query = query.filter(
             sea_orm::Condition::any()
