@@ -71,3 +71,15 @@ pub async fn get(
     let Ok(query) = visible_to(actor) else { return Ok(None) };
     Ok(query.filter(audit_event::Column::Id.eq(id)).one(db.conn()).await?)
 }
+
+/// An institution's events, oldest first, for admins acting within it.
+pub async fn list_for_institution<N: async_graphql::OutputType>(
+    db: &crate::db::Db,
+    actor: &Actor,
+    institution_id: Uuid,
+    page: &crate::graphql::PageArgs,
+    node: impl Fn(audit_event::Model) -> N,
+) -> Result<crate::graphql::pagination::Paged<N>, ServiceError> {
+    crate::institutions::service::require_acting_in(actor, institution_id)?;
+    crate::graphql::pagination::paginate(db, visible_to(actor)?, audit_event::Column::Id, page, node).await
+}

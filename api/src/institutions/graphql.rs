@@ -4,7 +4,7 @@ use entity::institution::{self, InstitutionKind as DbInstitutionKind, Nation as 
 
 use crate::api_tokens::graphql::ApiToken;
 use crate::audit::graphql::AuditEvent;
-use crate::graphql::pagination::{Paged, paginate};
+use crate::graphql::pagination::Paged;
 use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, outcome, request};
 use crate::members::graphql::{Invitation, Membership};
 use crate::{institutions::service, mirror_enum};
@@ -110,10 +110,8 @@ impl Institution {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<AuditEvent>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        service::require_acting_in(actor, self.0.id).gql(ctx)?;
-        let query = crate::audit::service::visible_to(actor).gql(ctx)?;
         let page = PageArgs::new(first, after, last, before);
-        paginate(db, query, entity::audit_event::Column::Id, &page, AuditEvent).await.gql(ctx)
+        crate::audit::service::list_for_institution(db, actor, self.0.id, &page, AuditEvent).await.gql(ctx)
     }
 }
 

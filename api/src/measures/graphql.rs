@@ -5,13 +5,12 @@ use entity::measure::{
     MeasureUnit as DbUnit,
 };
 use entity::observation;
-use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::ingest::{self, Source};
 use super::service::{self, MeasureForm};
 use super::validate::RawRow;
 use crate::error::{ServiceError, UserErrorCode};
-use crate::graphql::pagination::{Paged, paginate};
+use crate::graphql::pagination::Paged;
 use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, outcome, request};
 use crate::mirror_enum;
 
@@ -99,19 +98,10 @@ impl Measure {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Observation>> {
         let db = &request(ctx)?.db;
-        let mut query = observation::Entity::find_by_measure(self.0.id);
-        if let Some(site) = site_id {
-            let site = GlobalId::require(&site, NodeKind::ProjectSite, "siteId").gql(ctx)?;
-            query = query.filter(observation::Column::SiteId.eq(site));
-        }
-        if let Some(from) = from {
-            query = query.filter(observation::Column::PeriodStart.gte(from));
-        }
-        if let Some(to) = to {
-            query = query.filter(observation::Column::PeriodStart.lte(to));
-        }
+        let site =
+            site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
         let page = PageArgs::new(first, after, last, before);
-        paginate(db, query, observation::Column::Id, &page, Observation).await.gql(ctx)
+        service::observations(db, &self.0, site, from, to, &page, Observation).await.gql(ctx)
     }
 
     /// Run chart, SPC chart and verdict for one site (`siteId`), or all sites pooled (proportions
@@ -142,16 +132,6 @@ impl Measure {
         let site =
             site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
         super::export::csv(db, &self.0, site).await.gql(ctx)
-    }
-}
-
-trait ByMeasure {
-    fn find_by_measure(id: uuid::Uuid) -> sea_orm::Select<observation::Entity>;
-}
-
-impl ByMeasure for observation::Entity {
-    fn find_by_measure(id: uuid::Uuid) -> sea_orm::Select<observation::Entity> {
-        <observation::Entity as sea_orm::EntityTrait>::find().filter(observation::Column::MeasureId.eq(id))
     }
 }
 

@@ -255,3 +255,28 @@ pub async fn site_directory(db: &Db, project_id: Uuid) -> Result<SiteDirectory, 
     }
     Ok(directory)
 }
+
+/// A measure's observations (the caller has been allowed to see the measure), optionally for one
+/// site and a range of periods, in the order they were first recorded.
+pub async fn observations<N: async_graphql::OutputType>(
+    db: &Db,
+    measure: &measure::Model,
+    site_id: Option<Uuid>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    page: &crate::graphql::PageArgs,
+    node: impl Fn(entity::observation::Model) -> N,
+) -> Result<crate::graphql::pagination::Paged<N>, ServiceError> {
+    use entity::observation::{Column, Entity};
+    let mut query = Entity::find().filter(Column::MeasureId.eq(measure.id));
+    if let Some(site) = site_id {
+        query = query.filter(Column::SiteId.eq(site));
+    }
+    if let Some(from) = from {
+        query = query.filter(Column::PeriodStart.gte(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(Column::PeriodStart.lte(to));
+    }
+    crate::graphql::pagination::paginate(db, query, Column::Id, page, node).await
+}

@@ -199,14 +199,8 @@ impl Project {
     }
     /// The states you could move the project to now (preconditions aside).
     async fn available_transitions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectStatus>> {
-        let actor = actor(ctx)?;
-        let Some(active) = actor.institution else { return Ok(Vec::new()) };
         let funder = self.criteria(ctx).await?.map(|(p, _)| p.funder_institution_id);
-        let standing = Standing {
-            is_lead: self.0.lead_institution_id == active.id,
-            is_funder: funder == Some(active.id),
-            may_write: actor.require_writer().is_ok(),
-        };
+        let standing = Standing::of(actor(ctx)?, &self.0, funder);
         Ok(super::transitions::available(&self.0, standing).into_iter().map(Into::into).collect())
     }
 }

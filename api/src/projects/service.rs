@@ -65,24 +65,30 @@ pub struct Standing {
     pub may_write: bool,
 }
 
+impl Standing {
+    /// The actor's standing towards `project`, given its programme's funder (if any).
+    pub fn of(actor: &Actor, project: &project::Model, funder_id: Option<Uuid>) -> Self {
+        let Some(active) = actor.institution else { return Standing::default() };
+        Standing {
+            is_lead: project.lead_institution_id == active.id,
+            is_funder: funder_id == Some(active.id),
+            may_write: actor.require_writer().is_ok(),
+        }
+    }
+}
+
 pub async fn standing(
     conn: &impl ConnectionTrait,
     actor: &Actor,
     project: &project::Model,
 ) -> Result<Standing, ServiceError> {
-    let Some(active) = actor.institution else { return Ok(Standing::default()) };
-    let is_funder = match project.programme_id {
-        Some(programme_id) => programme::Entity::find_by_id(programme_id)
-            .one(conn)
-            .await?
-            .is_some_and(|p| p.funder_institution_id == active.id),
-        None => false,
+    let funder_id = match project.programme_id {
+        Some(programme_id) => {
+            programme::Entity::find_by_id(programme_id).one(conn).await?.map(|p| p.funder_institution_id)
+        }
+        None => None,
     };
-    Ok(Standing {
-        is_lead: project.lead_institution_id == active.id,
-        is_funder,
-        may_write: actor.require_writer().is_ok(),
-    })
+    Ok(Standing::of(actor, project, funder_id))
 }
 
 /// The lead's ADMIN or MEMBER; anyone else who can see the project is refused.

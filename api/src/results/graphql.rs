@@ -44,12 +44,6 @@ impl SharedResult {
             .map_err(ServiceError::from)
             .gql(ctx)
     }
-
-    async fn is_lead(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let actor = actor(ctx)?;
-        let lead = self.project_row(ctx).await?.map(|p| p.lead_institution_id);
-        Ok(lead.is_some() && actor.institution.map(|i| i.id) == lead)
-    }
 }
 
 #[derive(SimpleObject)]
@@ -178,16 +172,13 @@ impl SharedResult {
     }
     /// The institutions it is explicitly shared with; for the lead only (empty for others).
     async fn shared_with(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InstitutionProfile>> {
-        if !self.is_lead(ctx).await? {
-            return Ok(Vec::new());
-        }
-        let db = &request(ctx)?.db;
-        let (_, shares) = service::links(db, self.0.id).await.gql(ctx)?;
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let shares = service::shares_visible_to(db, actor, &self.0).await.gql(ctx)?;
         let mut out = Vec::new();
-        for share in shares {
+        for institution_id in shares {
             let institution = loaders(ctx)?
                 .institutions
-                .load_one(share.institution_id)
+                .load_one(institution_id)
                 .await
                 .map_err(ServiceError::internal)
                 .gql(ctx)?;

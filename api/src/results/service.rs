@@ -158,6 +158,21 @@ async fn write_links(
     Ok(())
 }
 
+/// The institutions a version is explicitly shared with: the lead's to know, nobody else's.
+pub async fn shares_visible_to(
+    db: &Db,
+    actor: &Actor,
+    version: &result::Model,
+) -> Result<Vec<Uuid>, ServiceError> {
+    let lead =
+        project::Entity::find_by_id(version.project_id).one(db.conn()).await?.map(|p| p.lead_institution_id);
+    if lead.is_none() || actor.institution.map(|i| i.id) != lead {
+        return Ok(Vec::new());
+    }
+    let (_, shares) = links(db, version.id).await?;
+    Ok(shares.into_iter().map(|s| s.institution_id).collect())
+}
+
 pub async fn links(
     db: &Db,
     version_id: Uuid,
