@@ -37,6 +37,25 @@ pub fn contains_pattern(
     }))
 }
 
+/// Dates outside this range are refused: chrono parses years PostgreSQL cannot store (a 500),
+/// and nothing in a QI programme is dated before 1900 or after 2199.
+pub fn date(value: chrono::NaiveDate, field: &str) -> Result<chrono::NaiveDate, FieldError> {
+    use chrono::Datelike;
+    if (1900..=2199).contains(&value.year()) {
+        Ok(value)
+    } else {
+        Err(FieldError::new(field, UserErrorCode::Invalid, "must be a date between 1900 and 2199"))
+    }
+}
+
+/// As `date`, for an optional one.
+pub fn optional_date(
+    value: Option<chrono::NaiveDate>,
+    field: &str,
+) -> Result<Option<chrono::NaiveDate>, FieldError> {
+    value.map(|v| date(v, field)).transpose()
+}
+
 fn bounded(value: &str, field: &str, max_chars: usize) -> Result<String, FieldError> {
     if value.chars().count() > max_chars {
         return Err(FieldError::new(
@@ -64,6 +83,15 @@ mod tests {
         assert_eq!(optional(Some(" "), "f", 10).unwrap(), None);
         assert!(verbatim("a\u{0}b", "f", 10).is_err());
         assert_eq!(verbatim("", "f", 10).unwrap(), "");
+    }
+
+    #[test]
+    fn dates_outside_1900_to_2199_are_refused() {
+        let day = |y| chrono::NaiveDate::from_ymd_opt(y, 1, 1).unwrap();
+        assert!(date(day(-9000), "d").is_err());
+        assert!(date(day(1899), "d").is_err());
+        assert!(date(day(2200), "d").is_err());
+        assert!(date(day(2026), "d").is_ok());
     }
 
     #[test]

@@ -280,3 +280,16 @@ db_test! {
         assert_eq!(body["data"]["createProgramme"]["userErrors"], json!([{ "field": ["input", "criteria", "requiredRoleGroups"], "code": "INVALID" }]), "{body}");
     }
 }
+
+db_test! {
+    async fn dates_the_database_cannot_store_are_a_user_error_not_a_500(app) {
+        let funder = app.institution(InstitutionKind::Funder).await;
+        let token = app.token(funder, Role::Admin).await;
+        let create = "mutation($opens: NaiveDate!) { createProgramme(input: {name: \"x\", objectives: \"y\", biddingOpensOn: $opens, biddingClosesOn: \"2026-12-01\"}) { programme { id } userErrors { field code } } }";
+
+        let body = app.graphql(create, json!({ "opens": "-9000-01-01" }), Some(&token)).await;
+
+        assert_eq!(body["data"]["createProgramme"]["userErrors"], json!([{ "field": ["input", "biddingOpensOn"], "code": "INVALID" }]), "{body}");
+        assert_eq!(count_rows(&app, "programmes").await, 0);
+    }
+}

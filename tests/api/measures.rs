@@ -179,7 +179,6 @@ db_test! {
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert_eq!(count_rows(&app, "observations").await, 1);
-        let _ = &w.north;
     }
 }
 

@@ -187,6 +187,7 @@ pub async fn create(db: &Db, actor: &Actor, input: NewAssessment) -> Result<asse
         ));
     }
     let mut problems = Problems::default();
+    problems.take(text::date(input.assessed_on, "assessedOn"));
     if input.assessed_on > programmes::today() {
         problems.push(FieldError::new(
             "assessedOn",
@@ -272,7 +273,7 @@ pub async fn update(
         ));
     }
     let mut problems = Problems::default();
-    if let Some(date) = assessed_on {
+    if let Some(date) = assessed_on.and_then(|d| problems.take(text::date(d, "assessedOn"))) {
         if date > programmes::today() {
             problems.push(FieldError::new(
                 "assessedOn",

@@ -90,12 +90,19 @@ fn apply(form: MeasureForm, model: &mut measure::Model) -> Result<(), ServiceErr
             }
         }
     }
-    model.baseline_until = form.baseline_until.or(model.baseline_until);
+    let baseline_until = problems.take(text::optional_date(form.baseline_until, "baselineUntil")).flatten();
+    model.baseline_until = baseline_until.or(model.baseline_until);
     if let Some(mut periods) = form.rebase_periods {
         periods.sort();
         periods.dedup();
         if periods.len() > 50 {
             problems.push(FieldError::new("rebasePeriods", UserErrorCode::Invalid, "at most 50 rebases"));
+        } else if periods.iter().any(|p| text::date(*p, "rebasePeriods").is_err()) {
+            problems.push(FieldError::new(
+                "rebasePeriods",
+                UserErrorCode::Invalid,
+                "dates must lie between 1900 and 2199",
+            ));
         } else if periods.iter().any(|p| !super::periods::is_aligned(model.frequency, *p)) {
             problems.push(FieldError::new(
                 "rebasePeriods",

@@ -101,6 +101,15 @@ pub fn check_row(row: RawRow, ctx: &Context<'_>, at: &Location<'_>) -> Result<Va
             errors.push(error(at, "periodStart", UserErrorCode::Invalid, periods::describe(ctx.frequency)));
             None
         }
+        Ok(date) if crate::text::date(date, "periodStart").is_err() => {
+            errors.push(error(
+                at,
+                "periodStart",
+                UserErrorCode::Invalid,
+                "must be a date between 1900 and 2199",
+            ));
+            None
+        }
         Ok(date) if date > ctx.today => {
             errors.push(error(at, "periodStart", UserErrorCode::Invalid, "the period has not started yet"));
             None

@@ -121,8 +121,10 @@ fn apply(form: ProgrammeForm, current: &mut programme::Model) -> Result<(), Serv
     {
         current.objectives = objectives;
     }
-    current.bidding_opens_on = form.bidding_opens_on.unwrap_or(current.bidding_opens_on);
-    current.bidding_closes_on = form.bidding_closes_on.unwrap_or(current.bidding_closes_on);
+    let opens = problems.take(text::optional_date(form.bidding_opens_on, "biddingOpensOn")).flatten();
+    let closes = problems.take(text::optional_date(form.bidding_closes_on, "biddingClosesOn")).flatten();
+    current.bidding_opens_on = opens.unwrap_or(current.bidding_opens_on);
+    current.bidding_closes_on = closes.unwrap_or(current.bidding_closes_on);
     if current.bidding_closes_on < current.bidding_opens_on {
         problems.push(FieldError::new(
             "biddingClosesOn",

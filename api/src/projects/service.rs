@@ -191,8 +191,10 @@ fn apply(form: ProjectForm, project: &mut project::Model) -> Result<(), ServiceE
     {
         project.clinical_area = area;
     }
-    project.starts_on = form.starts_on.or(project.starts_on);
-    project.ends_on = form.ends_on.or(project.ends_on);
+    let starts_on = problems.take(text::optional_date(form.starts_on, "startsOn")).flatten();
+    let ends_on = problems.take(text::optional_date(form.ends_on, "endsOn")).flatten();
+    project.starts_on = starts_on.or(project.starts_on);
+    project.ends_on = ends_on.or(project.ends_on);
     if let (Some(start), Some(end)) = (project.starts_on, project.ends_on)
         && end < start
     {

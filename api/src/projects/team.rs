@@ -120,6 +120,8 @@ pub async fn add(
         )),
         _ => {}
     }
+    problems.take(text::optional_date(form.starts_on, "startsOn"));
+    problems.take(text::optional_date(form.ends_on, "endsOn"));
     if let (Some(start), Some(end)) = (form.starts_on, form.ends_on)
         && end < start
     {
@@ -216,8 +218,10 @@ pub async fn update(
         member.hours_per_week = hours;
     }
     member.role = changes.role.unwrap_or(member.role);
-    member.starts_on = changes.starts_on.or(member.starts_on);
-    member.ends_on = changes.ends_on.or(member.ends_on);
+    let starts_on = problems.take(text::optional_date(changes.starts_on, "startsOn")).flatten();
+    let ends_on = problems.take(text::optional_date(changes.ends_on, "endsOn")).flatten();
+    member.starts_on = starts_on.or(member.starts_on);
+    member.ends_on = ends_on.or(member.ends_on);
     if let (Some(start), Some(end)) = (member.starts_on, member.ends_on)
         && end < start
     {

@@ -32,6 +32,7 @@ pub async fn record(
     let project = projects::require(db, actor, project_id, "projectId").await?;
     require_lead_writer(actor, &project)?;
     let mut problems = Problems::default();
+    problems.take(crate::text::date(input.period_start, "periodStart"));
     if input.period_start.day() != 1 {
         problems.push(FieldError::new("periodStart", UserErrorCode::Invalid, "a month starts on the 1st"));
     }

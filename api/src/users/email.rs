@@ -13,7 +13,9 @@ impl Email {
         if trimmed.is_empty() {
             return Err(FieldError::new(field, UserErrorCode::Required, "email is required"));
         }
-        if trimmed.chars().count() > MAX_EMAIL_CHARS {
+        // Measured after lower-casing, which can lengthen text ('İ' becomes two characters): the
+        // stored form is what must fit the column.
+        if trimmed.to_lowercase().chars().count() > MAX_EMAIL_CHARS {
             return Err(FieldError::new(
                 field,
                 UserErrorCode::Invalid,
@@ -52,6 +54,13 @@ mod tests {
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
         assert_eq!(Email::parse("  Ada@Example.ORG ", "e").unwrap().as_str(), "ada@example.org");
+    }
+
+    #[test]
+    fn an_email_that_grows_when_lower_cased_is_measured_as_stored() {
+        let growing = format!("{}@example.org", "\u{130}".repeat(130));
+        assert!(growing.chars().count() <= MAX_EMAIL_CHARS);
+        assert!(Email::parse(&growing, "e").is_err());
     }
 
     #[test]
