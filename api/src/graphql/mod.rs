@@ -14,6 +14,11 @@ pub use context::{RequestContext, actor, request};
 pub use errors::{GqlResult, UserError, outcome};
 pub use pagination::{PageArgs, cost};
 pub use relay::{GlobalId, NodeKind};
+
+/// A count as a GraphQL `Int`, saturating rather than wrapping past 2³¹ − 1.
+pub fn int(count: usize) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
 pub mod loaders;
 
 /// Declares a GraphQL enum mirroring an entity enum, with conversions both ways, so the API's

@@ -258,10 +258,6 @@ pub struct Analysis {
     pub excluded: Vec<ExcludedObservation>,
 }
 
-fn count(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
 fn limits(l: analysis::Limits) -> ChartLimits {
     ChartLimits {
         lower: l.lower,
@@ -279,8 +275,8 @@ fn signals(measure: &measure::Model, list: &[analysis::Signal]) -> Vec<AnalysisS
             effect: s.effect.into(),
             first_period: period_date(measure, s.first_period),
             last_period: period_date(measure, s.last_period),
-            start_index: count(s.start),
-            end_index: count(s.end),
+            start_index: crate::graphql::int(s.start),
+            end_index: crate::graphql::int(s.end),
         })
         .collect()
 }
@@ -302,12 +298,12 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: MeasureA
         gap_to_target,
         run_chart: RunChart {
             median: run.median,
-            useful_observations: count(run.useful_observations),
-            runs: count(run.runs),
-            crossings: count(run.crossings),
-            longest_run: count(run.longest_run),
-            run_count_lower_limit: run.run_count_limits.map(|l| count(l.lower)),
-            run_count_upper_limit: run.run_count_limits.map(|l| count(l.upper)),
+            useful_observations: crate::graphql::int(run.useful_observations),
+            runs: crate::graphql::int(run.runs),
+            crossings: crate::graphql::int(run.crossings),
+            longest_run: crate::graphql::int(run.longest_run),
+            run_count_lower_limit: run.run_count_limits.map(|l| crate::graphql::int(l.lower)),
+            run_count_upper_limit: run.run_count_limits.map(|l| crate::graphql::int(l.upper)),
             points: run
                 .points
                 .iter()
@@ -336,7 +332,7 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: MeasureA
                     centre: s.centre,
                     mean_moving_range: s.mean_moving_range,
                     limits: s.limits.map(limits),
-                    baseline_points: count(s.baseline_points),
+                    baseline_points: crate::graphql::int(s.baseline_points),
                     trial: s.trial,
                 })
                 .collect(),
@@ -347,7 +343,7 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: MeasureA
                     period_start: period_date(measure, p.period),
                     value: p.value,
                     denominator: p.denominator,
-                    segment: count(p.segment),
+                    segment: crate::graphql::int(p.segment),
                     centre: p.centre,
                     limits: limits(p.limits),
                     moving_range: p.moving_range,

@@ -179,7 +179,7 @@ pub struct ImprovementSummary {
 
 impl From<super::rollup::VerdictCounts> for ImprovementSummary {
     fn from(c: super::rollup::VerdictCounts) -> Self {
-        let n = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
+        let n = crate::graphql::int;
         Self {
             measures: n(c.measures),
             improving: n(c.improving),
@@ -201,7 +201,7 @@ pub struct ProgrammeImprovement {
 
 impl From<super::rollup::ProgrammeImprovement> for ProgrammeImprovement {
     fn from(p: super::rollup::ProgrammeImprovement) -> Self {
-        let n = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
+        let n = crate::graphql::int;
         Self {
             funded_projects: n(p.funded_projects),
             projects_measuring: n(p.projects_measuring),
@@ -324,7 +324,7 @@ fn recorded(
     let (recorded, user_errors) = outcome(ctx, result)?;
     Ok(match recorded {
         Some(r) => RecordObservationsPayload {
-            recorded_count: i32::try_from(r.count).unwrap_or(i32::MAX),
+            recorded_count: crate::graphql::int(r.count),
             measure: Some(Measure(r.measure)),
             user_errors,
         },

@@ -81,7 +81,7 @@ impl From<MeasureSnapshot> for FrozenAnalysis {
             centre: s.centre,
             change_from_baseline: s.change_from_baseline,
             gap_to_target: s.gap_to_target,
-            points: i32::try_from(s.points).unwrap_or(i32::MAX),
+            points: crate::graphql::int(s.points),
             latest_period: s.latest_period,
             taken_at: s.taken_at,
         }
@@ -239,9 +239,7 @@ pub struct Lessons {
     pub outcomes: Vec<OutcomeCount>,
 }
 
-fn n(v: usize) -> i32 {
-    i32::try_from(v).unwrap_or(i32::MAX)
-}
+use crate::graphql::int as n;
 
 fn tag_counts(tags: Vec<(BarrierTag, usize)>) -> Vec<TagCount> {
     tags.into_iter().map(|(tag, count)| TagCount { tag, count: n(count) }).collect()
