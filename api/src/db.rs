@@ -2,22 +2,38 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait,
 };
 
-/// What a service uses to reach the database. Today a pooled connection; the indirection is
-/// here so that a request can later run all of its statements in one transaction with the
-/// institution set for PostgreSQL row level security, by changing how `Db` is built per
-/// request and nothing in the resolvers.
+use crate::clock::Clock;
+
+/// What a service uses to reach the database, and the clock its rules read. Today a pooled
+/// connection; the indirection is here so that a request can later run all of its statements
+/// in one transaction with the institution set for PostgreSQL row level security, by changing
+/// how `Db` is built per request and nothing in the resolvers.
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    clock: Clock,
 }
 
 impl Db {
-    pub fn new(conn: DatabaseConnection) -> Self {
-        Self { conn }
+    pub fn new(conn: DatabaseConnection, clock: Clock) -> Self {
+        Self { conn, clock }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
     }
 
     /// For reads that need no transaction.

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod api_tokens;
 pub mod assessments;
 pub mod audit;
+pub mod clock;
 pub mod commitments;
 pub mod db;
 pub mod demo;

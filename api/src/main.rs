@@ -125,7 +125,7 @@ async fn create_admin(database: &DatabaseSettings, email: &str, name: &str) -> a
     };
     let conn = db::connect(&database.database_url, 1).await.context("connecting to the database")?;
     Migrator::up(&conn, None).await.context("applying migrations")?;
-    let db = Db::new(conn);
+    let db = Db::new(conn, springboard::clock::Clock::system());
     match springboard::users::service::create_platform_admin(&db, email, name, &password).await {
         Ok(user) => {
             println!("created platform admin {} ({})", user.email, user.id);

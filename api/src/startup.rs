@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 
+use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::graphql::schema::{self, QueryLimits};
 use crate::http::{self, AppState};
@@ -26,6 +27,11 @@ pub struct Application {
 impl Application {
     /// Connects, applies pending migrations, and binds; serving starts with `run_until_stopped`.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// As `build`, reading the time from `clock`: tests run the server at a date of their choice.
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let keys = crate::keys::resolve(&settings)?;
         let mut conn = db::connect(&settings.database.database_url, settings.database.db_max_connections)
             .await
@@ -34,7 +40,7 @@ impl Application {
         let statement_metrics = metrics.clone();
         conn.set_metric_callback(move |info| statement_metrics.observe_statement(info.elapsed, info.failed));
         Migrator::up(&conn, None).await.context("applying migrations")?;
-        let db = Db::new(conn);
+        let db = Db::new(conn, clock);
         password::warm_up();
 
         let auth = Arc::new(AuthConfig::new(keys, &settings));

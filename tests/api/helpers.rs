@@ -7,6 +7,7 @@ use entity::membership::Role;
 use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
+use springboard::clock::ManualClock;
 use springboard::db::{self, Db};
 use springboard::identity::password::Password;
 use springboard::settings::{Secret, Settings};
@@ -65,6 +66,8 @@ macro_rules! db_test_with {
 pub struct TestApp {
     pub address: String,
     pub db: Db,
+    /// The server's clock: follows real time until a test moves it.
+    pub clock: ManualClock,
     pub client: reqwest::Client,
     cleanup: Cleanup,
 }
@@ -141,11 +144,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let (url, cleanup) = fresh_database(backend).await?;
     let mut settings = settings(&url);
     adjust(&mut settings);
-    let app = Application::build(settings).await.expect("building the application");
+    let clock = ManualClock::shifted(chrono::Duration::zero());
+    let app = Application::build_with_clock(settings, clock.clock()).await.expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    Some(TestApp { address, db, client: reqwest::Client::new(), cleanup })
+    Some(TestApp { address, db, clock, client: reqwest::Client::new(), cleanup })
 }
 
 static SEQUENCE: AtomicU32 = AtomicU32::new(0);
@@ -166,9 +170,26 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The server's today plus `days`, as GraphQL dates are written.
+    pub fn day(&self, days: i64) -> String {
+        (self.clock.today() + chrono::Duration::days(days)).to_string()
+    }
+
+    /// The Monday of the server's current week.
+    pub fn last_monday(&self) -> chrono::NaiveDate {
+        let today = self.clock.today();
+        today - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&today).num_days_from_monday()))
+    }
+
+    /// The first day of the server's current month.
+    pub fn this_month(&self) -> chrono::NaiveDate {
+        let today = self.clock.today();
+        today - chrono::Duration::days(i64::from(chrono::Datelike::day(&today)) - 1)
+    }
+
     pub async fn institution(&self, kind: InstitutionKind) -> Uuid {
         let id = Uuid::now_v7();
-        let now = chrono::Utc::now();
+        let now = self.clock.now();
         let slug = unique("inst");
         institution::Entity::insert(institution::ActiveModel {
             id: Set(id),
@@ -202,12 +223,15 @@ impl TestApp {
             password: Password::parse(PASSWORD, "password").unwrap(),
             is_platform_admin,
         };
-        let user = users::insert(self.db.conn(), new, "email").await.unwrap();
+        let user = users::insert(self.db.conn(), self.clock.now(), new, "email").await.unwrap();
         Person { id: user.id, email }
     }
 
     pub async fn join(&self, person: &Person, institution: Uuid, role: Role) -> Uuid {
-        springboard::members::service::insert(self.db.conn(), person.id, institution, role).await.unwrap().id
+        springboard::members::service::insert(self.db.conn(), self.clock.now(), person.id, institution, role)
+            .await
+            .unwrap()
+            .id
     }
 
     /// A new person with `role` in `institution`.

@@ -25,4 +25,5 @@ mod results;
 mod results_fixtures;
 mod schema;
 mod sessions;
+mod time_travel;
 mod tokens;

@@ -1,7 +1,7 @@
 //! Measures and observations: bulk ingestion over HTTP, CSV in and out, analysis, and their
 //! isolation.
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use entity::institution::InstitutionKind;
 use entity::membership::Role;
 use reqwest::StatusCode;
@@ -98,14 +98,8 @@ async fn measure(app: &TestApp, w: &World, unit: &str, frequency: &str, directio
     body["data"]["createMeasure"]["measure"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
-fn last_monday() -> NaiveDate {
-    let today = Utc::now().date_naive();
-    today - Duration::days(i64::from(today.weekday().num_days_from_monday()))
-}
-
 /// `weeks` consecutive Mondays ending last Monday, at `sites`, each a proportion.
-fn weekly_rows(sites: &[&str], weeks: i64, numerator: impl Fn(i64) -> f64) -> Vec<Value> {
-    let end = last_monday();
+fn weekly_rows(end: NaiveDate, sites: &[&str], weeks: i64, numerator: impl Fn(i64) -> f64) -> Vec<Value> {
     let mut rows = Vec::new();
     for site in sites {
         for week in 0..weeks {
@@ -127,7 +121,7 @@ db_test! {
     async fn ten_thousand_rows_go_in_at_once_and_re_sending_updates_them(app) {
         let w = world(&app).await;
         let m = measure(&app, &w, "PROPORTION", "WEEKLY", "LOWER_IS_BETTER").await;
-        let rows = weekly_rows(&[&w.north_slug, &w.south_site], 5_000, |week| (week % 7) as f64);
+        let rows = weekly_rows(app.last_monday(), &[&w.north_slug, &w.south_site], 5_000, |week| (week % 7) as f64);
 
         let first = record(&app, &w.lead, &m, rows.clone()).await;
         assert_eq!(first, json!({ "recordedCount": 10_000, "userErrors": [] }));
@@ -148,9 +142,9 @@ db_test! {
     async fn one_bad_row_rejects_the_batch_and_is_named_by_index(app) {
         let w = world(&app).await;
         let m = measure(&app, &w, "PROPORTION", "WEEKLY", "HIGHER_IS_BETTER").await;
-        let mut rows = weekly_rows(&[&w.north_slug], 3_000, |_| 5.0);
+        let mut rows = weekly_rows(app.last_monday(), &[&w.north_slug], 3_000, |_| 5.0);
         rows[2_345]["numerator"] = json!(25.0);
-        rows[2_900]["periodStart"] = json!((last_monday() + Duration::days(1)).to_string());
+        rows[2_900]["periodStart"] = json!((app.last_monday() + Duration::days(1)).to_string());
 
         let payload = record(&app, &w.lead, &m, rows).await;
         assert_eq!(payload["recordedCount"], json!(0));
@@ -164,7 +158,7 @@ db_test! {
     async fn a_site_records_for_itself_only_and_a_read_token_not_at_all(app) {
         let w = world(&app).await;
         let m = measure(&app, &w, "COUNT", "MONTHLY", "LOWER_IS_BETTER").await;
-        let month = json!(Utc::now().date_naive().with_day(1).unwrap().to_string());
+        let month = json!(app.this_month().to_string());
 
         let own = record(&app, &w.south, &m, vec![json!({ "site": w.south_site, "periodStart": month, "value": 3 })]).await;
         assert_eq!(own["recordedCount"], json!(1), "{own}");
@@ -186,7 +180,7 @@ db_test! {
     async fn a_csv_file_imports_and_exports_the_same_rows(app) {
         let w = world(&app).await;
         let m = measure(&app, &w, "PROPORTION", "MONTHLY", "HIGHER_IS_BETTER").await;
-        let first = Utc::now().date_naive().with_day(1).unwrap();
+        let first = app.this_month();
         let mut csv = String::from("site,period_start,value,numerator,denominator,note\n");
         for back in (1..=3).rev() {
             let month = first.checked_sub_months(chrono::Months::new(back)).unwrap();
@@ -224,9 +218,9 @@ db_test! {
         let w = world(&app).await;
         let m = measure(&app, &w, "PROPORTION", "WEEKLY", "HIGHER_IS_BETTER").await;
         // 12 weeks at 5/20 then 12 weeks at 15/20 at the north site; flat at the south.
-        let rows: Vec<Value> = weekly_rows(&[&w.north_slug], 24, |week| if week < 12 { 5.0 + (week % 2) as f64 } else { 15.0 + (week % 2) as f64 })
+        let rows: Vec<Value> = weekly_rows(app.last_monday(), &[&w.north_slug], 24, |week| if week < 12 { 5.0 + (week % 2) as f64 } else { 15.0 + (week % 2) as f64 })
             .into_iter()
-            .chain(weekly_rows(&[&w.south_site], 24, |week| 10.0 + (week % 3) as f64))
+            .chain(weekly_rows(app.last_monday(), &[&w.south_site], 24, |week| 10.0 + (week % 3) as f64))
             .collect();
         assert_eq!(record(&app, &w.lead, &m, rows).await["recordedCount"], json!(48));
 
@@ -263,7 +257,7 @@ db_test! {
             assert_eq!(hidden, absent);
             assert_eq!(hidden["data"]["node"], Value::Null);
         }
-        let month = Utc::now().date_naive().with_day(1).unwrap().to_string();
+        let month = app.this_month().to_string();
         let rows = json!([{ "site": w.north_slug, "periodStart": month, "value": 1 }]);
         let hidden = app.graphql(RECORD, json!({ "input": { "measureId": m, "observations": rows } }), Some(&outsider)).await;
         let absent = app.graphql(RECORD, json!({ "input": { "measureId": missing, "observations": rows } }), Some(&outsider)).await;
@@ -290,7 +284,7 @@ db_test! {
         assert_eq!(error_code(&body), "FORBIDDEN", "a site does not define the lead's measures");
 
         let m = measure(&app, &w, "CONTINUOUS", "QUARTERLY", "HIGHER_IS_BETTER").await;
-        let payload = record(&app, &w.lead, &m, vec![json!({ "site": w.north_slug, "periodStart": "2025-02-01", "value": 1.5 })]).await;
+        let payload = record(&app, &w.lead, &m, vec![json!({ "site": w.north_slug, "periodStart": format!("{}-02-01", app.clock.today().year() - 1), "value": 1.5 })]).await;
         assert_eq!(payload["userErrors"][0]["code"], json!("INVALID"));
         assert!(payload["userErrors"][0]["message"].as_str().unwrap().contains("quarter"));
         assert_eq!(count_rows(&app, "measures").await, 1);

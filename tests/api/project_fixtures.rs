@@ -79,11 +79,6 @@ pub struct Setup {
     pub site: Site,
 }
 
-/// Today plus `days`, as GraphQL dates are written.
-pub fn day(days: i64) -> String {
-    (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).to_string()
-}
-
 pub fn institution_id(id: Uuid) -> String {
     global_id("Institution", id)
 }
@@ -133,8 +128,8 @@ pub async fn open_programme_with(app: &TestApp, criteria: Value) -> Funding {
     let input = json!({
         "name": "Safer care 2027",
         "objectives": "Measurable improvement in acute care",
-        "biddingOpensOn": day(-1),
-        "biddingClosesOn": day(30),
+        "biddingOpensOn": app.day(-1),
+        "biddingClosesOn": app.day(30),
         "fundingCriteria": criteria,
     });
     let created = ok(app, &funder_token, CREATE_PROGRAMME, json!({ "input": input })).await;
@@ -144,7 +139,8 @@ pub async fn open_programme_with(app: &TestApp, criteria: Value) -> Funding {
 
 /// The funder moves the bidding window into the past.
 pub async fn close_programme(app: &TestApp, funding: &Funding) {
-    let input = json!({ "id": funding.programme, "biddingOpensOn": day(-30), "biddingClosesOn": day(-1) });
+    let input =
+        json!({ "id": funding.programme, "biddingOpensOn": app.day(-30), "biddingClosesOn": app.day(-1) });
     let updated = ok(app, &funding.funder_token, UPDATE_PROGRAMME, json!({ "input": input })).await;
     assert_eq!(updated["programme"]["isBiddingOpen"], json!(false));
 }
@@ -156,8 +152,8 @@ pub async fn create_project(app: &TestApp, lead_token: &str, programme: Option<&
         "title": title,
         "aimStatement": "Reduce time to antibiotics below one hour",
         "clinicalArea": "Sepsis",
-        "startsOn": day(30),
-        "endsOn": day(400),
+        "startsOn": app.day(30),
+        "endsOn": app.day(400),
         "budgetRequested": 50_000,
     });
     let created = ok(app, lead_token, CREATE_PROJECT, json!({ "input": input })).await;
@@ -221,7 +217,7 @@ pub async fn assess(
     let input = json!({
         "assessedInstitutionId": institution_id(host),
         "projectId": project,
-        "assessedOn": day(0),
+        "assessedOn": app.day(0),
         "dimensions": scores(score),
         "submit": submit,
     });

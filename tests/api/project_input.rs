@@ -62,7 +62,7 @@ db_test! {
             (DECIDE, json!({ "p": project, "decision": "MAYBE", "budget": null })),
             (ADD_TEAM, json!({ "input": { "projectId": project, "institutionId": institution_id(s.bid.college), "externalName": "X", "role": "WIZARD", "hoursPerWeek": 1 } })),
             (RECORD_COMMITMENT, json!({ "input": { "projectId": project, "kind": "MONEY", "description": "x" } })),
-            (ASSESS, json!({ "input": { "projectId": project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": day(0), "dimensions": [{ "dimension": "CHARISMA", "score": 1 }] } })),
+            (ASSESS, json!({ "input": { "projectId": project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": app.day(0), "dimensions": [{ "dimension": "CHARISMA", "score": 1 }] } })),
             ("{ projects(filter: {statuses: [DONE]}) { totalCount } }", json!({})),
         ];
 
@@ -105,12 +105,12 @@ db_test! {
             (input(&base, json!({ "title": "bell\u{7}" })), vec![("input.title", "INVALID")]),
             (input(&base, json!({ "aimStatement": "a".repeat(10_001) })), vec![("input.aimStatement", "INVALID")]),
             (input(&base, json!({ "clinicalArea": "  " })), vec![("input.clinicalArea", "REQUIRED")]),
-            (input(&base, json!({ "startsOn": day(10), "endsOn": day(9) })), vec![("input.endsOn", "INVALID")]),
+            (input(&base, json!({ "startsOn": app.day(10), "endsOn": app.day(9) })), vec![("input.endsOn", "INVALID")]),
             (input(&base, json!({ "budgetRequested": -1 })), vec![("input.budgetRequested", "INVALID")]),
             (input(&base, json!({ "budgetRequested": 1_000_000_001_i64 })), vec![("input.budgetRequested", "INVALID")]),
             (input(&base, json!({ "budgetRequested": 9_000_000_000_000_i64 })), vec![("input.budgetRequested", "INVALID")]),
             (
-                input(&base, json!({ "title": "", "aimStatement": "a".repeat(10_001), "endsOn": day(1), "startsOn": day(2), "budgetRequested": -5 })),
+                input(&base, json!({ "title": "", "aimStatement": "a".repeat(10_001), "endsOn": app.day(1), "startsOn": app.day(2), "budgetRequested": -5 })),
                 vec![("input.title", "REQUIRED"), ("input.aimStatement", "INVALID"), ("input.endsOn", "INVALID"), ("input.budgetRequested", "INVALID")],
             ),
         ];
@@ -122,13 +122,13 @@ db_test! {
             (json!({ "input": { "id": bid.project, "title": "y".repeat(301) } }), vec![("input.title", "INVALID")]),
             (json!({ "input": { "id": bid.project, "budgetRequested": -1 } }), vec![("input.budgetRequested", "INVALID")]),
             // The fixture's project starts in 30 days: an end before that is refused on its own.
-            (json!({ "input": { "id": bid.project, "endsOn": day(29) } }), vec![("input.endsOn", "INVALID")]),
-            (json!({ "input": { "id": bid.project, "title": "Fine", "startsOn": day(500) } }), vec![("input.endsOn", "INVALID")]),
+            (json!({ "input": { "id": bid.project, "endsOn": app.day(29) } }), vec![("input.endsOn", "INVALID")]),
+            (json!({ "input": { "id": bid.project, "title": "Fine", "startsOn": app.day(500) } }), vec![("input.endsOn", "INVALID")]),
         ];
         expect_problems(&app, &bid.lead_token, UPDATE_PROJECT, "project", &edits).await;
         assert_eq!(row_counts(&app).await, before, "nothing half-written");
         let stored = app.graphql("query($p: ID!) { project(id: $p) { title budgetRequested startsOn endsOn } }", json!({ "p": bid.project }), Some(&bid.lead_token)).await;
-        assert_eq!(stored["data"]["project"], json!({ "title": "Sepsis six", "budgetRequested": 50_000, "startsOn": day(30), "endsOn": day(400) }));
+        assert_eq!(stored["data"]["project"], json!({ "title": "Sepsis six", "budgetRequested": 50_000, "startsOn": app.day(30), "endsOn": app.day(400) }));
 
         let longest = input(&base, json!({ "title": "x".repeat(300), "aimStatement": "a".repeat(10_000), "budgetRequested": 0 }));
         ok(&app, &bid.lead_token, CREATE_PROJECT, longest).await;
@@ -140,13 +140,13 @@ db_test_with! {
     async fn a_valid_project_edit_is_kept(app) with |_| {};
     {
         let bid = draft_project(&app, &open_programme(&app).await).await;
-        let edit = json!({ "input": { "id": bid.project, "title": "Sepsis seven", "budgetRequested": 60_000, "endsOn": day(500) } });
+        let edit = json!({ "input": { "id": bid.project, "title": "Sepsis seven", "budgetRequested": 60_000, "endsOn": app.day(500) } });
 
         let answered = ok(&app, &bid.lead_token, UPDATE_PROJECT, edit).await;
 
         assert_eq!(answered["project"]["title"], json!("Sepsis seven"));
         let stored = app.graphql("query($p: ID!) { project(id: $p) { title budgetRequested endsOn } }", json!({ "p": bid.project }), Some(&bid.lead_token)).await;
-        assert_eq!(stored["data"]["project"], json!({ "title": "Sepsis seven", "budgetRequested": 60_000, "endsOn": day(500) }));
+        assert_eq!(stored["data"]["project"], json!({ "title": "Sepsis seven", "budgetRequested": 60_000, "endsOn": app.day(500) }));
     }
 }
 
@@ -157,11 +157,11 @@ db_test_with! {
         let member = json!({ "institutionId": institution_id(s.site.host), "externalName": "Nurse", "role": "TEAM_MEMBER", "hoursPerWeek": 4 });
         let id = add_team_member(&app, &s.bid.lead_token, &s.bid.project, member).await;
 
-        let edit = json!({ "input": { "teamMemberId": id, "role": "DATA_ANALYST", "hoursPerWeek": 6.5, "endsOn": day(90) } });
+        let edit = json!({ "input": { "teamMemberId": id, "role": "DATA_ANALYST", "hoursPerWeek": 6.5, "endsOn": app.day(90) } });
         ok(&app, &s.bid.lead_token, UPDATE_TEAM, edit).await;
 
         let team = app.graphql("query($p: ID!) { project(id: $p) { team { role hoursPerWeek endsOn } } }", json!({ "p": s.bid.project }), Some(&s.bid.lead_token)).await;
-        assert_eq!(team["data"]["project"]["team"], json!([{ "role": "DATA_ANALYST", "hoursPerWeek": 6.5, "endsOn": day(90) }]));
+        assert_eq!(team["data"]["project"]["team"], json!([{ "role": "DATA_ANALYST", "hoursPerWeek": 6.5, "endsOn": app.day(90) }]));
     }
 }
 
@@ -175,19 +175,19 @@ db_test! {
             (input(&base, json!({ "hoursPerWeek": 0 })), vec![("input.hoursPerWeek", "INVALID")]),
             (input(&base, json!({ "hoursPerWeek": 100.5 })), vec![("input.hoursPerWeek", "INVALID")]),
             (input(&base, json!({ "hoursPerWeek": 1e300 })), vec![("input.hoursPerWeek", "INVALID")]),
-            (input(&base, json!({ "startsOn": day(5), "endsOn": day(4) })), vec![("input.endsOn", "INVALID")]),
+            (input(&base, json!({ "startsOn": app.day(5), "endsOn": app.day(4) })), vec![("input.endsOn", "INVALID")]),
             (input(&base, json!({ "externalName": "n".repeat(201) })), vec![("input.externalName", "INVALID")]),
-            (input(&base, json!({ "hoursPerWeek": 0, "startsOn": day(5), "endsOn": day(4) })), vec![("input.hoursPerWeek", "INVALID"), ("input.endsOn", "INVALID")]),
+            (input(&base, json!({ "hoursPerWeek": 0, "startsOn": app.day(5), "endsOn": app.day(4) })), vec![("input.hoursPerWeek", "INVALID"), ("input.endsOn", "INVALID")]),
         ];
         expect_problems(&app, &s.bid.lead_token, ADD_TEAM, "teamMember", &cases).await;
         assert_eq!(row_counts(&app).await, before, "nothing half-written");
 
-        let id = add_team_member(&app, &s.bid.lead_token, &s.bid.project, input(&base, json!({ "hoursPerWeek": 100, "startsOn": day(5) }))["input"].clone()).await;
+        let id = add_team_member(&app, &s.bid.lead_token, &s.bid.project, input(&base, json!({ "hoursPerWeek": 100, "startsOn": app.day(5) }))["input"].clone()).await;
         let before = row_counts(&app).await;
         let edits = [
             (json!({ "input": { "teamMemberId": id, "hoursPerWeek": 0 } }), vec![("input.hoursPerWeek", "INVALID")]),
             (json!({ "input": { "teamMemberId": id, "hoursPerWeek": -3.5 } }), vec![("input.hoursPerWeek", "INVALID")]),
-            (json!({ "input": { "teamMemberId": id, "endsOn": day(4) } }), vec![("input.endsOn", "INVALID")]),
+            (json!({ "input": { "teamMemberId": id, "endsOn": app.day(4) } }), vec![("input.endsOn", "INVALID")]),
         ];
         expect_problems(&app, &s.bid.lead_token, UPDATE_TEAM, "teamMember", &edits).await;
         assert_eq!(row_counts(&app).await, before, "nothing half-written");
@@ -200,14 +200,14 @@ db_test! {
     async fn scores_outside_zero_to_four_and_other_bad_assessments_are_refused(app) {
         let s = setup(&app).await;
         let funder = &s.funding.funder_token;
-        let base = json!({ "projectId": s.bid.project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": day(0) });
+        let base = json!({ "projectId": s.bid.project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": app.day(0) });
         let before = row_counts(&app).await;
         let cases = [
             (input(&base, json!({ "dimensions": [{ "dimension": "LEADERSHIP", "score": 5 }] })), vec![("input.dimensions.0.score", "INVALID")]),
             (input(&base, json!({ "dimensions": [{ "dimension": "LEADERSHIP", "score": 2 }, { "dimension": "STAFF_TIME", "score": -1 }] })), vec![("input.dimensions.1.score", "INVALID")]),
             (input(&base, json!({ "dimensions": [{ "dimension": "LEADERSHIP", "score": 2 }, { "dimension": "LEADERSHIP", "score": 3 }] })), vec![("input.dimensions.1", "INVALID")]),
             (input(&base, json!({ "dimensions": [{ "dimension": "LEADERSHIP", "score": 2, "evidence": "e".repeat(10_001) }] })), vec![("input.dimensions.0.evidence", "INVALID")]),
-            (input(&base, json!({ "assessedOn": day(1) })), vec![("input.assessedOn", "INVALID")]),
+            (input(&base, json!({ "assessedOn": app.day(1) })), vec![("input.assessedOn", "INVALID")]),
             (input(&base, json!({ "dimensions": scores(9), "submit": true })), vec![("input.dimensions.0.score", "INVALID"), ("input.dimensions.1.score", "INVALID"), ("input.dimensions.2.score", "INVALID"), ("input.dimensions.3.score", "INVALID"), ("input.dimensions.4.score", "INVALID")]),
         ];
         expect_problems(&app, funder, ASSESS, "assessment", &cases).await;
@@ -217,13 +217,13 @@ db_test! {
         let before = row_counts(&app).await;
         let edits = [
             (json!({ "input": { "id": id, "dimensions": [{ "dimension": "LEADERSHIP", "score": 7 }] } }), vec![("input.dimensions.0.score", "INVALID")]),
-            (json!({ "input": { "id": id, "assessedOn": day(3), "submit": true } }), vec![("input.assessedOn", "INVALID")]),
+            (json!({ "input": { "id": id, "assessedOn": app.day(3), "submit": true } }), vec![("input.assessedOn", "INVALID")]),
         ];
         expect_problems(&app, funder, UPDATE_ASSESSMENT, "assessment", &edits).await;
         assert_eq!(row_counts(&app).await, before, "nothing half-written");
         let stored = app.graphql("query($id: ID!) { node(id: $id) { ... on CapacityAssessment { status assessedOn dimensions { score } } } }", json!({ "id": id }), Some(funder)).await;
         assert_eq!(stored["data"]["node"]["status"], json!("DRAFT"));
-        assert_eq!(stored["data"]["node"]["assessedOn"], json!(day(0)));
+        assert_eq!(stored["data"]["node"]["assessedOn"], json!(app.day(0)));
         assert_eq!(stored["data"]["node"]["dimensions"][1], json!({ "score": 1 }));
     }
 }

@@ -168,7 +168,7 @@ db_test! {
 
         for (who, token) in &outsiders {
             for (mutation, kind) in MUTATIONS {
-                let vars = |id: String| json!({ "id": id, "host": institution_id(s.site.host), "college": institution_id(s.bid.college), "today": day(0) });
+                let vars = |id: String| json!({ "id": id, "host": institution_id(s.site.host), "college": institution_id(s.bid.college), "today": app.day(0) });
                 let hidden = app.graphql(mutation, vars(id_of(kind)), Some(token)).await;
                 let missing = app.graphql(mutation, vars(global_id(kind, Uuid::now_v7())), Some(token)).await;
                 assert_eq!(hidden, missing, "{who}: {mutation}");
@@ -256,7 +256,7 @@ db_test! {
         ];
         let host_side = [(RESPOND, json!({ "s": s.site.id, "accept": false }))];
         let funder_side = [
-            (ASSESS, json!({ "input": { "projectId": project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": day(0), "dimensions": scores(4), "submit": true } })),
+            (ASSESS, json!({ "input": { "projectId": project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": app.day(0), "dimensions": scores(4), "submit": true } })),
             (UPDATE_PROGRAMME, json!({ "input": { "id": s.funding.programme, "name": "Viewer's programme" } })),
         ];
         let sides = [

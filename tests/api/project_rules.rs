@@ -337,7 +337,7 @@ db_test! {
     async fn only_the_funder_assesses_sites_unless_the_programme_lets_the_lead(app) {
         let s = setup(&app).await;
         let funder_viewer = app.token(s.funding.funder, Role::Viewer).await;
-        let input = |project: &str, host: Uuid| json!({ "input": { "projectId": project, "assessedInstitutionId": institution_id(host), "assessedOn": day(0), "dimensions": scores(3) } });
+        let input = |project: &str, host: Uuid| json!({ "input": { "projectId": project, "assessedInstitutionId": institution_id(host), "assessedOn": app.day(0), "dimensions": scores(3) } });
 
         for token in [&s.bid.lead_token, &s.site.token, &funder_viewer] {
             let body = app.graphql(ASSESS, input(&s.bid.project, s.site.host), Some(token)).await;
@@ -366,7 +366,7 @@ db_test! {
             ("input.dimensions.STAFF_TIME".to_owned(), "REQUIRED".to_owned()),
         ];
         let three: Vec<Value> = scores(3).as_array().unwrap()[..3].to_vec();
-        let create = json!({ "input": { "projectId": s.bid.project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": day(0), "dimensions": three, "submit": true } });
+        let create = json!({ "input": { "projectId": s.bid.project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": app.day(0), "dimensions": three, "submit": true } });
 
         let refused = app.graphql(ASSESS, create.clone(), Some(funder)).await;
         assert_eq!(problems(payload(&refused)), missing_two, "{refused}");
@@ -396,7 +396,7 @@ db_test_with! {
         let s = setup(&app).await;
         let funder = &s.funding.funder_token;
         let three: Vec<Value> = scores(3).as_array().unwrap()[..3].to_vec();
-        let input = json!({ "input": { "projectId": s.bid.project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": day(0), "dimensions": three } });
+        let input = json!({ "input": { "projectId": s.bid.project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": app.day(0), "dimensions": three } });
         let id = ok(&app, funder, ASSESS, input).await["assessment"]["id"].clone();
 
         let rest: Vec<Value> = scores(2).as_array().unwrap()[3..].to_vec();

@@ -2,7 +2,7 @@
 //! sites; the gate refuses with exact reasons; assessments and the team are completed; the gate
 //! passes; the project goes ACTIVE, then COMPLETED.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::institution::InstitutionKind;
 use entity::membership::Role;
 use serde_json::{Value, json};
@@ -63,7 +63,7 @@ fn scores(all: i32) -> Value {
 
 db_test! {
     async fn a_project_goes_from_bid_to_completion_through_the_funding_gate(app) {
-        let today = Utc::now().date_naive();
+        let today = app.clock.today();
         let funder = app.institution(InstitutionKind::Funder).await;
         let college = app.institution(InstitutionKind::RoyalCollege).await;
         let north = app.institution(InstitutionKind::HostInstitution).await;

@@ -288,7 +288,7 @@ db_test! {
         let lead = a.setup.bid.lead_token.clone();
         stable_then_shift(&app, &a, true).await;
         let b = draft_project(&app, &a.setup.funding).await;
-        let this_month = chrono::Utc::now().date_naive().with_day(1).unwrap();
+        let this_month = app.this_month();
         let last_month = (this_month - chrono::Duration::days(1)).with_day(1).unwrap();
         for (month, clinicians) in [(this_month, 12), (last_month, 8)] {
             let input = json!({ "projectId": a.setup.bid.project, "periodStart": month.to_string(), "clinicians": clinicians, "serviceUsers": 3, "others": 1 });

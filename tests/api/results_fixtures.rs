@@ -1,7 +1,7 @@
 //! Shared setup for the shared-results tests: a funded, active project with a measure, and the
 //! GraphQL operations on results.
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::Duration;
 use entity::institution::InstitutionKind;
 use entity::membership::Role;
 use serde_json::{Value, json};
@@ -64,11 +64,6 @@ pub async fn create_measure(app: &TestApp, lead: &str, project: &str) -> String 
     created["measure"]["id"].as_str().unwrap().to_owned()
 }
 
-fn last_monday() -> NaiveDate {
-    let today = Utc::now().date_naive();
-    today - Duration::days(i64::from(today.weekday().num_days_from_monday()))
-}
-
 /// One row a week for the weeks `ago` (weeks before last Monday), numerator from the week.
 pub async fn record_weeks(
     app: &TestApp,
@@ -79,7 +74,7 @@ pub async fn record_weeks(
 ) {
     let rows: Vec<Value> = ago
         .map(|w| {
-            let period = last_monday() - Duration::weeks(w);
+            let period = app.last_monday() - Duration::weeks(w);
             json!({ "site": a.setup.site.id, "periodStart": period.to_string(), "numerator": numerator(w), "denominator": 20.0 })
         })
         .collect();

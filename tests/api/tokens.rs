@@ -31,7 +31,7 @@ db_test! {
         let institution = app.institution(InstitutionKind::HostInstitution).await;
         let person = app.member(institution, Role::Member).await;
         let (token, _) = keys(JWT_KEYS, "springboard", "springboard-api")
-            .sign(person.id, Some(institution), Utc::now(), 60)
+            .sign(person.id, Some(institution), app.clock.now(), 60)
             .unwrap();
         let body = app.graphql(VIEWER, json!({}), Some(&token)).await;
         assert_eq!(body["data"]["viewer"]["role"], json!("MEMBER"));
@@ -44,11 +44,11 @@ db_test! {
         let person = app.member(institution, Role::Member).await;
         let sign = |keys: JwtKeys, at: chrono::DateTime<Utc>| keys.sign(person.id, Some(institution), at, 60).unwrap().0;
 
-        let expired = sign(keys(JWT_KEYS, "springboard", "springboard-api"), Utc::now() - Duration::hours(2));
-        let forged = sign(keys("test:another-secret-that-is-long-enough-000", "springboard", "springboard-api"), Utc::now());
-        let wrong_audience = sign(keys(JWT_KEYS, "springboard", "someone-else"), Utc::now());
-        let wrong_issuer = sign(keys(JWT_KEYS, "impostor", "springboard-api"), Utc::now());
-        let unknown_kid = sign(keys("other:0123456789abcdef0123456789abcdef0123", "springboard", "springboard-api"), Utc::now());
+        let expired = sign(keys(JWT_KEYS, "springboard", "springboard-api"), app.clock.now() - Duration::hours(2));
+        let forged = sign(keys("test:another-secret-that-is-long-enough-000", "springboard", "springboard-api"), app.clock.now());
+        let wrong_audience = sign(keys(JWT_KEYS, "springboard", "someone-else"), app.clock.now());
+        let wrong_issuer = sign(keys(JWT_KEYS, "impostor", "springboard-api"), app.clock.now());
+        let unknown_kid = sign(keys("other:0123456789abcdef0123456789abcdef0123", "springboard", "springboard-api"), app.clock.now());
 
         for token in [expired, forged, wrong_audience, wrong_issuer, unknown_kid] {
             assert_refused(&app, &token).await;
@@ -64,7 +64,7 @@ db_test! {
         let claims = URL_SAFE_NO_PAD.encode(
             json!({
                 "iss": "springboard", "aud": "springboard-api", "sub": person.id,
-                "exp": (Utc::now() + Duration::hours(1)).timestamp(), "iat": Utc::now().timestamp(),
+                "exp": (app.clock.now() + Duration::hours(1)).timestamp(), "iat": app.clock.now().timestamp(),
                 "jti": person.id, "inst": institution,
             })
             .to_string(),

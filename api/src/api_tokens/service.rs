@@ -52,7 +52,7 @@ pub async fn create(db: &Db, actor: &Actor, input: NewToken) -> Result<IssuedTok
     let institution_id = actor.require_admin()?;
     let mut problems = Problems::default();
     let name = problems.take(text::required(&input.name, "name", MAX_NAME_CHARS));
-    let now = Utc::now();
+    let now = db.now();
     if input.expires_at.is_some_and(|at| at <= now) {
         problems.push(crate::error::FieldError::new(
             "expiresAt",
@@ -83,6 +83,7 @@ pub async fn create(db: &Db, actor: &Actor, input: NewToken) -> Result<IssuedTok
         .await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(institution_id),
         "api_token.create",
@@ -101,10 +102,11 @@ pub async fn revoke(db: &Db, actor: &Actor, id: Uuid) -> Result<api_token::Model
     }
     let txn = db.begin().await?;
     let mut active: api_token::ActiveModel = current.into();
-    active.revoked_at = Set(Some(Utc::now()));
+    active.revoked_at = Set(Some(db.now()));
     let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(updated.institution_id),
         "api_token.revoke",

@@ -1,4 +1,4 @@
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::capacity_assessment::{self as assessment, AssessmentStatus};
 use entity::institution::{self, InstitutionKind};
 use entity::project;
@@ -188,14 +188,14 @@ pub async fn create(db: &Db, actor: &Actor, input: NewAssessment) -> Result<asse
     }
     let mut problems = Problems::default();
     problems.take(text::date(input.assessed_on, "assessedOn"));
-    if input.assessed_on > programmes::today() {
+    if input.assessed_on > db.today() {
         problems.push(FieldError::new(
             "assessedOn",
             UserErrorCode::Invalid,
             "an assessment cannot be dated in the future",
         ));
     }
-    let now = Utc::now();
+    let now = db.now();
     let mut model = assessment::Model {
         id: Uuid::now_v7(),
         assessed_institution_id: input.assessed_institution_id,
@@ -231,6 +231,7 @@ pub async fn create(db: &Db, actor: &Actor, input: NewAssessment) -> Result<asse
         .await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(assessor_id),
         "capacity_assessment.create",
@@ -240,6 +241,7 @@ pub async fn create(db: &Db, actor: &Actor, input: NewAssessment) -> Result<asse
     if input.submit {
         audit::record(
             &txn,
+            db.now(),
             actor.into(),
             Some(assessor_id),
             "capacity_assessment.submit",
@@ -274,7 +276,7 @@ pub async fn update(
     }
     let mut problems = Problems::default();
     if let Some(date) = assessed_on.and_then(|d| problems.take(text::date(d, "assessedOn"))) {
-        if date > programmes::today() {
+        if date > db.today() {
             problems.push(FieldError::new(
                 "assessedOn",
                 UserErrorCode::Invalid,
@@ -285,7 +287,7 @@ pub async fn update(
     }
     apply_entries(&mut model, dimensions, &mut problems);
     problems.into_result()?;
-    let now = Utc::now();
+    let now = db.now();
     if submit {
         check_complete(&model)?;
         model.status = AssessmentStatus::Submitted;
@@ -308,8 +310,15 @@ pub async fn update(
         ));
     }
     let action = if submit { "capacity_assessment.submit" } else { "capacity_assessment.update" };
-    audit::record(&txn, actor.into(), Some(writer), action, Subject { kind: "CapacityAssessment", id })
-        .await?;
+    audit::record(
+        &txn,
+        db.now(),
+        actor.into(),
+        Some(writer),
+        action,
+        Subject { kind: "CapacityAssessment", id },
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::audit_event;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
@@ -18,6 +18,7 @@ pub struct Subject {
 /// the invitee, passed as `user_id`).
 pub async fn record(
     conn: &impl ConnectionTrait,
+    at: DateTime<Utc>,
     actor: AuditActor,
     institution_id: Option<Uuid>,
     action: &str,
@@ -31,7 +32,7 @@ pub async fn record(
         action: Set(action.to_owned()),
         subject_type: Set(subject.kind.to_owned()),
         subject_id: Set(subject.id),
-        occurred_at: Set(Utc::now()),
+        occurred_at: Set(at),
     })
     .exec_without_returning(conn)
     .await?;

@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::NaiveDate;
 use entity::commitment::{self, CommitmentKind, CommitmentStatus};
 use entity::institution::{self, InstitutionKind};
 use entity::{programme, project};
@@ -17,12 +17,13 @@ use crate::text;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
 
-/// Commitments an actor may see: its own, and those on projects and programmes it can see.
-pub fn visible_to(actor: &Actor) -> Select<commitment::Entity> {
+/// Commitments an actor may see on `today`: its own, and those on projects and programmes it
+/// can see.
+pub fn visible_to(actor: &Actor, today: NaiveDate) -> Select<commitment::Entity> {
     let institution_id = actor.institution.map(|i| i.id).unwrap_or_default();
     let visible_projects = projects::visible_to(actor).select_only().column(project::Column::Id).into_query();
     let visible_programmes =
-        programmes::visible_to(actor).select_only().column(programme::Column::Id).into_query();
+        programmes::visible_to(actor, today).select_only().column(programme::Column::Id).into_query();
     commitment::Entity::find().filter(
         Condition::any()
             .add(commitment::Column::InstitutionId.eq(institution_id))
@@ -32,7 +33,7 @@ pub fn visible_to(actor: &Actor) -> Select<commitment::Entity> {
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<commitment::Model>, ServiceError> {
-    Ok(visible_to(actor).filter(commitment::Column::Id.eq(id)).one(db.conn()).await?)
+    Ok(visible_to(actor, db.today()).filter(commitment::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -44,7 +45,7 @@ pub enum Target {
 }
 
 pub async fn list(db: &Db, actor: &Actor, target: Target) -> Result<Vec<commitment::Model>, ServiceError> {
-    let query = visible_to(actor);
+    let query = visible_to(actor, db.today());
     let query = match target {
         Target::Project(id) => query.filter(commitment::Column::ProjectId.eq(id)),
         Target::Programme(id) => query.filter(commitment::Column::ProgrammeId.eq(id)),
@@ -89,7 +90,7 @@ pub async fn record(
     }
     let description = text::required(description, "description", MAX_DESCRIPTION_CHARS)
         .map_err(|e| ServiceError::Invalid(vec![e]))?;
-    let now = Utc::now();
+    let now = db.now();
     let model = commitment::Model {
         id: Uuid::now_v7(),
         institution_id,
@@ -107,6 +108,7 @@ pub async fn record(
         .await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(institution_id),
         "commitment.record",
@@ -134,13 +136,14 @@ pub async fn update(
             .map_err(|e| ServiceError::Invalid(vec![e]))?;
     }
     model.status = status.unwrap_or(model.status);
-    model.updated_at = Utc::now();
+    model.updated_at = db.now();
     let txn = db.begin().await?;
     let mut active = sea_orm::ActiveModelTrait::reset_all(commitment::ActiveModel::from(model.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(model.id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(model.institution_id),
         "commitment.update",

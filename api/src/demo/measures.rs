@@ -12,7 +12,6 @@ use crate::error::ServiceError;
 use crate::measures::ingest::{self, Source};
 use crate::measures::service::{self as measures, MeasureForm};
 use crate::measures::validate::RawRow;
-use crate::programmes::service::today;
 
 const MONTHS: u32 = 24;
 
@@ -26,9 +25,9 @@ impl Noise {
     }
 }
 
-/// The first days of the last 24 whole months.
-fn months() -> Vec<NaiveDate> {
-    let this_month = today().with_day(1).unwrap_or_else(today);
+/// The first days of the 24 whole months before `today`'s.
+fn months(today: NaiveDate) -> Vec<NaiveDate> {
+    let this_month = today.with_day(1).unwrap_or(today);
     (1..=MONTHS).rev().filter_map(|back| this_month.checked_sub_months(Months::new(back))).collect()
 }
 
@@ -151,7 +150,7 @@ async fn record_proportions(
     let mut rows = Vec::new();
     for shape in shapes {
         let mut noise = Noise(shape.seed);
-        for (index, month) in months().into_iter().enumerate() {
+        for (index, month) in months(db.today()).into_iter().enumerate() {
             let denominator = (patients + 10.0 * noise.next()).round();
             let rate = (level(shape, index) + shape.noise * noise.next()).clamp(0.0, 1.0);
             rows.push(row(shape.site, month, None, Some((rate * denominator).round()), Some(denominator)));
@@ -171,7 +170,7 @@ async fn record_values(
     let mut rows = Vec::new();
     for shape in shapes {
         let mut noise = Noise(shape.seed);
-        for (index, month) in months().into_iter().enumerate() {
+        for (index, month) in months(db.today()).into_iter().enumerate() {
             let value = (level(shape, index) + shape.noise * noise.next()).round();
             rows.push(row(shape.site, month, Some(value), None, None));
         }

@@ -6,7 +6,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use entity::institution::{self, InstitutionKind, Nation};
 use entity::membership::Role;
 use rand::RngCore;
@@ -83,7 +82,7 @@ pub async fn seed(db: &Db, base_url: &str) -> Result<Option<DemoWorld>, ServiceE
     }
     let password = demo_password();
     let txn = db.conn().begin().await?;
-    let now = Utc::now();
+    let now = db.now();
     let mut institutions = Vec::new();
     for (slug, name, kind, nation) in INSTITUTIONS {
         let id = Uuid::now_v7();
@@ -102,11 +101,12 @@ pub async fn seed(db: &Db, base_url: &str) -> Result<Option<DemoWorld>, ServiceE
         for (role_name, role) in ROLES {
             let user = users::insert(
                 &txn,
+                now,
                 new_user(&email(role_name, slug), &format!("{name} {role_name}"), &password)?,
                 "email",
             )
             .await?;
-            crate::members::service::insert(&txn, user.id, id, role).await?;
+            crate::members::service::insert(&txn, now, user.id, id, role).await?;
             if role == Role::Admin {
                 admin_id = user.id;
             }
@@ -115,7 +115,7 @@ pub async fn seed(db: &Db, base_url: &str) -> Result<Option<DemoWorld>, ServiceE
     }
     let mut admin = new_user("platform-admin@springboard.example.org", "Platform admin", &password)?;
     admin.is_platform_admin = true;
-    users::insert(&txn, admin, "email").await?;
+    users::insert(&txn, now, admin, "email").await?;
     txn.commit().await?;
 
     let world = DemoWorld { institutions, password };

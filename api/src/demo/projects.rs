@@ -20,7 +20,7 @@ use crate::assessments::service::{self as assessments, DimensionEntry, NewAssess
 use crate::db::Db;
 use crate::error::ServiceError;
 use crate::funding::service::{self as funding, Decision};
-use crate::programmes::service::{self as programmes, ProgrammeForm, today};
+use crate::programmes::service::{self as programmes, ProgrammeForm};
 use crate::projects::service::{self as projects, ProjectForm};
 use crate::projects::team::{self, TeamMemberForm};
 use crate::projects::{sites, transitions};
@@ -38,12 +38,12 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
         db,
         &funder,
         ProgrammeForm {
-            name: Some("Acute care improvement 2027".into()),
+            name: Some("Acute care improvement".into()),
             objectives: Some(
                 "Measurable improvement in the recognition and management of acutely ill adults".into(),
             ),
-            bidding_opens_on: Some(today() - Duration::days(30)),
-            bidding_closes_on: Some(today() + Duration::days(60)),
+            bidding_opens_on: Some(db.today() - Duration::days(30)),
+            bidding_closes_on: Some(db.today() + Duration::days(60)),
             minimum_scores: Some(vec![(CapacityDimension::MonitoringAndEvaluation, 3)]),
             ..Default::default()
         },
@@ -74,7 +74,7 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
     .await?;
     transitions::transition(db, &world.actor(COLLEGE)?.1, sepsis, ProjectStatus::Submitted).await?;
     for host in [NORTHGATE, CLYDESIDE] {
-        assess(db, world, &funder, sepsis, host, today() - Duration::days(20), [3, 3, 3, 3, 2]).await?;
+        assess(db, world, &funder, sepsis, host, db.today() - Duration::days(20), [3, 3, 3, 3, 2]).await?;
     }
     funding::decide(db, &funder, sepsis, Decision::Fund, Some(95_000)).await?;
     transitions::transition(db, &funder, sepsis, ProjectStatus::Active).await?;
@@ -93,7 +93,7 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
     )
     .await?;
     transitions::transition(db, &world.actor(BODY)?.1, falls, ProjectStatus::Submitted).await?;
-    assess(db, world, &funder, falls, TAFF, today() - Duration::days(5), [3, 3, 3, 2, 1]).await?;
+    assess(db, world, &funder, falls, TAFF, db.today() - Duration::days(5), [3, 3, 3, 2, 1]).await?;
 
     let delirium =
         bid(db, world, BODY, programme.id, "Delirium screening at admission", "Acute medicine", &[CLYDESIDE])
@@ -111,7 +111,8 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
     )
     .await?;
     transitions::transition(db, &world.actor(BODY)?.1, delirium, ProjectStatus::Submitted).await?;
-    assess(db, world, &funder, delirium, CLYDESIDE, today() - Duration::days(400), [4, 4, 4, 4, 4]).await?;
+    assess(db, world, &funder, delirium, CLYDESIDE, db.today() - Duration::days(400), [4, 4, 4, 4, 4])
+        .await?;
 
     let (_, college) = world.actor(COLLEGE)?;
     let discharge = projects::create(
@@ -169,7 +170,7 @@ async fn bid(
             title: Some(title.into()),
             aim_statement: Some(format!("{title}: a measurable improvement within twelve months")),
             clinical_area: Some(area.into()),
-            starts_on: Some(today()),
+            starts_on: Some(db.today()),
             budget_requested: Some(120_000),
             ..Default::default()
         },

@@ -8,7 +8,6 @@ use uuid::Uuid;
 use super::DemoWorld;
 use crate::db::Db;
 use crate::error::ServiceError;
-use crate::programmes::service::today;
 use crate::results::BarrierTag;
 use crate::results::engagement::{self, Engagement};
 use crate::results::service::{self as results, ResultForm};
@@ -85,7 +84,8 @@ pub async fn seed(
     ))
     .await?;
 
-    let this_month = today().with_day(1).unwrap_or_else(today);
+    let today = db.today();
+    let this_month = today.with_day(1).unwrap_or(today);
     for back in 1..=6u32 {
         let Some(period_start) = this_month.checked_sub_months(Months::new(back)) else { continue };
         let n = i32::try_from(back).unwrap_or_default();

@@ -1,4 +1,3 @@
-use chrono::Utc;
 use entity::institution;
 use entity::project::{self, ProjectStatus};
 use sea_orm::sea_query::Expr;
@@ -45,7 +44,7 @@ pub async fn readiness(db: &Db, project: &project::Model) -> Result<Vec<FieldErr
         })
         .collect();
     let team_members = team::of_project(db, project.id).await?;
-    Ok(gate::evaluate(&criteria, &evidence, &team_members, programmes::today()))
+    Ok(gate::evaluate(&criteria, &evidence, &team_members, db.today()))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +103,7 @@ pub async fn decide(
         }
     };
     let txn = db.begin().await?;
-    let now = Utc::now();
+    let now = db.now();
     let changed = project::Entity::update_many()
         .col_expr(project::Column::Status, Expr::val(sea_orm::ActiveEnum::to_value(&to)))
         .col_expr(project::Column::BudgetAwarded, Expr::val(budget))
@@ -124,6 +123,7 @@ pub async fn decide(
     let action = if to == ProjectStatus::Funded { "project.fund" } else { "project.decline" };
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         actor.institution.map(|i| i.id),
         action,

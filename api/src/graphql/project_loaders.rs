@@ -80,7 +80,7 @@ impl Loader<Uuid> for CommitmentsByProject {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = crate::commitments::service::visible_to(&self.1)
+        let rows = crate::commitments::service::visible_to(&self.1, self.0.today())
             .filter(commitment::Column::ProjectId.is_in(keys.iter().copied()))
             .order_by_asc(commitment::Column::Id)
             .all(self.0.conn())

@@ -2,7 +2,7 @@
 //! from the database on every request so that a changed role or a removed member takes effect
 //! at once, not when the token expires.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::api_token::{self, TokenScope};
 use entity::membership::{self, Role};
 use entity::user;
@@ -46,7 +46,7 @@ pub async fn authenticate(
 }
 
 async fn jwt_actor(db: &Db, auth: &AuthConfig, token: &str) -> Result<Actor, AuthError> {
-    let claims = auth.keys.verify(token).ok_or(AuthError::InvalidToken)?;
+    let claims = auth.keys.verify(token, db.now()).ok_or(AuthError::InvalidToken)?;
     let user = user::Entity::find_by_id(claims.sub).one(db.conn()).await?.ok_or(AuthError::InvalidToken)?;
     let institution = match claims.inst {
         None => None,
@@ -73,7 +73,7 @@ async fn api_token_actor(db: &Db, token: &str) -> Result<Actor, AuthError> {
     let stored = row.as_ref().map(|r| r.secret_hash.as_slice()).unwrap_or(&[0u8; 32]);
     let secret_ok = opaque::verify(&secret, stored);
     let row = row.filter(|_| secret_ok).ok_or(AuthError::InvalidToken)?;
-    let now = Utc::now();
+    let now = db.now();
     if row.revoked_at.is_some() || row.expires_at.is_some_and(|at| at <= now) {
         return Err(AuthError::InvalidToken);
     }

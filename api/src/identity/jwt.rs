@@ -12,6 +12,9 @@ use crate::settings::Secret;
 
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// How far past `exp` a token is still accepted, for replicas whose clocks disagree slightly.
+const CLOCK_SKEW_SECS: i64 = 30;
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub iss: String,
@@ -106,9 +109,10 @@ impl JwtKeys {
         Ok((jsonwebtoken::encode(&header, &claims, &self.encoding)?, expires_at))
     }
 
-    /// Verifies signature, algorithm, key id, issuer, audience and expiry. Any failure is just
-    /// `None`: a client learns only that the token is not accepted.
-    pub fn verify(&self, token: &str) -> Option<Claims> {
+    /// Verifies signature, algorithm, key id, issuer, audience and expiry at `now` (the server's
+    /// clock, not the library's). Any failure is just `None`: a client learns only that the
+    /// token is not accepted.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::HS256 {
             return None;
@@ -118,8 +122,9 @@ impl JwtKeys {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 30;
-        jsonwebtoken::decode::<Claims>(token, key, &validation).ok().map(|data| data.claims)
+        validation.validate_exp = false;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation).ok()?.claims;
+        (claims.exp + CLOCK_SKEW_SECS > now.timestamp()).then_some(claims)
     }
 }
 
@@ -139,16 +144,25 @@ mod tests {
         let before = keys(A);
         let (token, _) = before.sign(Uuid::now_v7(), None, Utc::now(), 60).unwrap();
         let after = keys(&format!("{B},{A}"));
-        assert!(after.verify(&token).is_some());
+        assert!(after.verify(&token, Utc::now()).is_some());
         let retired = keys(B);
-        assert!(retired.verify(&token).is_none());
+        assert!(retired.verify(&token, Utc::now()).is_none());
     }
 
     #[test]
     fn expired_tokens_are_refused() {
         let k = keys(A);
         let (token, _) = k.sign(Uuid::now_v7(), None, Utc::now() - chrono::Duration::hours(1), 60).unwrap();
-        assert!(k.verify(&token).is_none());
+        assert!(k.verify(&token, Utc::now()).is_none());
+    }
+
+    #[test]
+    fn expiry_is_judged_by_the_clock_it_is_given() {
+        let k = keys(A);
+        let signed_at = Utc::now() + chrono::Duration::days(3 * 365);
+        let (token, expires_at) = k.sign(Uuid::now_v7(), None, signed_at, 60).unwrap();
+        assert!(k.verify(&token, signed_at).is_some());
+        assert!(k.verify(&token, expires_at + chrono::Duration::seconds(CLOCK_SKEW_SECS)).is_none());
     }
 
     #[test]

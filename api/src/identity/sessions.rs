@@ -64,7 +64,7 @@ pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Sessio
         Err(e) if e.code == UserErrorCode::Required => return Err(ServiceError::Invalid(vec![e])),
         Err(_) => return Err(invalid_credentials()),
     };
-    if let Some(until) = throttle::locked_until(db.conn(), email.as_str()).await? {
+    if let Some(until) = throttle::locked_until(db.conn(), db.now(), email.as_str()).await? {
         return Err(locked(until));
     }
     let user = crate::users::service::find_by_email(db.conn(), &email).await?;
@@ -73,7 +73,7 @@ pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Sessio
         Some(user) => user,
         None => {
             tracing::info!("sign-in failed");
-            return match throttle::record_failure(db.conn(), auth, email.as_str()).await? {
+            return match throttle::record_failure(db.conn(), db.now(), auth, email.as_str()).await? {
                 Some(until) => Err(locked(until)),
                 None => Err(invalid_credentials()),
             };
@@ -92,9 +92,10 @@ pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Sessio
             .map(|m| m.institution_id),
     };
     let txn = db.begin().await?;
-    let session = issue(&txn, auth, user, institution_id, Uuid::now_v7()).await?;
+    let session = issue(&txn, db.now(), auth, user, institution_id, Uuid::now_v7()).await?;
     audit::record(
         &txn,
+        db.now(),
         AuditActor::user(session.user.id),
         institution_id,
         "session.sign_in",
@@ -111,7 +112,7 @@ pub async fn refresh(db: &Db, auth: &AuthConfig, token: &str) -> Result<Session,
     let (id, secret) = opaque::parse(Kind::RefreshToken, token).ok_or_else(invalid_refresh_token)?;
     let row = refresh_token::Entity::find_by_id(id).one(db.conn()).await?;
     let row = row.filter(|r| opaque::verify(&secret, &r.secret_hash)).ok_or_else(invalid_refresh_token)?;
-    let now = Utc::now();
+    let now = db.now();
     if row.revoked_at.is_some() || row.expires_at <= now {
         return Err(invalid_refresh_token());
     }
@@ -127,6 +128,7 @@ pub async fn refresh(db: &Db, auth: &AuthConfig, token: &str) -> Result<Session,
         revoke_family(&txn, row.family_id, now).await?;
         audit::record(
             &txn,
+            db.now(),
             AuditActor::user(row.user_id),
             row.institution_id,
             "session.refresh_reuse_detected",
@@ -144,7 +146,7 @@ pub async fn refresh(db: &Db, auth: &AuthConfig, token: &str) -> Result<Session,
             .await
             .map_err(|_| invalid_refresh_token())?;
     }
-    let session = issue(&txn, auth, user, row.institution_id, row.family_id).await?;
+    let session = issue(&txn, db.now(), auth, user, row.institution_id, row.family_id).await?;
     txn.commit().await?;
     Ok(session)
 }
@@ -161,9 +163,10 @@ pub async fn switch_institution(
     let user =
         user::Entity::find_by_id(user_id).one(db.conn()).await?.ok_or(ServiceError::Unauthenticated)?;
     let txn = db.begin().await?;
-    let session = issue(&txn, auth, user, Some(institution_id), Uuid::now_v7()).await?;
+    let session = issue(&txn, db.now(), auth, user, Some(institution_id), Uuid::now_v7()).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(institution_id),
         "session.switch_institution",
@@ -180,9 +183,10 @@ pub async fn sign_out(db: &Db, token: &str) -> Result<(), ServiceError> {
     let row = refresh_token::Entity::find_by_id(id).one(db.conn()).await?;
     let row = row.filter(|r| opaque::verify(&secret, &r.secret_hash)).ok_or_else(invalid_refresh_token)?;
     let txn = db.begin().await?;
-    revoke_family(&txn, row.family_id, Utc::now()).await?;
+    revoke_family(&txn, row.family_id, db.now()).await?;
     audit::record(
         &txn,
+        db.now(),
         AuditActor::user(row.user_id),
         row.institution_id,
         "session.sign_out",
@@ -226,12 +230,12 @@ async fn membership_of(
 
 async fn issue<C: ConnectionTrait + TransactionTrait>(
     conn: &C,
+    now: DateTime<Utc>,
     auth: &AuthConfig,
     user: user::Model,
     institution_id: Option<Uuid>,
     family_id: Uuid,
 ) -> Result<Session, ServiceError> {
-    let now = Utc::now();
     let (access_token, access_token_expires_at) =
         auth.keys.sign(user.id, institution_id, now, auth.access_ttl_secs).map_err(ServiceError::internal)?;
     let minted = opaque::mint(Kind::RefreshToken);

@@ -11,10 +11,10 @@ use crate::error::ServiceError;
 /// When the email is locked, until when.
 pub async fn locked_until(
     conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
     email: &str,
 ) -> Result<Option<DateTime<Utc>>, ServiceError> {
     let row = sign_in_throttle::Entity::find_by_id(email.to_owned()).one(conn).await?;
-    let now = Utc::now();
     Ok(row.and_then(|r| r.locked_until).filter(|until| *until > now))
 }
 
@@ -22,10 +22,10 @@ pub async fn locked_until(
 /// lockout period are forgotten first, so a typo a week ago does not count towards today.
 pub async fn record_failure(
     conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
     auth: &AuthConfig,
     email: &str,
 ) -> Result<Option<DateTime<Utc>>, ServiceError> {
-    let now = Utc::now();
     let window = Duration::seconds(auth.lockout_secs);
     sign_in_throttle::Entity::delete_many()
         .filter(Column::Email.eq(email))

@@ -1,4 +1,3 @@
-use chrono::Utc;
 use entity::institution::{self, InstitutionKind, Nation};
 use entity::membership::{self, Role};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Select};
@@ -89,7 +88,7 @@ pub async fn create(
         return Err(ServiceError::invalid("", UserErrorCode::Invalid, "invalid input"));
     };
 
-    let now = Utc::now();
+    let now = db.now();
     let model = institution::Model {
         id: Uuid::now_v7(),
         name,
@@ -114,6 +113,7 @@ pub async fn create(
     .map_err(|e| ServiceError::from_unique_violation(e, "slug", "another institution has this slug"))?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(model.id),
         "institution.create",
@@ -124,9 +124,10 @@ pub async fn create(
     let existing = crate::users::service::find_by_email(&txn, &email).await?;
     let (membership, invitation) = match existing {
         Some(user) => {
-            let m = crate::members::service::insert(&txn, user.id, model.id, Role::Admin).await?;
+            let m = crate::members::service::insert(&txn, db.now(), user.id, model.id, Role::Admin).await?;
             audit::record(
                 &txn,
+                db.now(),
                 actor.into(),
                 Some(model.id),
                 "member.add",
@@ -136,7 +137,8 @@ pub async fn create(
             (Some(m), None)
         }
         None => {
-            let issued = invitations::insert(&txn, auth, actor, model.id, email, Role::Admin).await?;
+            let issued =
+                invitations::insert(&txn, db.now(), auth, actor, model.id, email, Role::Admin).await?;
             (None, Some(issued))
         }
     };
@@ -175,10 +177,11 @@ pub async fn update(
     if let Some(nation) = changes.nation {
         active.nation = Set(nation);
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(db.now());
     let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(updated.id),
         "institution.update",

@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
 use entity::measure;
 use entity::observation::{self, Column};
 use sea_orm::sea_query::OnConflict;
@@ -16,7 +15,6 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::ServiceError;
-use crate::programmes::service::today;
 use crate::projects::service as projects;
 
 /// Rows per INSERT: 11 parameters each keeps a statement well under SQLite's and PostgreSQL's
@@ -69,7 +67,7 @@ pub async fn record(
     let ctx = Context {
         unit: measure.unit,
         frequency: measure.frequency,
-        today: today(),
+        today: db.today(),
         sites: &directory.by_key,
         writable: &writable,
     };
@@ -86,7 +84,7 @@ async fn write(
     measure: &measure::Model,
     rows: Vec<ValidRow>,
 ) -> Result<(), ServiceError> {
-    let now = Utc::now();
+    let now = db.now();
     let txn = db.conn().begin().await?;
     for chunk in rows.chunks(CHUNK_ROWS) {
         let models = chunk.iter().map(|row| {
@@ -123,6 +121,7 @@ async fn write(
     }
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         actor.institution.map(|i| i.id),
         "observation.record",

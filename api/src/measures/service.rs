@@ -1,4 +1,4 @@
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::institution;
 use entity::measure::{self, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
 use entity::project::{self, ProjectStatus};
@@ -151,7 +151,7 @@ pub async fn create(
         }
     }
     missing.into_result()?;
-    let now = Utc::now();
+    let now = db.now();
     let mut model = measure::Model {
         id: Uuid::now_v7(),
         project_id,
@@ -173,6 +173,7 @@ pub async fn create(
     measure::Entity::insert(measure::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "measure.create",
@@ -212,13 +213,14 @@ pub async fn update(
     }
     let mut updated = current.clone();
     apply(form, &mut updated)?;
-    updated.updated_at = Utc::now();
+    updated.updated_at = db.now();
     let txn = db.begin().await?;
     let mut active = sea_orm::ActiveModelTrait::reset_all(measure::ActiveModel::from(updated.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "measure.update",

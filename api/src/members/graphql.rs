@@ -65,6 +65,18 @@ pub enum InvitationStatus {
     Expired,
 }
 
+impl From<super::invitations::InvitationState> for InvitationStatus {
+    fn from(state: super::invitations::InvitationState) -> Self {
+        use super::invitations::InvitationState;
+        match state {
+            InvitationState::Pending => Self::Pending,
+            InvitationState::Accepted => Self::Accepted,
+            InvitationState::Revoked => Self::Revoked,
+            InvitationState::Expired => Self::Expired,
+        }
+    }
+}
+
 /// An invitation to join an institution. Its token is shown only when it is created.
 pub struct Invitation(pub invitation::Model);
 
@@ -79,16 +91,9 @@ impl Invitation {
     async fn role(&self) -> Role {
         self.0.role.into()
     }
-    async fn status(&self) -> InvitationStatus {
-        if self.0.accepted_at.is_some() {
-            InvitationStatus::Accepted
-        } else if self.0.revoked_at.is_some() {
-            InvitationStatus::Revoked
-        } else if self.0.expires_at <= Utc::now() {
-            InvitationStatus::Expired
-        } else {
-            InvitationStatus::Pending
-        }
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<InvitationStatus> {
+        let now = request(ctx)?.db.now();
+        Ok(super::invitations::status(&self.0, now).into())
     }
     async fn invited_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.invited_by else { return Ok(None) };

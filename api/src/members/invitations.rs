@@ -1,7 +1,7 @@
 //! Invitations: an admin invites an email with a role; whoever holds the token joins by
 //! accepting it (creating an account if the email has none).
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::invitation;
 use entity::membership::{self, Role};
 use sea_orm::sea_query::Expr;
@@ -47,13 +47,13 @@ pub async fn list_for_institution<N: async_graphql::OutputType>(
 
 pub(crate) async fn insert(
     conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
     auth: &AuthConfig,
     actor: &Actor,
     institution_id: Uuid,
     email: Email,
     role: Role,
 ) -> Result<IssuedInvitation, ServiceError> {
-    let now = Utc::now();
     // A new invitation for the same email replaces any still pending.
     invitation::Entity::update_many()
         .col_expr(invitation::Column::RevokedAt, Expr::val(now))
@@ -82,6 +82,7 @@ pub(crate) async fn insert(
         .await?;
     audit::record(
         conn,
+        now,
         actor.into(),
         Some(institution_id),
         "invitation.create",
@@ -115,7 +116,7 @@ pub async fn invite(
             ));
         }
     }
-    let issued = insert(&txn, auth, actor, institution_id, email, role).await?;
+    let issued = insert(&txn, db.now(), auth, actor, institution_id, email, role).await?;
     txn.commit().await?;
     Ok(issued)
 }
@@ -132,10 +133,11 @@ pub async fn revoke(db: &Db, actor: &Actor, id: Uuid) -> Result<invitation::Mode
     }
     let txn = db.begin().await?;
     let mut active: invitation::ActiveModel = current.into();
-    active.revoked_at = Set(Some(Utc::now()));
+    active.revoked_at = Set(Some(db.now()));
     let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(updated.institution_id),
         "invitation.revoke",
@@ -152,6 +154,27 @@ pub struct Acceptance {
     pub name: Option<String>,
     pub password: Option<String>,
     pub profession: Option<String>,
+}
+
+/// Where an invitation stands at `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvitationState {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+pub fn status(invitation: &invitation::Model, now: DateTime<Utc>) -> InvitationState {
+    if invitation.accepted_at.is_some() {
+        InvitationState::Accepted
+    } else if invitation.revoked_at.is_some() {
+        InvitationState::Revoked
+    } else if invitation.expires_at <= now {
+        InvitationState::Expired
+    } else {
+        InvitationState::Pending
+    }
 }
 
 fn invalid_invitation() -> ServiceError {
@@ -175,8 +198,8 @@ pub async fn accept(
         .await?
         .filter(|i| opaque::verify(&secret, &i.token_hash))
         .ok_or_else(invalid_invitation)?;
-    let now = Utc::now();
-    if invitation.accepted_at.is_some() || invitation.revoked_at.is_some() || invitation.expires_at <= now {
+    let now = db.now();
+    if status(&invitation, now) != InvitationState::Pending {
         return Err(invalid_invitation());
     }
     let email = Email::parse(&invitation.email, "token").map_err(|_| invalid_invitation())?;
@@ -228,6 +251,7 @@ pub async fn accept(
         (None, Some((name, password, profession))) => {
             users::insert(
                 &txn,
+                now,
                 users::NewUser { email, name, profession, password, is_platform_admin: false },
                 "token",
             )
@@ -242,9 +266,10 @@ pub async fn accept(
         .exec(&txn)
         .await?;
     let membership =
-        super::service::insert(&txn, user_id, invitation.institution_id, invitation.role).await?;
+        super::service::insert(&txn, db.now(), user_id, invitation.institution_id, invitation.role).await?;
     audit::record(
         &txn,
+        db.now(),
         AuditActor::user(user_id),
         Some(invitation.institution_id),
         "invitation.accept",

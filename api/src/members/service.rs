@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::institution;
 use entity::membership::{self, Role};
 use sea_orm::sea_query::Expr;
@@ -55,11 +55,11 @@ pub async fn of_user(db: &Db, user_id: Uuid) -> Result<Vec<membership::Model>, S
 
 pub async fn insert(
     conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
     user_id: Uuid,
     institution_id: Uuid,
     role: Role,
 ) -> Result<membership::Model, ServiceError> {
-    let now = Utc::now();
     let model = membership::Model {
         id: Uuid::now_v7(),
         user_id,
@@ -152,13 +152,14 @@ pub async fn change_role(
     }
     let mut active: membership::ActiveModel = current.into();
     active.role = Set(role);
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(db.now());
     let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
     if admin_count(&txn, updated.institution_id).await? == 0 {
         return Err(last_admin());
     }
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(updated.institution_id),
         "member.change_role",
@@ -183,6 +184,7 @@ pub async fn remove(db: &Db, actor: &Actor, id: Uuid) -> Result<Uuid, ServiceErr
     }
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(current.institution_id),
         "member.remove",

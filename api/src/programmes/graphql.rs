@@ -86,8 +86,8 @@ impl Programme {
         self.0.bidding_closes_on
     }
     /// Open today (both days included).
-    async fn is_bidding_open(&self) -> bool {
-        service::is_bidding_open(&self.0, service::today())
+    async fn is_bidding_open(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(service::is_bidding_open(&self.0, request(ctx)?.db.today()))
     }
     async fn eligible_bidder_kinds(&self) -> Vec<InstitutionKind> {
         criteria::decode_kinds(&self.0.eligible_bidder_kinds).into_iter().map(Into::into).collect()

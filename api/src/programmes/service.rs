@@ -1,4 +1,4 @@
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::institution::{self, InstitutionKind};
 use entity::{programme, project, project_site};
 use sea_orm::sea_query::{ExprTrait, Query};
@@ -21,15 +21,10 @@ pub const MAX_ASSESSMENT_AGE_DAYS: i32 = 3_650;
 /// Length of the `programmes.springboard_roles` column.
 pub const MAX_ROLE_GROUPS_TEXT: usize = 1_000;
 
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
 /// Programmes an actor may see: its funder's, those it has a project in (as lead or site), and
-/// any while bidding is open.
-pub fn visible_to(actor: &Actor) -> Select<programme::Entity> {
+/// any while bidding is open on `today`.
+pub fn visible_to(actor: &Actor, today: NaiveDate) -> Select<programme::Entity> {
     let institution_id = actor.institution.map(|i| i.id).unwrap_or_default();
-    let today = today();
     let led = Query::select()
         .column(project::Column::ProgrammeId)
         .from(project::Entity)
@@ -60,7 +55,7 @@ pub fn visible_to(actor: &Actor) -> Select<programme::Entity> {
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<programme::Model>, ServiceError> {
-    Ok(visible_to(actor).filter(programme::Column::Id.eq(id)).one(db.conn()).await?)
+    Ok(visible_to(actor, db.today()).filter(programme::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
 pub async fn list<N: async_graphql::OutputType>(
@@ -70,8 +65,8 @@ pub async fn list<N: async_graphql::OutputType>(
     page: &PageArgs,
     node: impl Fn(programme::Model) -> N,
 ) -> Result<Paged<N>, ServiceError> {
-    let mut query = visible_to(actor);
-    let today = today();
+    let today = db.today();
+    let mut query = visible_to(actor, today);
     match open_for_bidding {
         Some(true) => {
             query = query
@@ -215,14 +210,14 @@ pub async fn create(db: &Db, actor: &Actor, form: ProgrammeForm) -> Result<progr
     }
     missing.into_result()?;
     let defaults = FundingCriteria::default();
-    let now = Utc::now();
+    let now = db.now();
     let mut model = programme::Model {
         id: Uuid::now_v7(),
         funder_institution_id: funder_id,
         name: String::new(),
         objectives: String::new(),
-        bidding_opens_on: today(),
-        bidding_closes_on: today(),
+        bidding_opens_on: db.today(),
+        bidding_closes_on: db.today(),
         eligible_bidder_kinds: criteria::encode_kinds(&[
             InstitutionKind::RoyalCollege,
             InstitutionKind::ProfessionalBody,
@@ -246,6 +241,7 @@ pub async fn create(db: &Db, actor: &Actor, form: ProgrammeForm) -> Result<progr
         .await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(funder_id),
         "programme.create",
@@ -269,14 +265,21 @@ pub async fn update(
     }
     let mut updated = current.clone();
     apply(form, &mut updated)?;
-    updated.updated_at = Utc::now();
+    updated.updated_at = db.now();
     let txn = db.begin().await?;
     let mut active = sea_orm::ActiveModelTrait::reset_all(programme::ActiveModel::from(updated.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(updated.id);
     active.created_at = sea_orm::ActiveValue::Unchanged(updated.created_at);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
-    audit::record(&txn, actor.into(), Some(writer), "programme.update", Subject { kind: "Programme", id })
-        .await?;
+    audit::record(
+        &txn,
+        db.now(),
+        actor.into(),
+        Some(writer),
+        "programme.update",
+        Subject { kind: "Programme", id },
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -15,7 +15,6 @@ use crate::institutions::graphql::InstitutionProfile;
 use crate::mirror_enum;
 use crate::programmes::criteria::FundingCriteria;
 use crate::programmes::graphql::Programme;
-use crate::programmes::service::today;
 use crate::users::graphql::User;
 
 mirror_enum! {
@@ -169,7 +168,7 @@ impl Project {
         let rule = self.criteria(ctx).await?.map(|(_, c)| c.rule).unwrap_or_default();
         let team =
             loaders(ctx)?.team.load_one(self.0.id).await.map_err(internal).gql(ctx)?.unwrap_or_default();
-        let capacity = super::team::capacity(&rule, &team, today());
+        let capacity = super::team::capacity(&rule, &team, request(ctx)?.db.today());
         Ok(TeamCapacity {
             meets_rule: capacity.meets_rule(),
             hours_by_role: capacity

@@ -1,4 +1,4 @@
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::institution::{self, InstitutionKind};
 use entity::project::{self, ProjectStatus};
 use entity::project_site::{self, SiteStatus};
@@ -247,9 +247,9 @@ pub async fn create(
         let programme = programmes::get(db, actor, programme_id)
             .await?
             .ok_or(ServiceError::NotFound { field: "programmeId" })?;
-        check_eligible(&programme, lead.kind)?;
+        check_eligible(&programme, lead.kind, db.today())?;
     }
-    let now = Utc::now();
+    let now = db.now();
     let mut model = project::Model {
         id: Uuid::now_v7(),
         programme_id,
@@ -271,6 +271,7 @@ pub async fn create(
     project::Entity::insert(project::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(lead_id),
         "project.create",
@@ -281,8 +282,12 @@ pub async fn create(
     Ok(model)
 }
 
-pub fn check_eligible(programme: &programme::Model, kind: InstitutionKind) -> Result<(), ServiceError> {
-    if !programmes::is_bidding_open(programme, programmes::today()) {
+pub fn check_eligible(
+    programme: &programme::Model,
+    kind: InstitutionKind,
+    today: NaiveDate,
+) -> Result<(), ServiceError> {
+    if !programmes::is_bidding_open(programme, today) {
         return Err(ServiceError::invalid(
             "programmeId",
             UserErrorCode::BiddingClosed,
@@ -320,13 +325,14 @@ pub async fn update(
     }
     let mut updated = current.clone();
     apply(form, &mut updated)?;
-    updated.updated_at = Utc::now();
+    updated.updated_at = db.now();
     let txn = db.begin().await?;
     let mut active = sea_orm::ActiveModelTrait::reset_all(project::ActiveModel::from(updated.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(updated.id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(updated.lead_institution_id),
         "project.update",

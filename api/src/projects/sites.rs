@@ -1,6 +1,5 @@
 //! Host sites: the lead invites host institutions; each host accepts or declines.
 
-use chrono::Utc;
 use entity::institution::{self, InstitutionKind};
 use entity::membership;
 use entity::project::{self, ProjectStatus};
@@ -72,7 +71,7 @@ pub async fn add(
         site_lead_user_id: None,
         status: SiteStatus::Invited,
         responded_at: None,
-        created_at: Utc::now(),
+        created_at: db.now(),
     };
     let txn = db.begin().await?;
     project_site::Entity::insert(project_site::ActiveModel::from(site.clone()))
@@ -87,6 +86,7 @@ pub async fn add(
         })?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "project_site.add",
@@ -105,6 +105,7 @@ pub async fn remove(db: &Db, actor: &Actor, site_id: Uuid) -> Result<Uuid, Servi
     project_site::Entity::delete_by_id(site.id).exec(&txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "project_site.remove",
@@ -145,12 +146,13 @@ pub async fn respond(
     let txn = db.begin().await?;
     let mut active: project_site::ActiveModel = site.clone().into();
     active.status = Set(if accept { SiteStatus::Accepted } else { SiteStatus::Declined });
-    active.responded_at = Set(Some(Utc::now()));
+    active.responded_at = Set(Some(db.now()));
     active.site_lead_user_id = Set(if accept { site_lead_user_id.or(site.site_lead_user_id) } else { None });
     let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
     let action = if accept { "project_site.accept" } else { "project_site.decline" };
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(site.institution_id),
         action,

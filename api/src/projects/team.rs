@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::membership;
 use entity::project::{self, ProjectStatus};
 use entity::project_site::{self, SiteStatus};
@@ -154,7 +154,7 @@ pub async fn add(
             return Err(ServiceError::NotFound { field: "userId" });
         }
     }
-    let now = Utc::now();
+    let now = db.now();
     let model = team_member::Model {
         id: Uuid::now_v7(),
         project_id,
@@ -174,6 +174,7 @@ pub async fn add(
         .await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "team_member.add",
@@ -228,13 +229,14 @@ pub async fn update(
         problems.push(FieldError::new("endsOn", UserErrorCode::Invalid, "must be on or after the start"));
     }
     problems.into_result()?;
-    member.updated_at = Utc::now();
+    member.updated_at = db.now();
     let txn = db.begin().await?;
     let mut active = sea_orm::ActiveModelTrait::reset_all(team_member::ActiveModel::from(member.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(member.id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "team_member.update",
@@ -253,6 +255,7 @@ pub async fn remove(db: &Db, actor: &Actor, id: Uuid) -> Result<Uuid, ServiceErr
     team_member::Entity::delete_by_id(member.id).exec(&txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "team_member.remove",
@@ -268,7 +271,7 @@ mod tests {
     use super::*;
 
     fn member(role: ProjectRole, hours: f64, ends_on: Option<NaiveDate>) -> team_member::Model {
-        let now = Utc::now();
+        let now = chrono::Utc::now();
         team_member::Model {
             id: Uuid::now_v7(),
             project_id: Uuid::nil(),

@@ -1,6 +1,5 @@
 //! Moving a project through its lifecycle (all but the funding decision, see `funding`).
 
-use chrono::Utc;
 use entity::project::{self, ProjectStatus};
 use entity::project_site;
 use sea_orm::sea_query::Expr;
@@ -68,7 +67,7 @@ pub async fn transition(
         check_submittable(db, &current).await?;
     }
     let txn = db.begin().await?;
-    let now = Utc::now();
+    let now = db.now();
     let changed = project::Entity::update_many()
         .col_expr(project::Column::Status, Expr::val(lifecycle::name(to)))
         .col_expr(project::Column::StatusChangedAt, Expr::val(now))
@@ -87,6 +86,7 @@ pub async fn transition(
     let action = format!("project.{}", lifecycle::name(to).to_lowercase());
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         actor.institution.map(|i| i.id),
         &action,
@@ -108,7 +108,7 @@ async fn check_submittable(db: &Db, project: &project::Model) -> Result<(), Serv
         )),
         Some(programme_id) => {
             let programme = entity::programme::Entity::find_by_id(programme_id).one(db.conn()).await?;
-            if !programme.is_some_and(|p| programmes::is_bidding_open(&p, programmes::today())) {
+            if !programme.is_some_and(|p| programmes::is_bidding_open(&p, db.today())) {
                 problems.push(FieldError::new(
                     "programmeId",
                     UserErrorCode::BiddingClosed,

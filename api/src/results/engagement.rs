@@ -1,7 +1,7 @@
 //! Engagement: how many clinicians, service users and others a project engaged each month, as
 //! its lead records it; the programme evaluation totals it.
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use entity::engagement_record::{self as record, Column};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -36,7 +36,7 @@ pub async fn record(
     if input.period_start.day() != 1 {
         problems.push(FieldError::new("periodStart", UserErrorCode::Invalid, "a month starts on the 1st"));
     }
-    if input.period_start > Utc::now().date_naive() {
+    if input.period_start > db.today() {
         problems.push(FieldError::new(
             "periodStart",
             UserErrorCode::Invalid,
@@ -62,7 +62,7 @@ pub async fn record(
         clinicians: input.clinicians,
         service_users: input.service_users,
         others: input.others,
-        recorded_at: Utc::now(),
+        recorded_at: db.now(),
     };
     let txn = db.begin().await?;
     record::Entity::insert(record::ActiveModel::from(model.clone()))
@@ -80,6 +80,7 @@ pub async fn record(
         .await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "engagement.record",

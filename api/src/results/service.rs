@@ -1,4 +1,3 @@
-use chrono::Utc;
 use entity::institution;
 use entity::project::{self, ProjectStatus};
 use entity::shared_result::{self as result, ResultOutcome, ResultStatus, ResultVisibility};
@@ -210,7 +209,7 @@ pub async fn create(
             problems.push(FieldError::new(field, UserErrorCode::Required, "required"));
         }
     }
-    let now = Utc::now();
+    let now = db.now();
     let id = Uuid::now_v7();
     let mut model = result::Model {
         id,
@@ -245,6 +244,7 @@ pub async fn create(
     .await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "shared_result.create",
@@ -277,7 +277,7 @@ pub async fn update(
     apply(&form, &mut model, &mut problems);
     check_links(db, project.id, &form, &mut problems).await?;
     problems.into_result()?;
-    let now = Utc::now();
+    let now = db.now();
     model.updated_at = now;
     let (old_measures, old_shares) = links(db, current.id).await?;
     let measures =
@@ -312,6 +312,7 @@ pub async fn update(
     write_links(&txn, model.id, &measures, &shares).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "shared_result.update",
@@ -360,7 +361,7 @@ pub async fn publish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, 
             }
         }
     }
-    let now = Utc::now();
+    let now = db.now();
     let txn = db.conn().begin().await?;
     for (link_id, text) in snapshots {
         linked::Entity::update_many()
@@ -389,6 +390,7 @@ pub async fn publish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, 
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "shared_result.publish",
@@ -409,7 +411,7 @@ pub async fn unpublish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model
             "only a published version is unpublished",
         ));
     }
-    let now = Utc::now();
+    let now = db.now();
     let withdrawn = result::Model {
         status: ResultStatus::Withdrawn,
         withdrawn_at: Some(now),
@@ -422,6 +424,7 @@ pub async fn unpublish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
     audit::record(
         &txn,
+        db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "shared_result.unpublish",

@@ -65,7 +65,7 @@ pub async fn take(db: &Db, measure: &measure::Model) -> Result<MeasureSnapshot, 
         gap_to_target: result.gap_to_target,
         points: analysis.spc.points.len(),
         latest_period: analysis.spc.points.last().and_then(|p| period_date(measure, p.period)),
-        taken_at: Utc::now(),
+        taken_at: db.now(),
     })
 }
 

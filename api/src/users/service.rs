@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{membership, user};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
@@ -23,11 +23,11 @@ pub struct NewUser {
 /// Inserts a user; an email already in use is a `Taken` error on `email_field`.
 pub async fn insert(
     conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
     new: NewUser,
     email_field: &str,
 ) -> Result<user::Model, ServiceError> {
     let password_hash = password::hash(new.password).await?;
-    let now = Utc::now();
     let model = user::Model {
         id: Uuid::now_v7(),
         email: new.email.into_inner(),
@@ -101,11 +101,16 @@ pub async fn create_platform_admin(
         return Err(ServiceError::invalid("", UserErrorCode::Invalid, "invalid input"));
     };
     let txn = db.begin().await?;
-    let user =
-        insert(&txn, NewUser { email, name, profession: None, password, is_platform_admin: true }, "email")
-            .await?;
+    let user = insert(
+        &txn,
+        db.now(),
+        NewUser { email, name, profession: None, password, is_platform_admin: true },
+        "email",
+    )
+    .await?;
     crate::audit::record(
         &txn,
+        db.now(),
         crate::audit::service::AuditActor::user(user.id),
         None,
         "user.create_platform_admin",
