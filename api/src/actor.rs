@@ -88,6 +88,15 @@ impl Actor {
         self.require_admin().is_ok()
     }
 
+    /// Tenant data of an institution (members, invitations, tokens, audit events) is for those
+    /// acting within it.
+    pub fn require_acting_in(&self, institution_id: Uuid) -> Result<(), ServiceError> {
+        match self.institution {
+            Some(active) if active.id == institution_id => Ok(()),
+            _ => Err(ServiceError::Forbidden("switch to this institution to see its members and settings")),
+        }
+    }
+
     pub fn require_platform_admin(&self) -> Result<Uuid, ServiceError> {
         match self.principal {
             Principal::User { user_id, is_platform_admin: true } => Ok(user_id),

@@ -59,6 +59,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // A ping before every statement doubled the round trips of a request; connections are
+        // still checked when they have sat idle long enough to have gone stale.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite.foreign_keys(true).busy_timeout(Duration::from_secs(10)).pragma("journal_mode", "WAL")

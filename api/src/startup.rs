@@ -13,6 +13,7 @@ use migration::{Migrator, MigratorTrait};
 
 use crate::clock::Clock;
 use crate::db::{self, Db};
+use crate::graphql::ordering::Shapes;
 use crate::graphql::schema::{self, QueryLimits};
 use crate::http::{self, AppState};
 use crate::identity::{AuthConfig, password};
@@ -38,7 +39,10 @@ impl Application {
             .context("connecting to the database")?;
         let metrics = Arc::new(http::metrics::Metrics::new().context("registering metrics")?);
         let statement_metrics = metrics.clone();
-        conn.set_metric_callback(move |info| statement_metrics.observe_statement(info.elapsed, info.failed));
+        conn.set_metric_callback(move |info| {
+            tracing::debug!(db.statement = %info.statement.sql, "sql statement");
+            statement_metrics.observe_statement(info.elapsed, info.failed)
+        });
         Migrator::up(&conn, None).await.context("applying migrations")?;
         let db = Db::new(conn, clock);
         password::warm_up();
@@ -46,8 +50,10 @@ impl Application {
         let auth = Arc::new(AuthConfig::new(keys, &settings));
         let limits =
             QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };
+        let schema = schema::build(auth.clone(), limits);
         let state = web::Data::new(AppState {
-            schema: schema::build(auth.clone(), limits),
+            shapes: Shapes::from_sdl(&schema.sdl()),
+            schema,
             db: db.clone(),
             auth,
             max_body_bytes: settings.max_body_bytes,

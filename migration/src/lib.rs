@@ -20,6 +20,7 @@ mod m20261125_000014_create_capacity_assessments;
 mod m20261125_000015_create_measures;
 mod m20261125_000016_create_observations;
 mod m20261125_000017_create_shared_results;
+mod m20261204_000018_index_observations_by_period;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000015_create_measures::Migration),
             Box::new(m20261125_000016_create_observations::Migration),
             Box::new(m20261125_000017_create_shared_results::Migration),
+            Box::new(m20261204_000018_index_observations_by_period::Migration),
         ]
     }
 }

@@ -132,10 +132,14 @@ db_test! {
         app.join(&person, b, Role::Admin).await;
         let as_a = app.sign_in(&person, Some(a)).await;
 
+        let name = "query($id: ID!) { institution(id: $id) { name } }";
+        let body = app.graphql(name, json!({ "id": global_id("Institution", b) }), Some(&as_a)).await;
+        assert!(body["data"]["institution"]["name"].is_string(), "a member may see the institution itself: {body}");
         let query = "query($id: ID!) { institution(id: $id) { name members { totalCount } } }";
         let body = app.graphql(query, json!({ "id": global_id("Institution", b) }), Some(&as_a)).await;
-        assert!(body["data"]["institution"]["name"].is_string(), "a member may see the institution itself");
         assert_eq!(error_code(&body), "FORBIDDEN");
+        assert_eq!(body["errors"][0]["path"], json!(["institution", "members"]));
+        assert_eq!(body["data"]["institution"], json!(null), "members is non-null, so its error nulls the institution");
 
         let as_b = app.sign_in(&person, Some(b)).await;
         let body = app.graphql(query, json!({ "id": global_id("Institution", b) }), Some(&as_b)).await;

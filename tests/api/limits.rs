@@ -98,7 +98,7 @@ db_test! {
         };
         let token = admin_token(&app).await;
 
-        // 10 × 10 rows cost a few hundred; 100 × 100 cost tens of thousands, over the default 5000.
+        // 10 × 10 rows cost a few hundred; 100 × 100 cost tens of thousands, over the default 10,000.
         let modest = app.graphql(&nested(10), json!({}), Some(&token)).await;
         let huge = app.graphql(&nested(100), json!({}), Some(&token)).await;
 

@@ -42,7 +42,7 @@ pub struct MeasureSpec {
     pub target: Option<f64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AnalysisConfig {
     pub run_chart: RunChartConfig,
     pub spc: SpcConfig,

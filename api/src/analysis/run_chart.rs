@@ -12,7 +12,7 @@ use super::rules::{self, CentrePoints, Span, Ties};
 use super::tables::{self, RunCountLimits};
 
 /// Which run-chart rules apply and how long a pattern must be. `None` switches a rule off.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RunChartConfig {
     /// Take the median of the first `k` points only (a baseline: at least one point, at most all) and
     /// judge every point against it.

@@ -19,7 +19,7 @@ use super::model::{ChartKind, Direction, Effect, Movement, Position, Rule, Signa
 use super::numeric::{is_above, is_below, position};
 use super::rules::{self, CentrePoints, Span, Ties};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SpcConfig {
     /// Rule 1: a point beyond a process limit.
     pub outside_limits: bool,

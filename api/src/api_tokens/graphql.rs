@@ -3,9 +3,7 @@ use chrono::{DateTime, Utc};
 use entity::api_token::{self, TokenScope as DbTokenScope};
 
 use crate::api_tokens::service;
-use crate::error::ServiceError;
-use crate::graphql::context::loaders;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
 use crate::mirror_enum;
 use crate::users::graphql::User;
 
@@ -39,7 +37,7 @@ impl ApiToken {
     }
     async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.created_by else { return Ok(None) };
-        let user = loaders(ctx)?.users.load_one(user_id).await.map_err(ServiceError::internal).gql(ctx)?;
+        let user = crate::graphql::load_one::<crate::users::service::VisibleUsers>(ctx, user_id).await?;
         Ok(user.map(User))
     }
     async fn created_at(&self) -> DateTime<Utc> {

@@ -7,9 +7,8 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{Problems, ServiceError, UserErrorCode};
-use crate::graphql::pagination::{PageArgs, Paged, paginate};
 use crate::identity::opaque::{self, Kind};
-use crate::institutions::service::require_acting_in;
+use crate::paging::{Order, Page, PageRequest, paginate};
 use crate::text;
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -24,16 +23,15 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<api_token::M
     Ok(visible_to(actor).filter(api_token::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
-pub async fn list_for_institution<N: async_graphql::OutputType>(
+pub async fn list_for_institution(
     db: &Db,
     actor: &Actor,
     institution_id: Uuid,
-    page: &PageArgs,
-    node: impl Fn(api_token::Model) -> N,
-) -> Result<Paged<N>, ServiceError> {
-    require_acting_in(actor, institution_id)?;
+    page: &PageRequest,
+) -> Result<Page<api_token::Model>, ServiceError> {
+    actor.require_acting_in(institution_id)?;
     actor.require_admin()?;
-    paginate(db, visible_to(actor), api_token::Column::Id, page, node).await
+    paginate(db, visible_to(actor), &Order::created(api_token::Column::Id), page).await
 }
 
 pub struct NewToken {
@@ -115,4 +113,15 @@ pub async fn revoke(db: &Db, actor: &Actor, id: Uuid) -> Result<api_token::Model
     .await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+pub struct VisibleApiTokens;
+
+impl crate::scope::Scope for VisibleApiTokens {
+    type Entity = api_token::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<api_token::Entity> {
+        let _ = today;
+        visible_to(actor)
+    }
 }

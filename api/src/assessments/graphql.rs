@@ -4,9 +4,7 @@ use entity::capacity_assessment::{self as assessment, AssessmentStatus as DbAsse
 
 use super::dimension::CapacityDimension;
 use super::service::{self, DimensionEntry, NewAssessment};
-use crate::error::ServiceError;
-use crate::graphql::context::loaders;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
 use crate::institutions::graphql::InstitutionProfile;
 use crate::mirror_enum;
 
@@ -35,24 +33,22 @@ impl CapacityAssessment {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let loaded = loaders(ctx)?
-            .institutions
-            .load_one(self.0.assessed_institution_id)
-            .await
-            .map_err(ServiceError::internal)
-            .gql(ctx)?;
+        let loaded = crate::graphql::load_one::<crate::institutions::service::Directory>(
+            ctx,
+            self.0.assessed_institution_id,
+        )
+        .await?;
         Ok(loaded.map(InstitutionProfile))
     }
     async fn assessor_institution(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let loaded = loaders(ctx)?
-            .institutions
-            .load_one(self.0.assessor_institution_id)
-            .await
-            .map_err(ServiceError::internal)
-            .gql(ctx)?;
+        let loaded = crate::graphql::load_one::<crate::institutions::service::Directory>(
+            ctx,
+            self.0.assessor_institution_id,
+        )
+        .await?;
         Ok(loaded.map(InstitutionProfile))
     }
     /// The project it was made for; null for a general assessment.

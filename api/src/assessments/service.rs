@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use entity::capacity_assessment::{self as assessment, AssessmentStatus};
 use entity::institution::{self, InstitutionKind};
@@ -147,7 +149,7 @@ pub async fn create(db: &Db, actor: &Actor, input: NewAssessment) -> Result<asse
     match input.project_id {
         Some(project_id) => {
             let project = projects::require(db, actor, project_id, "projectId").await?;
-            let sites = crate::projects::sites::of_project(db, project.id).await?;
+            let sites = crate::projects::sites::of_project(db, actor, project.id).await?;
             if !sites.iter().any(|s| s.institution_id == input.assessed_institution_id) {
                 return Err(ServiceError::invalid(
                     "assessedInstitutionId",
@@ -156,7 +158,7 @@ pub async fn create(db: &Db, actor: &Actor, input: NewAssessment) -> Result<asse
                 ));
             }
             let programme = match project.programme_id {
-                Some(id) => programmes::criteria_of(db, id).await?,
+                Some(id) => programmes::criteria_of(db, actor, id).await?,
                 None => None,
             };
             let allowed = programme.is_some_and(|(programme, criteria): (_, FundingCriteria)| {
@@ -336,31 +338,61 @@ pub async fn for_project(
         .await?)
 }
 
-/// The current assessment of each institution for a project: its newest submitted one, for this
-/// project or a general one. Read without the actor's scoping because the funding gate needs
-/// every site's, whoever asks; only the gate's verdict reaches the caller.
+/// The current assessment of each host of each project: its newest submitted one, for that
+/// project or a general one, keyed by (project, host). Read without the actor's scoping
+/// because the funding gate needs every site's, whoever asks; only the gate's verdict reaches
+/// the caller, who must see the projects.
 pub async fn current_for_sites(
     db: &Db,
-    project_id: Uuid,
+    _actor: &Actor,
+    project_ids: &[Uuid],
     institution_ids: &[Uuid],
-) -> Result<Vec<assessment::Model>, ServiceError> {
+) -> Result<HashMap<(Uuid, Uuid), assessment::Model>, ServiceError> {
     let submitted = assessment::Entity::find()
         .filter(assessment::Column::AssessedInstitutionId.is_in(institution_ids.iter().copied()))
         .filter(assessment::Column::Status.eq(AssessmentStatus::Submitted))
         .filter(
             Condition::any()
-                .add(assessment::Column::ProjectId.eq(project_id))
+                .add(assessment::Column::ProjectId.is_in(project_ids.iter().copied()))
                 .add(assessment::Column::ProjectId.is_null()),
         )
         .order_by_desc(assessment::Column::AssessedOn)
         .order_by_desc(assessment::Column::Id)
         .all(db.conn())
         .await?;
-    let mut current: Vec<assessment::Model> = Vec::new();
-    for row in submitted {
-        if !current.iter().any(|c| c.assessed_institution_id == row.assessed_institution_id) {
-            current.push(row);
+    let mut current = HashMap::new();
+    for project_id in project_ids {
+        for row in &submitted {
+            if row.project_id.is_none_or(|p| p == *project_id) {
+                current.entry((*project_id, row.assessed_institution_id)).or_insert_with(|| row.clone());
+            }
         }
     }
     Ok(current)
+}
+
+pub struct VisibleAssessments;
+
+impl crate::scope::Scope for VisibleAssessments {
+    type Entity = assessment::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<assessment::Entity> {
+        let _ = today;
+        visible_to(actor)
+    }
+}
+
+/// Assessments for a project's sites, newest first.
+pub struct AssessmentsOfProject;
+
+impl crate::scope::Children for AssessmentsOfProject {
+    type Scope = VisibleAssessments;
+
+    fn parent() -> assessment::Column {
+        assessment::Column::ProjectId
+    }
+
+    fn order() -> crate::paging::Order<assessment::Entity> {
+        crate::paging::Order::new("created", vec![assessment::Column::Id], false)
+    }
 }

@@ -2,9 +2,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 
-use crate::error::ServiceError;
-use crate::graphql::context::loaders;
-use crate::graphql::{GlobalId, GqlResult, NodeKind};
+use crate::graphql::{GlobalId, NodeKind};
 use crate::users::graphql::User;
 
 /// One change made through the API: who, in which institution, did what to what, when.
@@ -34,9 +32,7 @@ impl AuditEvent {
     /// The person who acted; null for an API token.
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.actor_user_id else { return Ok(None) };
-        let loaders = loaders(ctx)?;
-        let user = loaders.users.load_one(user_id).await.map_err(ServiceError::internal).gql(ctx)?;
-        Ok(user.map(User))
+        Ok(crate::graphql::load_one::<crate::users::service::VisibleUsers>(ctx, user_id).await?.map(User))
     }
     /// The API token that acted, if one did.
     async fn actor_token_id(&self) -> Option<ID> {

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::error::ServiceError;
+use crate::paging::{Order, Page, PageRequest, paginate};
 
 /// What an event is about: a type name as clients see it in global IDs, and the row's id.
 #[derive(Clone, Copy, Debug)]
@@ -74,13 +75,25 @@ pub async fn get(
 }
 
 /// An institution's events, oldest first, for admins acting within it.
-pub async fn list_for_institution<N: async_graphql::OutputType>(
+pub async fn list_for_institution(
     db: &crate::db::Db,
     actor: &Actor,
     institution_id: Uuid,
-    page: &crate::graphql::PageArgs,
-    node: impl Fn(audit_event::Model) -> N,
-) -> Result<crate::graphql::pagination::Paged<N>, ServiceError> {
-    crate::institutions::service::require_acting_in(actor, institution_id)?;
-    crate::graphql::pagination::paginate(db, visible_to(actor)?, audit_event::Column::Id, page, node).await
+    page: &PageRequest,
+) -> Result<Page<audit_event::Model>, ServiceError> {
+    actor.require_acting_in(institution_id)?;
+    paginate(db, visible_to(actor)?, &Order::created(audit_event::Column::Id), page).await
+}
+
+pub struct VisibleAuditEvents;
+
+impl crate::scope::Scope for VisibleAuditEvents {
+    type Entity = audit_event::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<audit_event::Entity> {
+        let _ = today;
+        // Not an admin: no events at all.
+        visible_to(actor)
+            .unwrap_or_else(|_| audit_event::Entity::find().filter(audit_event::Column::Id.is_null()))
+    }
 }

@@ -3,8 +3,6 @@ use chrono::{DateTime, Utc};
 use entity::commitment::{self, CommitmentKind as DbCommitmentKind, CommitmentStatus as DbCommitmentStatus};
 
 use super::service;
-use crate::error::ServiceError;
-use crate::graphql::context::loaders;
 use crate::graphql::{GlobalId, GqlResult, NodeKind, UserError, actor, outcome, request};
 use crate::institutions::graphql::InstitutionProfile;
 use crate::mirror_enum;
@@ -27,12 +25,9 @@ impl Commitment {
         GlobalId::encode(NodeKind::Commitment, self.0.id)
     }
     async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let loaded = loaders(ctx)?
-            .institutions
-            .load_one(self.0.institution_id)
-            .await
-            .map_err(ServiceError::internal)
-            .gql(ctx)?;
+        let loaded =
+            crate::graphql::load_one::<crate::institutions::service::Directory>(ctx, self.0.institution_id)
+                .await?;
         Ok(loaded.map(InstitutionProfile))
     }
     async fn project_id(&self) -> Option<ID> {

@@ -1,7 +1,6 @@
-use chrono::NaiveDate;
 use entity::commitment::{self, CommitmentKind, CommitmentStatus};
 use entity::institution::{self, InstitutionKind};
-use entity::{programme, project};
+use entity::programme;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
@@ -17,13 +16,13 @@ use crate::text;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
 
-/// Commitments an actor may see on `today`: its own, and those on projects and programmes it
-/// can see.
-pub fn visible_to(actor: &Actor, today: NaiveDate) -> Select<commitment::Entity> {
+/// Commitments an actor may see: its own, those on projects it can see, and those on
+/// programmes it takes part in. An open call shows outsiders its summary, not its commitments.
+pub fn visible_to(actor: &Actor) -> Select<commitment::Entity> {
     let institution_id = actor.institution.map(|i| i.id).unwrap_or_default();
-    let visible_projects = projects::visible_to(actor).select_only().column(project::Column::Id).into_query();
+    let visible_projects = projects::visible_ids(actor);
     let visible_programmes =
-        programmes::visible_to(actor, today).select_only().column(programme::Column::Id).into_query();
+        programmes::taken_part_in(actor).select_only().column(programme::Column::Id).into_query();
     commitment::Entity::find().filter(
         Condition::any()
             .add(commitment::Column::InstitutionId.eq(institution_id))
@@ -33,7 +32,7 @@ pub fn visible_to(actor: &Actor, today: NaiveDate) -> Select<commitment::Entity>
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<commitment::Model>, ServiceError> {
-    Ok(visible_to(actor, db.today()).filter(commitment::Column::Id.eq(id)).one(db.conn()).await?)
+    Ok(visible_to(actor).filter(commitment::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -45,7 +44,7 @@ pub enum Target {
 }
 
 pub async fn list(db: &Db, actor: &Actor, target: Target) -> Result<Vec<commitment::Model>, ServiceError> {
-    let query = visible_to(actor, db.today());
+    let query = visible_to(actor);
     let query = match target {
         Target::Project(id) => query.filter(commitment::Column::ProjectId.eq(id)),
         Target::Programme(id) => query.filter(commitment::Column::ProgrammeId.eq(id)),
@@ -152,4 +151,45 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+pub struct VisibleCommitments;
+
+impl crate::scope::Scope for VisibleCommitments {
+    type Entity = commitment::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<commitment::Entity> {
+        let _ = today;
+        visible_to(actor)
+    }
+}
+
+/// What colleges and bodies commit to a project.
+pub struct CommitmentsOfProject;
+
+impl crate::scope::Children for CommitmentsOfProject {
+    type Scope = VisibleCommitments;
+
+    fn parent() -> commitment::Column {
+        commitment::Column::ProjectId
+    }
+
+    fn order() -> crate::paging::Order<commitment::Entity> {
+        crate::paging::Order::created(commitment::Column::Id)
+    }
+}
+
+/// What colleges and bodies commit to a programme as a whole.
+pub struct CommitmentsOfProgramme;
+
+impl crate::scope::Children for CommitmentsOfProgramme {
+    type Scope = VisibleCommitments;
+
+    fn parent() -> commitment::Column {
+        commitment::Column::ProgrammeId
+    }
+
+    fn order() -> crate::paging::Order<commitment::Entity> {
+        crate::paging::Order::created(commitment::Column::Id)
+    }
 }

@@ -10,7 +10,7 @@ use entity::team_member;
 use crate::assessments::dimension::CapacityDimension;
 use crate::assessments::service::scores;
 use crate::error::{FieldError, UserErrorCode};
-use crate::graphql::{GlobalId, NodeKind};
+use crate::ids::{NodeKind, global_id};
 use crate::programmes::criteria::FundingCriteria;
 use crate::projects::team;
 
@@ -38,7 +38,7 @@ pub fn evaluate(
         ));
     }
     for evidence in accepted {
-        let site_id = GlobalId::encode(NodeKind::ProjectSite, evidence.site.id).0;
+        let site_id = global_id(NodeKind::ProjectSite, evidence.site.id);
         let name = evidence.institution_name;
         let Some(assessment) = evidence.assessment else {
             failures.push(failure(

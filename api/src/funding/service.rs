@@ -1,7 +1,9 @@
-use entity::institution;
+use std::collections::HashMap;
+
 use entity::project::{self, ProjectStatus};
+use entity::{institution, programme, project_site, team_member};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::gate::{self, SiteEvidence};
@@ -10,41 +12,87 @@ use crate::assessments::service as assessments;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, ServiceError, UserErrorCode};
-use crate::programmes::service as programmes;
-use crate::projects::{lifecycle, service as projects, sites, team};
+use crate::paging;
+use crate::programmes::criteria::FundingCriteria;
+use crate::projects::{lifecycle, service as projects};
+use crate::scope::{Batched, Row, by_rows};
 
-/// Why a visible project would be refused funding today; empty when the gate passes.
-pub async fn readiness(db: &Db, project: &project::Model) -> Result<Vec<FieldError>, ServiceError> {
-    let Some(programme_id) = project.programme_id else {
-        return Ok(vec![FieldError::new(
-            "programmeId",
-            UserErrorCode::NotEligible,
-            "the project is not part of a programme",
-        )]);
-    };
-    let Some((_, criteria)) = programmes::criteria_of(db, programme_id).await? else {
-        return Err(ServiceError::internal(MissingProgramme(programme_id)));
-    };
-    let site_rows = sites::of_project(db, project.id).await?;
-    let institution_ids: Vec<Uuid> = site_rows.iter().map(|s| s.institution_id).collect();
-    let names = institution::Entity::find()
-        .filter(institution::Column::Id.is_in(institution_ids.iter().copied()))
+/// Why each of these visible projects would be refused funding today; empty when the gate
+/// passes. A bounded number of statements however many projects are asked about.
+pub async fn readiness(
+    db: &Db,
+    actor: &Actor,
+    projects: &[project::Model],
+) -> Result<HashMap<Uuid, Vec<FieldError>>, ServiceError> {
+    let ids: Vec<Uuid> = projects.iter().map(|p| p.id).collect();
+    let programme_ids: Vec<Uuid> = projects.iter().filter_map(|p| p.programme_id).collect();
+    let programmes =
+        programme::Entity::find().filter(programme::Column::Id.is_in(programme_ids)).all(db.conn()).await?;
+    let sites = paging::among(projects::visible_sites(actor), project_site::Column::ProjectId, &ids)
+        .order_by_asc(project_site::Column::Id)
         .all(db.conn())
         .await?;
-    let current = assessments::current_for_sites(db, project.id, &institution_ids).await?;
-    let evidence: Vec<SiteEvidence<'_>> = site_rows
-        .iter()
-        .map(|site| SiteEvidence {
-            site,
-            institution_name: names
-                .iter()
-                .find(|n| n.id == site.institution_id)
-                .map_or("a site", |n| n.name.as_str()),
-            assessment: current.iter().find(|a| a.assessed_institution_id == site.institution_id),
-        })
-        .collect();
-    let team_members = team::of_project(db, project.id).await?;
-    Ok(gate::evaluate(&criteria, &evidence, &team_members, db.today()))
+    let hosts: Vec<Uuid> = sites.iter().map(|s| s.institution_id).collect();
+    let names = institution::Entity::find()
+        .filter(institution::Column::Id.is_in(hosts.clone()))
+        .all(db.conn())
+        .await?;
+    let assessments = assessments::current_for_sites(db, actor, &ids, &hosts).await?;
+    let team = paging::among(projects::visible_team(actor), team_member::Column::ProjectId, &ids)
+        .order_by_asc(team_member::Column::Id)
+        .all(db.conn())
+        .await?;
+    let today = db.today();
+    let mut out = HashMap::with_capacity(projects.len());
+    for project in projects {
+        let criteria = project
+            .programme_id
+            .and_then(|id| programmes.iter().find(|p| p.id == id))
+            .map(FundingCriteria::from_model);
+        let Some(criteria) = criteria else {
+            out.insert(
+                project.id,
+                vec![FieldError::new(
+                    "programmeId",
+                    UserErrorCode::NotEligible,
+                    "the project is not part of a programme",
+                )],
+            );
+            continue;
+        };
+        let evidence: Vec<SiteEvidence<'_>> = sites
+            .iter()
+            .filter(|site| site.project_id == project.id)
+            .map(|site| SiteEvidence {
+                site,
+                institution_name: names
+                    .iter()
+                    .find(|n| n.id == site.institution_id)
+                    .map_or("a site", |n| n.name.as_str()),
+                assessment: assessments.get(&(project.id, site.institution_id)),
+            })
+            .collect();
+        let members: Vec<team_member::Model> =
+            team.iter().filter(|m| m.project_id == project.id).cloned().collect();
+        out.insert(project.id, gate::evaluate(&criteria, &evidence, &members, today));
+    }
+    Ok(out)
+}
+
+/// `readiness` for the GraphQL layer's batches.
+pub struct Readiness;
+
+impl Batched for Readiness {
+    type Key = Row<project::Model>;
+    type Value = Vec<FieldError>;
+
+    async fn run(
+        db: &Db,
+        actor: &Actor,
+        keys: &[Row<project::Model>],
+    ) -> Result<HashMap<Row<project::Model>, Vec<FieldError>>, ServiceError> {
+        by_rows(keys, async |projects| readiness(db, actor, &projects).await).await
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,8 +143,8 @@ pub async fn decide(
                     ));
                 }
             };
-            let failures = readiness(db, &current).await?;
-            if !failures.is_empty() {
+            let failures = readiness(db, actor, std::slice::from_ref(&current)).await?;
+            if let Some(failures) = failures.into_values().next().filter(|f| !f.is_empty()) {
                 return Err(ServiceError::Invalid(failures));
             }
             (ProjectStatus::Funded, Some(budget))
@@ -139,7 +187,3 @@ pub async fn decide(
         ..current
     })
 }
-
-#[derive(Debug, thiserror::Error)]
-#[error("project refers to missing programme {0}")]
-struct MissingProgramme(Uuid);

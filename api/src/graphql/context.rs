@@ -36,9 +36,3 @@ pub fn auth<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AuthConfig> {
 #[derive(Debug, thiserror::Error)]
 #[error("{0} missing from the GraphQL context")]
 struct MissingContext(&'static str);
-
-pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a crate::graphql::loaders::Loaders> {
-    ctx.data::<crate::graphql::loaders::Loaders>()
-        .map_err(|_| ServiceError::internal(MissingContext("Loaders")))
-        .gql(ctx)
-}

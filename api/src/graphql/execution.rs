@@ -1,117 +1,62 @@
-//! Tracks how far a request got (parsed, validated, executing). The HTTP layer needs this: the
+//! How far a request got, and which operation it runs. The HTTP layer needs both: the
 //! GraphQL-over-HTTP spec gives a different status and body shape to a request that never
-//! reached execution, and async-graphql's `Response` does not say.
+//! reached execution, and async-graphql's `Response` does not say. Worked out here from the
+//! document the HTTP layer parses itself (and hands to async-graphql, so it is parsed once),
+//! rather than by an async-graphql extension: any extension sends every field of every response
+//! through a slower resolution path.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
 };
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Positioned, Response, ServerError, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// No operation could be chosen (an unknown or missing operation name).
     Received,
     ParseFailed,
     ValidationFailed,
     Executing,
 }
 
-/// Put into each request's data; the extension below records the stage in it, and the
-/// operation's name as the document gives it (clients often send none separately).
-#[derive(Clone, Default)]
-pub struct StageMarker(Arc<AtomicU8>, Arc<Mutex<Option<String>>>);
-
-impl StageMarker {
-    fn set(&self, stage: Stage) {
-        let value = match stage {
-            Stage::Received => 0,
-            Stage::ParseFailed => 1,
-            Stage::ValidationFailed => 2,
-            Stage::Executing => 3,
-        };
-        self.0.store(value, Ordering::SeqCst);
-    }
-
-    pub fn operation_name(&self) -> Option<String> {
-        self.1.lock().ok().and_then(|name| name.clone())
-    }
-
-    fn set_operation_name(&self, document: &ExecutableDocument) {
-        // A document with one named operation; several need `operationName` to choose anyway.
-        if let DocumentOperations::Multiple(operations) = &document.operations
-            && operations.len() == 1
-            && let (Some(name), Ok(mut slot)) = (operations.keys().next(), self.1.lock())
-        {
-            *slot = Some(name.to_string());
+/// The operation a request runs, by name or as the document's only one, as async-graphql
+/// chooses it (and with its messages).
+pub fn select<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Result<(Option<String>, &'d Positioned<OperationDefinition>), ServerError> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), None) => Ok((None, operation)),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .get(name)
+            .map(|operation| (Some(name.to_owned()), operation))
+            .ok_or_else(|| ServerError::new(format!(r#"Unknown operation named "{name}""#), None)),
+        (DocumentOperations::Single(_), Some(name)) => {
+            Err(ServerError::new(format!(r#"Unknown operation named "{name}""#), None))
         }
-    }
-
-    pub fn get(&self) -> Stage {
-        match self.0.load(Ordering::SeqCst) {
-            1 => Stage::ParseFailed,
-            2 => Stage::ValidationFailed,
-            3 => Stage::Executing,
-            _ => Stage::Received,
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            let (name, operation) =
+                operations.iter().next().map(|(n, o)| (n.to_string(), o)).ok_or_else(required)?;
+            Ok((Some(name), operation))
         }
+        (DocumentOperations::Multiple(_), None) => Err(required()),
     }
 }
 
-pub struct StageTracking;
-
-impl ExtensionFactory for StageTracking {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(StageTrackingExtension)
-    }
+fn required() -> ServerError {
+    ServerError::new("Operation name required in request.", None)
 }
 
-struct StageTrackingExtension;
-
-fn mark(ctx: &ExtensionContext<'_>, stage: Stage) {
-    if let Some(marker) = ctx.data_opt::<StageMarker>() {
-        marker.set(stage);
-    }
+pub fn is_mutation(operation: &Positioned<OperationDefinition>) -> bool {
+    operation.node.ty == OperationType::Mutation
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for StageTrackingExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let result = next.run(ctx, query, variables).await;
-        match (&result, ctx.data_opt::<StageMarker>()) {
-            (Err(_), _) => mark(ctx, Stage::ParseFailed),
-            (Ok(document), Some(marker)) => marker.set_operation_name(document),
-            (Ok(_), None) => {}
-        }
-        result
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await;
-        if result.is_err() {
-            mark(ctx, Stage::ValidationFailed);
-        }
-        result
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        mark(ctx, Stage::Executing);
-        next.run(ctx, operation_name).await
-    }
+/// Whether a response of a parsed document with a chosen operation comes from execution: a
+/// validation failure (limits, types, variables) has errors, none with a path, and no data.
+/// Every error raised while executing has the path of its field.
+pub fn stage_of(response: &Response) -> Stage {
+    let refused = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if refused { Stage::ValidationFailed } else { Stage::Executing }
 }

@@ -4,23 +4,25 @@
 pub mod context;
 pub mod errors;
 pub mod execution;
+pub mod loaders;
+pub mod loading;
 pub mod node;
+pub mod ordering;
 pub mod pagination;
-pub mod project_loaders;
 pub mod relay;
 pub mod schema;
+pub mod ticks;
 
 pub use context::{RequestContext, actor, request};
 pub use errors::{GqlResult, UserError, outcome};
-pub use pagination::{PageArgs, cost};
+pub use loaders::{compute, load_children, load_one, load_page, loaders};
+pub use pagination::{Paged, connection, cost, page_request, shared_connection};
 pub use relay::{GlobalId, NodeKind};
 
 /// A count as a GraphQL `Int`, saturating rather than wrapping past 2³¹ − 1.
 pub fn int(count: usize) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
 }
-pub mod loaders;
-
 /// Declares a GraphQL enum mirroring an entity enum, with conversions both ways, so the API's
 /// shape and the table's stay separate without hand-written matches.
 #[macro_export]

@@ -3,31 +3,31 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
-use crate::actor::Actor;
 use crate::api_tokens::graphql::ApiToken;
-use crate::api_tokens::service as api_tokens;
+use crate::api_tokens::service::VisibleApiTokens;
 use crate::assessments::graphql::CapacityAssessment;
-use crate::assessments::service as assessments;
+use crate::assessments::service::VisibleAssessments;
 use crate::audit::graphql::AuditEvent;
-use crate::audit::service as audit;
+use crate::audit::service::VisibleAuditEvents;
 use crate::commitments::graphql::Commitment;
-use crate::commitments::service as commitments;
-use crate::db::Db;
+use crate::commitments::service::VisibleCommitments;
 use crate::error::{ServiceError, UserErrorCode};
-use crate::graphql::{GlobalId, GqlResult, NodeKind, actor, request};
+use crate::graphql::{GlobalId, GqlResult, NodeKind, actor, load_one};
 use crate::institutions::graphql::Institution;
-use crate::institutions::service as institutions;
+use crate::institutions::service::VisibleInstitutions;
 use crate::measures::graphql::Measure;
-use crate::measures::service as measures;
+use crate::measures::scopes::VisibleMeasures;
 use crate::members::graphql::{Invitation, Membership};
-use crate::members::{invitations, service as members};
+use crate::members::invitations::VisibleInvitations;
+use crate::members::service::VisibleMemberships;
 use crate::programmes::graphql::Programme;
-use crate::programmes::service as programmes;
+use crate::programmes::service::VisibleProgrammes;
 use crate::projects::graphql::{Project, ProjectSite, TeamMember};
-use crate::projects::{service as projects, sites};
+use crate::projects::scopes::{VisibleProjects, VisibleSites, VisibleTeamMembers};
 use crate::results::graphql::SharedResult;
+use crate::results::scopes::VisibleResults;
 use crate::users::graphql::User;
-use crate::users::service as users;
+use crate::users::service::VisibleUsers;
 
 pub const MAX_NODES: usize = 100;
 
@@ -51,50 +51,50 @@ pub enum Node {
     SharedResult(SharedResult),
 }
 
-async fn resolve(db: &Db, actor: &Actor, raw: &ID) -> Result<Option<Node>, ServiceError> {
+/// Every kind is read through its scope's batch loader, so a hidden object and a missing one
+/// take the same path, and `nodes` costs one statement per kind asked for.
+async fn resolve(ctx: &Context<'_>, raw: &ID) -> async_graphql::Result<Option<Node>> {
     let GlobalId { kind, id } = GlobalId::decode(raw)
-        .ok_or_else(|| ServiceError::invalid("id", UserErrorCode::Invalid, "not a valid ID"))?;
+        .ok_or_else(|| ServiceError::invalid("id", UserErrorCode::Invalid, "not a valid ID"))
+        .gql(ctx)?;
     Ok(match kind {
         NodeKind::Institution => {
-            institutions::get(db, actor, id).await?.map(|m| Node::Institution(Institution(m)))
+            load_one::<VisibleInstitutions>(ctx, id).await?.map(|m| Node::Institution(Institution(m)))
         }
-        NodeKind::User => users::get(db, actor, id).await?.map(|m| Node::User(User(m))),
-        NodeKind::Membership => members::get(db, actor, id).await?.map(|m| Node::Membership(Membership(m))),
+        NodeKind::User => load_one::<VisibleUsers>(ctx, id).await?.map(|m| Node::User(User(m))),
+        NodeKind::Membership => {
+            load_one::<VisibleMemberships>(ctx, id).await?.map(|m| Node::Membership(Membership::of(m)))
+        }
         NodeKind::Invitation => {
-            invitations::get(db, actor, id).await?.map(|m| Node::Invitation(Invitation(m)))
+            load_one::<VisibleInvitations>(ctx, id).await?.map(|m| Node::Invitation(Invitation(m)))
         }
-        NodeKind::ApiToken => api_tokens::get(db, actor, id).await?.map(|m| Node::ApiToken(ApiToken(m))),
-        NodeKind::AuditEvent => audit::get(db, actor, id).await?.map(|m| Node::AuditEvent(AuditEvent(m))),
-        NodeKind::Programme => programmes::get(db, actor, id).await?.map(|m| Node::Programme(Programme(m))),
-        NodeKind::Project => projects::get(db, actor, id).await?.map(|m| Node::Project(Project(m))),
+        NodeKind::ApiToken => {
+            load_one::<VisibleApiTokens>(ctx, id).await?.map(|m| Node::ApiToken(ApiToken(m)))
+        }
+        NodeKind::AuditEvent => {
+            load_one::<VisibleAuditEvents>(ctx, id).await?.map(|m| Node::AuditEvent(AuditEvent(m)))
+        }
+        NodeKind::Programme => {
+            load_one::<VisibleProgrammes>(ctx, id).await?.map(|m| Node::Programme(Programme(m)))
+        }
+        NodeKind::Project => load_one::<VisibleProjects>(ctx, id).await?.map(|m| Node::Project(Project(m))),
         NodeKind::ProjectSite => {
-            sites::get(db, actor, id).await?.map(|(m, _)| Node::ProjectSite(ProjectSite(m)))
+            load_one::<VisibleSites>(ctx, id).await?.map(|m| Node::ProjectSite(ProjectSite(m)))
         }
-        NodeKind::TeamMember => team_member(db, actor, id).await?.map(|m| Node::TeamMember(TeamMember(m))),
+        NodeKind::TeamMember => {
+            load_one::<VisibleTeamMembers>(ctx, id).await?.map(|m| Node::TeamMember(TeamMember(m)))
+        }
         NodeKind::Commitment => {
-            commitments::get(db, actor, id).await?.map(|m| Node::Commitment(Commitment(m)))
+            load_one::<VisibleCommitments>(ctx, id).await?.map(|m| Node::Commitment(Commitment(m)))
         }
-        NodeKind::Measure => measures::get(db, actor, id).await?.map(|m| Node::Measure(Measure(m))),
+        NodeKind::Measure => load_one::<VisibleMeasures>(ctx, id).await?.map(|m| Node::Measure(Measure(m))),
         NodeKind::SharedResult => {
-            crate::results::service::get(db, actor, id).await?.map(|m| Node::SharedResult(SharedResult(m)))
+            load_one::<VisibleResults>(ctx, id).await?.map(|m| Node::SharedResult(SharedResult(m)))
         }
-        NodeKind::CapacityAssessment => {
-            assessments::get(db, actor, id).await?.map(|m| Node::CapacityAssessment(CapacityAssessment(m)))
-        }
+        NodeKind::CapacityAssessment => load_one::<VisibleAssessments>(ctx, id)
+            .await?
+            .map(|m| Node::CapacityAssessment(CapacityAssessment(m))),
     })
-}
-
-/// A team member is visible with its project.
-async fn team_member(
-    db: &Db,
-    actor: &Actor,
-    id: uuid::Uuid,
-) -> Result<Option<entity::team_member::Model>, ServiceError> {
-    use sea_orm::EntityTrait;
-    let Some(member) = entity::team_member::Entity::find_by_id(id).one(db.conn()).await? else {
-        return Ok(None);
-    };
-    Ok(projects::get(db, actor, member.project_id).await?.map(|_| member))
 }
 
 #[derive(Default)]
@@ -104,14 +104,14 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// The object with this ID, or null if it does not exist or is not visible to you.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        resolve(db, actor, &id).await.gql(ctx)
+        actor(ctx)?;
+        resolve(ctx, &id).await
     }
 
     /// Several objects by ID, in order; null for each that does not exist or is hidden.
     #[graphql(complexity = "ids.len() * child_complexity")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        actor(ctx)?;
         if ids.len() > MAX_NODES {
             return Err(ServiceError::invalid(
                 "ids",
@@ -120,10 +120,6 @@ impl NodeQuery {
             ))
             .gql(ctx);
         }
-        let mut nodes = Vec::with_capacity(ids.len());
-        for id in &ids {
-            nodes.push(resolve(db, actor, id).await.gql(ctx)?);
-        }
-        Ok(nodes)
+        futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await
     }
 }

@@ -1,131 +1,17 @@
-//! Relay global IDs: `base64url("Type:uuid")`, opaque to clients.
+//! Relay global IDs as GraphQL `ID`s; the encoding itself is `crate::ids`.
 
 use async_graphql::ID;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
-use crate::error::{FieldError, UserErrorCode};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeKind {
-    Institution,
-    User,
-    Membership,
-    Invitation,
-    ApiToken,
-    AuditEvent,
-    Programme,
-    Project,
-    ProjectSite,
-    TeamMember,
-    Commitment,
-    CapacityAssessment,
-    Measure,
-    SharedResult,
-}
-
-impl NodeKind {
-    pub const ALL: [NodeKind; 14] = [
-        NodeKind::Institution,
-        NodeKind::User,
-        NodeKind::Membership,
-        NodeKind::Invitation,
-        NodeKind::ApiToken,
-        NodeKind::AuditEvent,
-        NodeKind::Programme,
-        NodeKind::Project,
-        NodeKind::ProjectSite,
-        NodeKind::TeamMember,
-        NodeKind::Commitment,
-        NodeKind::CapacityAssessment,
-        NodeKind::Measure,
-        NodeKind::SharedResult,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            NodeKind::Institution => "Institution",
-            NodeKind::User => "User",
-            NodeKind::Membership => "Membership",
-            NodeKind::Invitation => "Invitation",
-            NodeKind::ApiToken => "ApiToken",
-            NodeKind::AuditEvent => "AuditEvent",
-            NodeKind::Programme => "Programme",
-            NodeKind::Project => "Project",
-            NodeKind::ProjectSite => "ProjectSite",
-            NodeKind::TeamMember => "TeamMember",
-            NodeKind::Commitment => "Commitment",
-            NodeKind::CapacityAssessment => "CapacityAssessment",
-            NodeKind::Measure => "Measure",
-            NodeKind::SharedResult => "SharedResult",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GlobalId {
-    pub kind: NodeKind,
-    pub id: Uuid,
-}
-
-/// Longest ID text worth decoding; anything longer is not one of ours.
-const MAX_ID_LEN: usize = 128;
+pub use crate::ids::{GlobalId, NodeKind};
 
 impl GlobalId {
     pub fn encode(kind: NodeKind, id: Uuid) -> ID {
-        ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", kind.name(), id)))
+        ID(crate::ids::global_id(kind, id))
     }
 
-    pub fn decode(raw: &str) -> Option<Self> {
-        if raw.len() > MAX_ID_LEN {
-            return None;
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        let text = std::str::from_utf8(&bytes).ok()?;
-        let (kind, id) = text.split_once(':')?;
-        Some(Self { kind: NodeKind::from_name(kind)?, id: Uuid::try_parse(id).ok()? })
-    }
-
-    /// The UUID of an ID that must name a `kind`; anything else is an input error on `field`.
-    pub fn expect(raw: &ID, kind: NodeKind, field: &str) -> Result<Uuid, FieldError> {
-        match Self::decode(raw) {
-            Some(g) if g.kind == kind => Ok(g.id),
-            _ => {
-                Err(FieldError::new(field, UserErrorCode::Invalid, format!("not a valid {} ID", kind.name())))
-            }
-        }
-    }
-}
-
-impl GlobalId {
-    /// As `expect`, as a service error, for resolvers.
+    /// The UUID of an ID that must name a `kind`, as a service error, for resolvers.
     pub fn require(raw: &ID, kind: NodeKind, field: &str) -> Result<Uuid, crate::error::ServiceError> {
         Self::expect(raw, kind, field).map_err(|e| crate::error::ServiceError::Invalid(vec![e]))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_round_trip_and_keep_their_kind() {
-        let id = Uuid::now_v7();
-        let encoded = GlobalId::encode(NodeKind::Membership, id);
-        assert_eq!(GlobalId::decode(&encoded), Some(GlobalId { kind: NodeKind::Membership, id }));
-        assert!(GlobalId::expect(&encoded, NodeKind::User, "id").is_err());
-        assert_eq!(GlobalId::expect(&encoded, NodeKind::Membership, "id").unwrap(), id);
-    }
-
-    #[test]
-    fn garbage_is_not_an_id() {
-        for raw in ["", "!!!", "VXNlcg", &"A".repeat(500), &URL_SAFE_NO_PAD.encode("Nope:0190")] {
-            assert!(GlobalId::decode(raw).is_none(), "{raw}");
-        }
     }
 }

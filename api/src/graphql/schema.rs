@@ -6,7 +6,6 @@ use crate::api_tokens::graphql::ApiTokenMutation;
 use crate::assessments::graphql::AssessmentMutation;
 use crate::commitments::graphql::{CommitmentMutation, CommitmentQuery};
 use crate::funding::graphql::FundingMutation;
-use crate::graphql::execution::StageTracking;
 use crate::graphql::node::NodeQuery;
 use crate::identity::AuthConfig;
 use crate::identity::graphql::SessionMutation;
@@ -59,7 +58,6 @@ pub fn build(auth: Arc<AuthConfig>, limits: QueryLimits) -> AppSchema {
         .data(auth)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
-        .extension(StageTracking)
         .finish()
 }
 

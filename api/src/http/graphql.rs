@@ -8,6 +8,7 @@
 //! - GET carries queries only: a mutation over GET is a 405;
 //! - a bad bearer credential is a 401 with `WWW-Authenticate`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
@@ -21,12 +22,15 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::metrics::Outcome;
 use super::negotiate::{self, ResponseMedia};
+use super::render::{Rendered, to_body};
 use super::request_id::RequestId;
 use crate::actor::{Actor, Principal};
 use crate::graphql::RequestContext;
 use crate::graphql::errors::{codes, internal_error};
-use crate::graphql::execution::{Stage, StageMarker};
+use crate::graphql::execution::{self, Stage};
 use crate::graphql::loaders::Loaders;
+use crate::graphql::ordering;
+use crate::graphql::ticks::{LoadQueue, drive};
 use crate::identity::authenticate::{AuthError, authenticate};
 use entity::api_token::TokenScope;
 
@@ -280,7 +284,7 @@ async fn execute_one(
         (ResponseMedia::GraphqlResponseJson, stage) if stage != Stage::Executing => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
-    HttpResponse::build(status).content_type(media.content_type()).json(body)
+    HttpResponse::build(status).content_type(media.content_type()).body(to_body(&body))
 }
 
 async fn execute_batch(
@@ -302,76 +306,54 @@ async fn execute_batch(
     for request in requests {
         bodies.push(run(req, state, actor.clone(), request).await.0);
     }
-    HttpResponse::Ok().content_type(media.content_type()).json(Value::Array(bodies))
+    HttpResponse::Ok().content_type(media.content_type()).body(to_body(&bodies))
 }
 
-/// Executes one operation with a fresh context and fresh DataLoaders, and renders its result.
-async fn run(req: &HttpRequest, state: &AppState, actor: Option<Actor>, request: Request) -> (Value, Stage) {
+/// Executes one operation with a fresh context and fresh batch loaders, and renders its result.
+async fn run(
+    req: &HttpRequest,
+    state: &AppState,
+    actor: Option<Actor>,
+    mut request: Request,
+) -> (Rendered, Stage) {
     let request_id = request_id(req);
-    let operation = request.operation_name.clone();
-    let marker = StageMarker::default();
-    let loaders = Loaders::new(&state.db, actor.as_ref());
-    let request = request
-        .data(RequestContext { actor, db: state.db.clone(), request_id: request_id.clone() })
-        .data(loaders)
-        .data(marker.clone());
     let started = Instant::now();
-    let response = state.schema.execute(request).await;
-    let stage = marker.get();
-    let operation = operation.or_else(|| marker.operation_name());
+    let document = match request.parsed_query() {
+        Ok(document) => document.clone(),
+        Err(error) => {
+            let response = async_graphql::Response::from_errors(vec![error]);
+            state.metrics.observe(request.operation_name.as_deref(), Outcome::Rejected, started.elapsed());
+            return (Rendered::new(response, Stage::ParseFailed, &request_id), Stage::ParseFailed);
+        }
+    };
+    let (operation_name, operation) = match execution::select(&document, request.operation_name.as_deref()) {
+        Ok(chosen) => chosen,
+        Err(error) => {
+            let response = async_graphql::Response::from_errors(vec![error]);
+            state.metrics.observe(request.operation_name.as_deref(), Outcome::Rejected, started.elapsed());
+            return (Rendered::new(response, Stage::Received, &request_id), Stage::Received);
+        }
+    };
+    let queue = Arc::new(LoadQueue::default());
+    if let Some(actor) = &actor {
+        let loaders = Loaders::queued(state.db.clone(), actor.clone(), queue.clone());
+        if execution::is_mutation(operation) {
+            loaders.without_cache();
+        }
+        request = request.data(loaders);
+    }
+    let request =
+        request.data(RequestContext { actor, db: state.db.clone(), request_id: request_id.clone() });
+    let mut response = drive(state.schema.execute(request), queue).await;
+    let stage = execution::stage_of(&response);
+    if stage == Stage::Executing {
+        ordering::repair(&mut response, &document, operation, &state.shapes);
+    }
     let outcome = match (stage, response.errors.is_empty()) {
         (Stage::Executing, true) => Outcome::Ok,
         (Stage::Executing, false) => Outcome::Error,
         _ => Outcome::Rejected,
     };
-    state.metrics.observe(operation.as_deref(), outcome, started.elapsed());
-    (render(response, stage, &request_id), stage)
-}
-
-/// Serialises a response: no `data` unless execution started, and every error with a code.
-/// An error raised during execution without a code did not come through our error mapping, so
-/// its text is not trusted to be fit for clients: it is logged and masked.
-fn render(response: async_graphql::Response, stage: Stage, request_id: &str) -> Value {
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    let Some(object) = body.as_object_mut() else { return body };
-    if stage != Stage::Executing {
-        object.remove("data");
-    }
-    if let Some(Value::Array(errors)) = object.get_mut("errors") {
-        for error in errors {
-            add_code(error, stage, request_id);
-        }
-    }
-    body
-}
-
-fn add_code(error: &mut Value, stage: Stage, request_id: &str) {
-    let has_code = error.pointer("/extensions/code").is_some();
-    if has_code {
-        return;
-    }
-    let code = match stage {
-        Stage::ParseFailed => codes::GRAPHQL_PARSE_FAILED,
-        Stage::ValidationFailed => codes::GRAPHQL_VALIDATION_FAILED,
-        Stage::Received => codes::BAD_REQUEST,
-        Stage::Executing => {
-            let message = error.get("message").and_then(Value::as_str).unwrap_or_default();
-            if message.starts_with("Failed to parse") || message.starts_with("Invalid value") {
-                codes::BAD_USER_INPUT
-            } else {
-                tracing::error!(error.message = %message, "unmapped error during execution");
-                if let Some(obj) = error.as_object_mut() {
-                    obj.insert("message".into(), json!(format!("internal error (request id {request_id})")));
-                    obj.insert("extensions".into(), json!({ "requestId": request_id }));
-                }
-                codes::INTERNAL
-            }
-        }
-    };
-    if let Some(obj) = error.as_object_mut() {
-        let extensions = obj.entry("extensions").or_insert_with(|| json!({}));
-        if let Some(ext) = extensions.as_object_mut() {
-            ext.insert("code".into(), json!(code));
-        }
-    }
+    state.metrics.observe(operation_name.as_deref(), outcome, started.elapsed());
+    (Rendered::new(response, stage, &request_id), stage)
 }

@@ -4,6 +4,7 @@ pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod negotiate;
+pub mod render;
 pub mod request_id;
 
 use std::sync::Arc;
@@ -11,12 +12,15 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::db::Db;
+use crate::graphql::ordering::Shapes;
 use crate::graphql::schema::AppSchema;
 use crate::identity::AuthConfig;
 
 /// Shared by every worker; nothing per-request lives here.
 pub struct AppState {
     pub schema: AppSchema,
+    /// The schema's output types, to put responses in selection-set order.
+    pub shapes: Shapes,
     pub db: Db,
     pub auth: Arc<AuthConfig>,
     pub max_body_bytes: usize,

@@ -6,7 +6,8 @@ use chrono::Duration;
 use entity::api_token::{self, TokenScope};
 use entity::membership::{self, Role};
 use entity::user;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query};
+use sea_orm::{ActiveValue::Set, EntityTrait, FromQueryResult};
 
 use super::AuthConfig;
 use super::opaque::{self, Kind};
@@ -45,23 +46,46 @@ pub async fn authenticate(
     }
 }
 
+/// What a request needs of the signed-in user, read in one statement: the role comes from the
+/// membership now, not from the token, and the password hash is never read.
+#[derive(Debug, FromQueryResult)]
+struct Standing {
+    is_platform_admin: bool,
+    role: Option<Role>,
+}
+
 async fn jwt_actor(db: &Db, auth: &AuthConfig, token: &str) -> Result<Actor, AuthError> {
     let claims = auth.keys.verify(token, db.now()).ok_or(AuthError::InvalidToken)?;
-    let user = user::Entity::find_by_id(claims.sub).one(db.conn()).await?.ok_or(AuthError::InvalidToken)?;
-    let institution = match claims.inst {
-        None => None,
-        Some(institution_id) => {
-            let membership = membership::Entity::find()
-                .filter(membership::Column::UserId.eq(user.id))
-                .filter(membership::Column::InstitutionId.eq(institution_id))
-                .one(db.conn())
-                .await?
-                .ok_or(AuthError::InvalidToken)?;
-            Some(ActiveInstitution { id: institution_id, role: membership.role })
-        }
+    let mut query = Query::select();
+    query
+        .column((user::Entity, user::Column::IsPlatformAdmin))
+        .from(user::Entity)
+        .and_where(Expr::col((user::Entity, user::Column::Id)).eq(claims.sub));
+    match claims.inst {
+        Some(institution_id) => query.column((membership::Entity, membership::Column::Role)).join(
+            JoinType::LeftJoin,
+            membership::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((membership::Entity, membership::Column::UserId))
+                        .equals((user::Entity, user::Column::Id)),
+                )
+                .add(Expr::col((membership::Entity, membership::Column::InstitutionId)).eq(institution_id)),
+        ),
+        None => query.expr_as(Expr::val(Option::<String>::None), Alias::new("role")),
+    };
+    let standing = Standing::find_by_statement(db.backend().build(&query))
+        .one(db.conn())
+        .await?
+        .ok_or(AuthError::InvalidToken)?;
+    let institution = match (claims.inst, standing.role) {
+        (None, _) => None,
+        (Some(id), Some(role)) => Some(ActiveInstitution { id, role }),
+        // The membership was removed since the token was issued.
+        (Some(_), None) => return Err(AuthError::InvalidToken),
     };
     Ok(Actor {
-        principal: Principal::User { user_id: user.id, is_platform_admin: user.is_platform_admin },
+        principal: Principal::User { user_id: claims.sub, is_platform_admin: standing.is_platform_admin },
         institution,
     })
 }

@@ -1,14 +1,13 @@
 //! Password hashing: argon2id with OWASP's minimum parameters (m = 19 MiB, t = 2, p = 1),
 //! always off the async workers because one hash takes tens of milliseconds of CPU.
 //!
-//! Hashes run on a small fixed pool of threads, not tokio's blocking pool: each hash allocates
-//! 19 MiB, and the allocator keeps a freed block per thread that used one, so hundreds of
-//! blocking threads would hold hundreds of MiB after a burst of sign-ins. A fixed pool bounds
-//! that memory, and the CPU a sign-in flood can take.
+//! Hashes run on a small fixed pool of threads (one per core, at most four), not tokio's
+//! blocking pool: each hash needs 19 MiB while it runs, so the pool bounds what a burst of
+//! sign-ins can take, in memory (19 MiB per thread) and in CPU (a core per thread). The working
+//! memory is freed after each hash; the server's allocator gives it back to the system once the
+//! burst is over (see `main`), where a per-thread cache would have kept it for good.
 
 use std::sync::{Arc, LazyLock, Mutex};
-
-use std::cell::RefCell;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -27,20 +26,8 @@ fn params() -> Params {
 const SALT_BYTES: usize = 16;
 const OUTPUT_BYTES: usize = 32;
 
-thread_local! {
-    /// argon2's working memory, allocated once per hashing thread and reused: allocating 19 MiB
-    /// per hash left the allocator holding a block per hash, growing the process by that much.
-    static WORKSPACE: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
 fn with_workspace<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
-    WORKSPACE.with(|cell| {
-        let mut memory = cell.borrow_mut();
-        if memory.len() != blocks {
-            *memory = vec![Block::default(); blocks];
-        }
-        work(&mut memory)
-    })
+    work(&mut vec![Block::default(); blocks])
 }
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `password` with a fresh salt.

@@ -4,8 +4,9 @@ use entity::institution::{self, InstitutionKind as DbInstitutionKind, Nation as 
 
 use crate::api_tokens::graphql::ApiToken;
 use crate::audit::graphql::AuditEvent;
-use crate::graphql::pagination::Paged;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, outcome, request};
+use crate::graphql::{
+    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, connection, outcome, page_request, request,
+};
 use crate::members::graphql::{Invitation, Membership};
 use crate::{institutions::service, mirror_enum};
 
@@ -62,8 +63,11 @@ impl Institution {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Membership>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let page = PageArgs::new(first, after, last, before);
-        crate::members::service::list_for_institution(db, actor, self.0.id, &page, Membership).await.gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        crate::members::service::list_for_institution(db, actor, self.0.id, &page)
+            .await
+            .gql(ctx)
+            .map(|p| connection(p, Membership::of))
     }
 
     /// Invitations sent, newest last, whatever their state.
@@ -77,10 +81,11 @@ impl Institution {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Invitation>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let page = PageArgs::new(first, after, last, before);
-        crate::members::invitations::list_for_institution(db, actor, self.0.id, &page, Invitation)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        crate::members::invitations::list_for_institution(db, actor, self.0.id, &page)
             .await
             .gql(ctx)
+            .map(|p| connection(p, Invitation))
     }
 
     /// API tokens, revoked ones included. Admins only.
@@ -94,8 +99,11 @@ impl Institution {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<ApiToken>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let page = PageArgs::new(first, after, last, before);
-        crate::api_tokens::service::list_for_institution(db, actor, self.0.id, &page, ApiToken).await.gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        crate::api_tokens::service::list_for_institution(db, actor, self.0.id, &page)
+            .await
+            .gql(ctx)
+            .map(|p| connection(p, ApiToken))
     }
 
     /// Every change made within the institution, oldest first (use `last` for the newest).
@@ -110,8 +118,11 @@ impl Institution {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<AuditEvent>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let page = PageArgs::new(first, after, last, before);
-        crate::audit::service::list_for_institution(db, actor, self.0.id, &page, AuditEvent).await.gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        crate::audit::service::list_for_institution(db, actor, self.0.id, &page)
+            .await
+            .gql(ctx)
+            .map(|p| connection(p, AuditEvent))
     }
 }
 
@@ -138,8 +149,8 @@ impl InstitutionQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Institution>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let page = PageArgs::new(first, after, last, before);
-        service::list(db, actor, &page, Institution).await.gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        service::list(db, actor, &page).await.gql(ctx).map(|p| connection(p, Institution))
     }
 }
 
@@ -204,7 +215,7 @@ impl InstitutionMutation {
         };
         Ok(CreateInstitutionPayload {
             institution: institution.map(Institution),
-            membership: membership.map(Membership),
+            membership: membership.map(Membership::of),
             invitation_token: invitation.as_ref().map(|i| i.token.clone()),
             invitation: invitation.map(|i| Invitation(i.invitation)),
             user_errors,
@@ -278,16 +289,9 @@ impl DirectoryQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<InstitutionProfile>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let page = PageArgs::new(first, after, last, before);
-        service::directory(
-            db,
-            actor,
-            kind.map(Into::into),
-            name_contains.as_deref(),
-            &page,
-            InstitutionProfile,
-        )
-        .await
-        .gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        let found =
+            service::directory(db, actor, kind.map(Into::into), name_contains.as_deref(), &page).await;
+        found.gql(ctx).map(|p| connection(p, InstitutionProfile))
     }
 }

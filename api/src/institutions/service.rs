@@ -7,8 +7,8 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{Problems, ServiceError, UserErrorCode};
-use crate::graphql::pagination::{PageArgs, Paged, paginate};
 use crate::members::invitations::{self, IssuedInvitation};
+use crate::paging::{Order, Page, PageRequest, paginate};
 use crate::text;
 use crate::users::Email;
 
@@ -38,21 +38,12 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<institution:
     Ok(visible_to(actor).filter(institution::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
-pub async fn list<N: async_graphql::OutputType>(
+pub async fn list(
     db: &Db,
     actor: &Actor,
-    page: &PageArgs,
-    node: impl Fn(institution::Model) -> N,
-) -> Result<Paged<N>, ServiceError> {
-    paginate(db, visible_to(actor), institution::Column::Id, page, node).await
-}
-
-/// Tenant data of an institution (members, invitations, tokens) is for those acting within it.
-pub fn require_acting_in(actor: &Actor, institution_id: Uuid) -> Result<(), ServiceError> {
-    match actor.institution {
-        Some(active) if active.id == institution_id => Ok(()),
-        _ => Err(ServiceError::Forbidden("switch to this institution to see its members and settings")),
-    }
+    page: &PageRequest,
+) -> Result<Page<institution::Model>, ServiceError> {
+    paginate(db, visible_to(actor), &Order::created(institution::Column::Id), page).await
 }
 
 pub struct NewInstitution {
@@ -161,7 +152,7 @@ pub async fn update(
     let Some(current) = get(db, actor, changes.id).await? else {
         return Err(ServiceError::NotFound { field: "id" });
     };
-    require_acting_in(actor, current.id)?;
+    actor.require_acting_in(current.id)?;
     actor.require_admin()?;
     let name = match changes.name.as_deref() {
         Some(raw) => {
@@ -193,14 +184,13 @@ pub async fn update(
 }
 
 /// Public profiles of every institution, for any signed-in actor.
-pub async fn directory<N: async_graphql::OutputType>(
+pub async fn directory(
     db: &Db,
     _actor: &Actor,
     kind: Option<InstitutionKind>,
     name_contains: Option<&str>,
-    page: &PageArgs,
-    node: impl Fn(institution::Model) -> N,
-) -> Result<Paged<N>, ServiceError> {
+    page: &PageRequest,
+) -> Result<Page<institution::Model>, ServiceError> {
     let mut query = institution::Entity::find();
     if let Some(kind) = kind {
         query = query.filter(institution::Column::Kind.eq(kind));
@@ -212,14 +202,29 @@ pub async fn directory<N: async_graphql::OutputType>(
         let lowered = Expr::expr(Func::lower(Expr::col(institution::Column::Name)));
         query = query.filter(lowered.like(LikeExpr::new(pattern).escape('\\')));
     }
-    crate::graphql::pagination::paginate_sorted(
-        db,
-        query,
-        institution::Column::Id,
-        Some(institution::Column::Name),
-        true,
-        page,
-        node,
-    )
-    .await
+    let order = Order::new("name", vec![institution::Column::Name, institution::Column::Id], true);
+    paginate(db, query, &order, page).await
+}
+
+/// Public profiles: every institution, for any signed-in actor.
+pub struct Directory;
+
+impl crate::scope::Scope for Directory {
+    type Entity = institution::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<institution::Entity> {
+        let _ = (actor, today);
+        institution::Entity::find()
+    }
+}
+
+pub struct VisibleInstitutions;
+
+impl crate::scope::Scope for VisibleInstitutions {
+    type Entity = institution::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<institution::Entity> {
+        let _ = today;
+        visible_to(actor)
+    }
 }

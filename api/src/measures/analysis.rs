@@ -2,17 +2,20 @@
 //! analysis module's points and analysed with the measure's direction, target, baseline and
 //! rebases.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use entity::measure::{self, MeasureDirection, MeasureUnit};
 use entity::observation;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::periods::{analysis_frequency, start_of_index};
+use crate::actor::Actor;
 use crate::analysis::{self, AnalysisConfig, Fraction, MeasureSpec, Measurement, Point};
 use crate::db::Db;
 use crate::error::ServiceError;
+use crate::paging;
+use crate::scope::{Batched, Row};
 
 /// Periods analysed at most per series: twenty years of weekly data.
 pub const MAX_PERIODS: u64 = 1_040;
@@ -54,9 +57,9 @@ fn measurement(row: &observation::Model) -> Option<Measurement> {
 
 /// All sites pooled per period: fractions summed (Σ numerators / Σ denominators); counts summed;
 /// other values averaged over the sites that reported.
-fn pool(unit: MeasureUnit, rows: &[observation::Model], frequency: analysis::Frequency) -> Vec<Point> {
+fn pool(unit: MeasureUnit, rows: &[&observation::Model], frequency: analysis::Frequency) -> Vec<Point> {
     let mut by_period: BTreeMap<i64, Vec<&observation::Model>> = BTreeMap::new();
-    for row in rows {
+    for row in rows.iter().copied() {
         by_period.entry(analysis::period_index(row.period_start, frequency)).or_default().push(row);
     }
     by_period
@@ -91,24 +94,21 @@ fn pool(unit: MeasureUnit, rows: &[observation::Model], frequency: analysis::Fre
         .collect()
 }
 
-pub async fn analyse(
-    db: &Db,
+/// One series analysed: `rows` are the measure's observations (any order, any sites); `site_id`
+/// picks one site's, or pools all sites.
+pub fn analyse_rows(
     measure: &measure::Model,
+    rows: &[&observation::Model],
     site_id: Option<Uuid>,
     mut config: AnalysisConfig,
-) -> Result<MeasureAnalysis, ServiceError> {
+) -> MeasureAnalysis {
     let frequency = analysis_frequency(measure.frequency);
-    let mut query = observation::Entity::find().filter(observation::Column::MeasureId.eq(measure.id));
-    if let Some(site) = site_id {
-        query = query.filter(observation::Column::SiteId.eq(site));
-    }
+    let mut rows: Vec<&observation::Model> =
+        rows.iter().copied().filter(|r| site_id.is_none_or(|site| r.site_id == site)).collect();
+    rows.sort_by_key(|r| (r.period_start, r.site_id));
     // The newest periods, if there are more than the cap.
-    let mut rows = query
-        .order_by_desc(observation::Column::PeriodStart)
-        .limit(MAX_PERIODS * if site_id.is_some() { 1 } else { 50 })
-        .all(db.conn())
-        .await?;
-    rows.reverse();
+    let cap = usize::try_from(MAX_PERIODS).unwrap_or(usize::MAX) * if site_id.is_some() { 1 } else { 50 };
+    let rows = &rows[rows.len().saturating_sub(cap)..];
     let points: Vec<Point> = match site_id {
         Some(_) => rows
             .iter()
@@ -119,7 +119,7 @@ pub async fn analyse(
                 })
             })
             .collect(),
-        None => pool(measure.unit, &rows, frequency),
+        None => pool(measure.unit, rows, frequency),
     };
     config.spc.rebase_periods = super::service::rebase_periods(measure)
         .into_iter()
@@ -135,12 +135,77 @@ pub async fn analyse(
     }
     let analysis = analysis::analyse(&points, &spec(measure), &config);
     let current = analysis.spc.segments.last().map(|s| s.centre);
-    Ok(MeasureAnalysis {
+    MeasureAnalysis {
         change_from_baseline: current.zip(measure.baseline).map(|(c, b)| c - b),
         gap_to_target: current.zip(measure.target).map(|(c, t)| t - c),
         analysis,
         site_id,
-    })
+    }
+}
+
+/// Every visible observation of these measures, in one statement, grouped by measure.
+pub async fn observations_of(
+    db: &Db,
+    actor: &Actor,
+    measure_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<observation::Model>>, ServiceError> {
+    let rows = paging::among(
+        super::service::visible_observations(actor),
+        observation::Column::MeasureId,
+        measure_ids,
+    )
+    .all(db.conn())
+    .await?;
+    let mut grouped: HashMap<Uuid, Vec<observation::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.measure_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// One measure's analysis, for one site or all sites pooled.
+pub async fn analyse(
+    db: &Db,
+    actor: &Actor,
+    measure: &measure::Model,
+    site_id: Option<Uuid>,
+    config: AnalysisConfig,
+) -> Result<MeasureAnalysis, ServiceError> {
+    let rows = observations_of(db, actor, &[measure.id]).await?.remove(&measure.id).unwrap_or_default();
+    Ok(analyse_rows(measure, &rows.iter().collect::<Vec<_>>(), site_id, config))
+}
+
+/// Which analysis of which measure: the measure (already read), a site or all, and the rules.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AnalysisKey {
+    pub measure: Row<measure::Model>,
+    pub site_id: Option<Uuid>,
+    pub config: AnalysisConfig,
+}
+
+/// Many analyses from one statement.
+pub struct Analyses;
+
+impl Batched for Analyses {
+    type Key = AnalysisKey;
+    type Value = Arc<MeasureAnalysis>;
+
+    async fn run(
+        db: &Db,
+        actor: &Actor,
+        keys: &[AnalysisKey],
+    ) -> Result<HashMap<AnalysisKey, Arc<MeasureAnalysis>>, ServiceError> {
+        let rows = observations_of(db, actor, &paging::distinct(keys.iter().map(|k| k.measure.id))).await?;
+        Ok(keys
+            .iter()
+            .map(|key| {
+                let series: Vec<&observation::Model> =
+                    rows.get(&key.measure.id).map(|r| r.iter().collect()).unwrap_or_default();
+                let analysis = analyse_rows(&key.measure.model, &series, key.site_id, key.config.clone());
+                (key.clone(), Arc::new(analysis))
+            })
+            .collect())
+    }
 }
 
 /// A period index back to its first day, for output.

@@ -281,8 +281,9 @@ fn signals(measure: &measure::Model, list: &[analysis::Signal]) -> Vec<AnalysisS
         .collect()
 }
 
-pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: MeasureAnalysis) -> Analysis {
+pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: &MeasureAnalysis) -> Analysis {
     let MeasureAnalysis { analysis, site_id, change_from_baseline, gap_to_target } = result;
+    let (change_from_baseline, gap_to_target) = (*change_from_baseline, *gap_to_target);
     let run = &analysis.run_chart;
     let spc = &analysis.spc;
     Analysis {

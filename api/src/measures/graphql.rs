@@ -6,13 +6,20 @@ use entity::measure::{
 };
 use entity::observation;
 
+use super::analysis::{Analyses, AnalysisKey};
+use super::export::CsvExports;
 use super::ingest::{self, Source};
+use super::scopes::ObservationsOfMeasure;
+use super::service::ObservationFilter;
 use super::service::{self, MeasureForm};
 use super::validate::RawRow;
 use crate::error::{ServiceError, UserErrorCode};
-use crate::graphql::pagination::Paged;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, outcome, request};
+use crate::graphql::{
+    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, load_page, outcome, page_request,
+    request, shared_connection,
+};
 use crate::mirror_enum;
+use crate::scope::Row;
 
 mirror_enum! {
     /// What a measure tells: the result for patients, the process behind it, or a check that
@@ -34,6 +41,16 @@ mirror_enum! {
 
 /// A quality indicator of a project.
 pub struct Measure(pub measure::Model);
+
+impl Measure {
+    fn row(&self) -> Row<measure::Model> {
+        Row::new(self.0.id, self.0.clone())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a batch left out a measure it was asked about")]
+struct NotComputed;
 
 #[Object]
 impl Measure {
@@ -82,8 +99,8 @@ impl Measure {
         self.0.created_at
     }
 
-    /// The measure's observations, optionally for one site and a range of periods, in the order
-    /// they were first recorded.
+    /// The measure's observations, optionally for one site and a range of periods, by period
+    /// (oldest first; `last: 24` gives the latest 24), then by site.
     #[graphql(complexity = "crate::graphql::cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn observations(
@@ -97,11 +114,12 @@ impl Measure {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Observation>> {
-        let db = &request(ctx)?.db;
         let site =
             site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
-        let page = PageArgs::new(first, after, last, before);
-        service::observations(db, &self.0, site, from, to, &page, Observation).await.gql(ctx)
+        let filter = ObservationFilter::parse(site, from, to).gql(ctx)?;
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        let found = load_page::<ObservationsOfMeasure>(ctx, self.0.id, filter, page).await?;
+        Ok(shared_connection(&found, Observation))
     }
 
     /// Run chart, SPC chart and verdict for one site (`siteId`), or all sites pooled (proportions
@@ -113,12 +131,15 @@ impl Measure {
         site_id: Option<ID>,
         options: Option<super::analysis_graphql::AnalysisOptions>,
     ) -> async_graphql::Result<super::analysis_graphql::Analysis> {
-        let db = &request(ctx)?.db;
         let site =
             site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
         let config = options.unwrap_or_default().into_config().gql(ctx)?;
-        let result = super::analysis::analyse(db, &self.0, site, config).await.gql(ctx)?;
-        Ok(super::analysis_graphql::to_graphql(ctx, &self.0, result))
+        let key = AnalysisKey { measure: self.row(), site_id: site, config };
+        let result = compute::<Analyses>(ctx, key)
+            .await?
+            .ok_or_else(|| ServiceError::internal(NotComputed))
+            .gql(ctx)?;
+        Ok(super::analysis_graphql::to_graphql(ctx, &self.0, &result))
     }
 
     /// The observations as CSV in the import format (`site` is the host's slug), oldest period
@@ -128,10 +149,10 @@ impl Measure {
         ctx: &Context<'_>,
         site_id: Option<ID>,
     ) -> async_graphql::Result<String> {
-        let db = &request(ctx)?.db;
         let site =
             site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
-        super::export::csv(db, &self.0, site).await.gql(ctx)
+        let csv = compute::<CsvExports>(ctx, (self.row(), site)).await?;
+        csv.ok_or_else(|| ServiceError::internal(NotComputed)).gql(ctx)
     }
 }
 

@@ -62,7 +62,7 @@ pub async fn record(
     let measure =
         service::get(db, actor, measure_id).await?.ok_or(ServiceError::NotFound { field: "measureId" })?;
     let project = projects::require(db, actor, measure.project_id, "measureId").await?;
-    let directory = service::site_directory(db, project.id).await?;
+    let directory = service::site_directory(db, actor, project.id).await?;
     let writable = writable_sites(actor, project.lead_institution_id, &directory)?;
     let ctx = Context {
         unit: measure.unit,

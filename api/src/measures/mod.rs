@@ -9,5 +9,6 @@ pub mod graphql;
 pub mod ingest;
 pub mod periods;
 pub mod rollup;
+pub mod scopes;
 pub mod service;
 pub mod validate;

@@ -1,6 +1,9 @@
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use entity::institution;
 use entity::measure::{self, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
+use entity::observation;
 use entity::project::{self, ProjectStatus};
 use entity::project_site::{self, SiteStatus};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
@@ -10,7 +13,7 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
-use crate::graphql::{GlobalId, NodeKind};
+use crate::paging;
 use crate::projects::service::{self as projects, require_lead_writer};
 use crate::text;
 
@@ -19,8 +22,13 @@ pub const MAX_DEFINITION_CHARS: usize = 10_000;
 
 /// Measures are visible exactly with their project.
 pub fn visible_to(actor: &Actor) -> Select<measure::Entity> {
-    let projects = projects::visible_to(actor).select_only().column(project::Column::Id).into_query();
-    measure::Entity::find().filter(measure::Column::ProjectId.in_subquery(projects))
+    measure::Entity::find().filter(measure::Column::ProjectId.in_subquery(projects::visible_ids(actor)))
+}
+
+/// Observations are visible with their measure.
+pub fn visible_observations(actor: &Actor) -> Select<observation::Entity> {
+    let measures = visible_to(actor).select_only().column(measure::Column::Id).into_query();
+    observation::Entity::find().filter(observation::Column::MeasureId.in_subquery(measures))
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<measure::Model>, ServiceError> {
@@ -233,15 +241,20 @@ pub async fn update(
 
 /// A project's accepted sites, keyed by ProjectSite global ID and by host slug, with the host's
 /// slug for export.
+#[derive(Default)]
 pub struct SiteDirectory {
-    pub by_key: std::collections::HashMap<String, Uuid>,
-    pub slug_of: std::collections::HashMap<Uuid, String>,
-    pub institution_of: std::collections::HashMap<Uuid, Uuid>,
+    pub by_key: HashMap<String, Uuid>,
+    pub slug_of: HashMap<Uuid, String>,
+    pub institution_of: HashMap<Uuid, Uuid>,
 }
 
-pub async fn site_directory(db: &Db, project_id: Uuid) -> Result<SiteDirectory, ServiceError> {
-    let sites = project_site::Entity::find()
-        .filter(project_site::Column::ProjectId.eq(project_id))
+/// The site directories of these projects (as far as the actor sees them), in two statements.
+pub async fn site_directories(
+    db: &Db,
+    actor: &Actor,
+    project_ids: &[Uuid],
+) -> Result<HashMap<Uuid, SiteDirectory>, ServiceError> {
+    let sites = paging::among(projects::visible_sites(actor), project_site::Column::ProjectId, project_ids)
         .filter(project_site::Column::Status.eq(SiteStatus::Accepted))
         .all(db.conn())
         .await?;
@@ -249,43 +262,56 @@ pub async fn site_directory(db: &Db, project_id: Uuid) -> Result<SiteDirectory, 
         .filter(institution::Column::Id.is_in(sites.iter().map(|s| s.institution_id)))
         .all(db.conn())
         .await?;
-    let mut directory = SiteDirectory {
-        by_key: Default::default(),
-        slug_of: Default::default(),
-        institution_of: Default::default(),
-    };
+    let mut directories: HashMap<Uuid, SiteDirectory> =
+        project_ids.iter().map(|id| (*id, SiteDirectory::default())).collect();
     for site in sites {
-        directory.by_key.insert(GlobalId::encode(NodeKind::ProjectSite, site.id).0, site.id);
+        let directory = directories.entry(site.project_id).or_default();
+        directory.by_key.insert(crate::ids::global_id(crate::ids::NodeKind::ProjectSite, site.id), site.id);
         directory.institution_of.insert(site.id, site.institution_id);
         if let Some(host) = hosts.iter().find(|h| h.id == site.institution_id) {
             directory.by_key.insert(host.slug.clone(), site.id);
             directory.slug_of.insert(site.id, host.slug.clone());
         }
     }
-    Ok(directory)
+    Ok(directories)
 }
 
-/// A measure's observations (the caller has been allowed to see the measure), optionally for one
-/// site and a range of periods, in the order they were first recorded.
-pub async fn observations<N: async_graphql::OutputType>(
-    db: &Db,
-    measure: &measure::Model,
-    site_id: Option<Uuid>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    page: &crate::graphql::PageArgs,
-    node: impl Fn(entity::observation::Model) -> N,
-) -> Result<crate::graphql::pagination::Paged<N>, ServiceError> {
-    use entity::observation::{Column, Entity};
-    let mut query = Entity::find().filter(Column::MeasureId.eq(measure.id));
-    if let Some(site) = site_id {
-        query = query.filter(Column::SiteId.eq(site));
+pub async fn site_directory(db: &Db, actor: &Actor, project_id: Uuid) -> Result<SiteDirectory, ServiceError> {
+    Ok(site_directories(db, actor, &[project_id]).await?.remove(&project_id).unwrap_or_default())
+}
+
+/// Which observations of a measure a list shows: one site, and a range of periods.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ObservationFilter {
+    pub site_id: Option<Uuid>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl ObservationFilter {
+    pub fn parse(
+        site_id: Option<Uuid>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Self, ServiceError> {
+        let mut problems = Problems::default();
+        let from = problems.take(text::optional_date(from, "from")).flatten();
+        let to = problems.take(text::optional_date(to, "to")).flatten();
+        problems.into_result()?;
+        Ok(Self { site_id, from, to })
     }
-    if let Some(from) = from {
-        query = query.filter(Column::PeriodStart.gte(from));
+
+    pub fn narrow(&self, select: Select<observation::Entity>) -> Select<observation::Entity> {
+        let mut select = select;
+        if let Some(site) = self.site_id {
+            select = select.filter(observation::Column::SiteId.eq(site));
+        }
+        if let Some(from) = self.from {
+            select = select.filter(observation::Column::PeriodStart.gte(from));
+        }
+        if let Some(to) = self.to {
+            select = select.filter(observation::Column::PeriodStart.lte(to));
+        }
+        select
     }
-    if let Some(to) = to {
-        query = query.filter(Column::PeriodStart.lte(to));
-    }
-    crate::graphql::pagination::paginate(db, query, Column::Id, page, node).await
 }

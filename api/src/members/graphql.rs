@@ -1,10 +1,13 @@
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::invitation;
 use entity::membership::{self, Role as DbRole};
 
+use super::invitations::Accepted;
 use crate::error::ServiceError;
-use crate::graphql::context::{auth, loaders};
+use crate::graphql::context::auth;
 use crate::graphql::{GlobalId, GqlResult, NodeKind, UserError, actor, outcome, request};
 use crate::institutions::graphql::Institution;
 use crate::members::{invitations, service};
@@ -24,7 +27,13 @@ mirror_enum! {
 }
 
 /// A user's place in an institution.
-pub struct Membership(pub membership::Model);
+pub struct Membership(pub membership::Model, Option<Arc<Accepted>>);
+
+impl Membership {
+    pub fn of(model: membership::Model) -> Self {
+        Self(model, None)
+    }
+}
 
 #[Object]
 impl Membership {
@@ -35,17 +44,20 @@ impl Membership {
         self.0.role.into()
     }
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        if let Some(accepted) = &self.1 {
+            return Ok(User(accepted.user.clone()));
+        }
         let user =
-            loaders(ctx)?.users.load_one(self.0.user_id).await.map_err(ServiceError::internal).gql(ctx)?;
+            crate::graphql::load_one::<crate::users::service::VisibleUsers>(ctx, self.0.user_id).await?;
         user.map(User).ok_or_else(|| ServiceError::internal(Dangling("user"))).gql(ctx)
     }
     async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Institution> {
-        let institution = loaders(ctx)?
-            .institutions
-            .load_one(self.0.institution_id)
-            .await
-            .map_err(ServiceError::internal)
-            .gql(ctx)?;
+        if let Some(accepted) = &self.1 {
+            return Ok(Institution(accepted.institution.clone()));
+        }
+        let institution =
+            crate::graphql::load_one::<crate::institutions::service::Directory>(ctx, self.0.institution_id)
+                .await?;
         institution.map(Institution).ok_or_else(|| ServiceError::internal(Dangling("institution"))).gql(ctx)
     }
     async fn created_at(&self) -> DateTime<Utc> {
@@ -97,7 +109,7 @@ impl Invitation {
     }
     async fn invited_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.invited_by else { return Ok(None) };
-        let user = loaders(ctx)?.users.load_one(user_id).await.map_err(ServiceError::internal).gql(ctx)?;
+        let user = crate::graphql::load_one::<crate::users::service::VisibleUsers>(ctx, user_id).await?;
         Ok(user.map(User))
     }
     async fn expires_at(&self) -> DateTime<Utc> {
@@ -229,8 +241,12 @@ impl MemberMutation {
             profession: input.profession,
         };
         let result = invitations::accept(&request.db, request.actor.as_ref(), acceptance).await;
-        let (membership, user_errors) = outcome(ctx, result)?;
-        Ok(AcceptInvitationPayload { membership: membership.map(Membership), user_errors })
+        let (accepted, user_errors) = outcome(ctx, result)?;
+        let membership = accepted.map(|a| {
+            let accepted = Arc::new(a);
+            Membership(accepted.membership.clone(), Some(accepted))
+        });
+        Ok(AcceptInvitationPayload { membership, user_errors })
     }
 
     /// Admins change a member's role; the last admin cannot be demoted.
@@ -245,7 +261,7 @@ impl MemberMutation {
             Err(e) => Err(e),
         };
         let (membership, user_errors) = outcome(ctx, result)?;
-        Ok(ChangeMemberRolePayload { membership: membership.map(Membership), user_errors })
+        Ok(ChangeMemberRolePayload { membership: membership.map(Membership::of), user_errors })
     }
 
     /// Admins remove a member, and anyone may remove themself; never the last admin.

@@ -12,11 +12,10 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject, service::AuditActor};
 use crate::db::Db;
 use crate::error::{Problems, ServiceError, UserErrorCode};
-use crate::graphql::pagination::{PageArgs, Paged, paginate};
 use crate::identity::AuthConfig;
 use crate::identity::opaque::{self, Kind};
 use crate::identity::password::Password;
-use crate::institutions::service::require_acting_in;
+use crate::paging::{Order, Page, PageRequest, paginate};
 use crate::users::{Email, service as users};
 
 /// A new invitation with its token, which exists only in this value.
@@ -34,15 +33,14 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<invitation::
     Ok(visible_to(actor).filter(invitation::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
-pub async fn list_for_institution<N: async_graphql::OutputType>(
+pub async fn list_for_institution(
     db: &Db,
     actor: &Actor,
     institution_id: Uuid,
-    page: &PageArgs,
-    node: impl Fn(invitation::Model) -> N,
-) -> Result<Paged<N>, ServiceError> {
-    require_acting_in(actor, institution_id)?;
-    paginate(db, visible_to(actor), invitation::Column::Id, page, node).await
+    page: &PageRequest,
+) -> Result<Page<invitation::Model>, ServiceError> {
+    actor.require_acting_in(institution_id)?;
+    paginate(db, visible_to(actor), &Order::created(invitation::Column::Id), page).await
 }
 
 pub(crate) async fn insert(
@@ -187,11 +185,7 @@ fn invalid_invitation() -> ServiceError {
 
 /// Joins the invitation's institution. If the email already has an account, the caller must be
 /// signed in as it; otherwise the account is created from `name` and `password`.
-pub async fn accept(
-    db: &Db,
-    actor: Option<&Actor>,
-    input: Acceptance,
-) -> Result<membership::Model, ServiceError> {
+pub async fn accept(db: &Db, actor: Option<&Actor>, input: Acceptance) -> Result<Accepted, ServiceError> {
     let (id, secret) = opaque::parse(Kind::Invitation, input.token.trim()).ok_or_else(invalid_invitation)?;
     let invitation = invitation::Entity::find_by_id(id)
         .one(db.conn())
@@ -246,8 +240,8 @@ pub async fn accept(
     if spent.rows_affected == 0 {
         return Err(invalid_invitation());
     }
-    let user_id = match (existing, new_account) {
-        (Some(user), _) => user.id,
+    let user = match (existing, new_account) {
+        (Some(user), _) => user,
         (None, Some((name, password, profession))) => {
             users::insert(
                 &txn,
@@ -256,10 +250,10 @@ pub async fn accept(
                 "token",
             )
             .await?
-            .id
         }
         (None, None) => return Err(invalid_invitation()),
     };
+    let user_id = user.id;
     invitation::Entity::update_many()
         .col_expr(invitation::Column::AcceptedBy, Expr::val(user_id))
         .filter(invitation::Column::Id.eq(invitation.id))
@@ -276,6 +270,33 @@ pub async fn accept(
         Subject { kind: "Membership", id: membership.id },
     )
     .await?;
+    let institution = entity::institution::Entity::find_by_id(invitation.institution_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::internal(MissingInstitution))?;
     txn.commit().await?;
-    Ok(membership)
+    Ok(Accepted { membership, user, institution })
+}
+
+/// What the invitee sees of a membership they just took up, before any request of theirs
+/// carries it.
+pub struct Accepted {
+    pub membership: membership::Model,
+    pub user: entity::user::Model,
+    pub institution: entity::institution::Model,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("an invitation names an institution that does not exist")]
+struct MissingInstitution;
+
+pub struct VisibleInvitations;
+
+impl crate::scope::Scope for VisibleInvitations {
+    type Entity = invitation::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<invitation::Entity> {
+        let _ = today;
+        visible_to(actor)
+    }
 }

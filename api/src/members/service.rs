@@ -12,8 +12,7 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{ServiceError, UserErrorCode};
-use crate::graphql::pagination::{PageArgs, Paged, paginate};
-use crate::institutions::service::require_acting_in;
+use crate::paging::{Order, Page, PageRequest, paginate};
 
 /// Memberships an actor may see: those of its active institution, and a person's own.
 pub fn visible_to(actor: &Actor) -> Select<membership::Entity> {
@@ -32,20 +31,20 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<membership::
     Ok(visible_to(actor).filter(membership::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
-pub async fn list_for_institution<N: async_graphql::OutputType>(
+pub async fn list_for_institution(
     db: &Db,
     actor: &Actor,
     institution_id: Uuid,
-    page: &PageArgs,
-    node: impl Fn(membership::Model) -> N,
-) -> Result<Paged<N>, ServiceError> {
-    require_acting_in(actor, institution_id)?;
+    page: &PageRequest,
+) -> Result<Page<membership::Model>, ServiceError> {
+    actor.require_acting_in(institution_id)?;
     let query = visible_to(actor).filter(membership::Column::InstitutionId.eq(institution_id));
-    paginate(db, query, membership::Column::Id, page, node).await
+    paginate(db, query, &Order::created(membership::Column::Id), page).await
 }
 
-/// A person's own memberships, oldest first, for `viewer`.
-pub async fn of_user(db: &Db, user_id: Uuid) -> Result<Vec<membership::Model>, ServiceError> {
+/// The signed-in person's own memberships, oldest first, for `viewer`; none for an API token.
+pub async fn of_user(db: &Db, actor: &Actor) -> Result<Vec<membership::Model>, ServiceError> {
+    let Some(user_id) = actor.user_id() else { return Ok(Vec::new()) };
     Ok(membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))
         .order_by_asc(membership::Column::Id)
@@ -193,4 +192,15 @@ pub async fn remove(db: &Db, actor: &Actor, id: Uuid) -> Result<Uuid, ServiceErr
     .await?;
     txn.commit().await?;
     Ok(current.id)
+}
+
+pub struct VisibleMemberships;
+
+impl crate::scope::Scope for VisibleMemberships {
+    type Entity = membership::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<membership::Entity> {
+        let _ = today;
+        visible_to(actor)
+    }
 }

@@ -6,13 +6,16 @@ use super::criteria::{self, FundingCriteria};
 use super::service::{self, ProgrammeForm};
 use crate::assessments::dimension::CapacityDimension;
 use crate::commitments::graphql::Commitment;
-use crate::commitments::service::{self as commitments, Target};
-use crate::error::ServiceError;
-use crate::graphql::context::loaders;
-use crate::graphql::pagination::Paged;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, outcome, request};
+use crate::commitments::service::CommitmentsOfProgramme;
+use crate::graphql::{
+    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
+    load_page, outcome, page_request, request, shared_connection,
+};
 use crate::institutions::graphql::{InstitutionKind, InstitutionProfile};
+use crate::measures::rollup;
 use crate::projects::graphql::{Project, ProjectRole};
+use crate::projects::scopes::ProjectsOfProgramme;
+use crate::scope::Row;
 
 /// A funding programme: a funder's call for QI projects, with the criteria a project must meet
 /// to be funded.
@@ -71,12 +74,11 @@ impl Programme {
         &self.0.objectives
     }
     async fn funder(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let funder = loaders(ctx)?
-            .institutions
-            .load_one(self.0.funder_institution_id)
-            .await
-            .map_err(ServiceError::internal)
-            .gql(ctx)?;
+        let funder = crate::graphql::load_one::<crate::institutions::service::Directory>(
+            ctx,
+            self.0.funder_institution_id,
+        )
+        .await?;
         Ok(funder.map(InstitutionProfile))
     }
     async fn bidding_opens_on(&self) -> NaiveDate {
@@ -105,23 +107,14 @@ impl Programme {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Project>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let filter =
-            crate::projects::service::ProjectFilter { programme_id: Some(self.0.id), ..Default::default() };
-        let page = PageArgs::new(first, after, last, before);
-        crate::projects::service::list(db, actor, filter, Default::default(), true, &page, Project)
-            .await
-            .gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        let found = load_page::<ProjectsOfProgramme>(ctx, self.0.id, (), page).await?;
+        Ok(shared_connection(&found, Project))
     }
     /// Leadership commitments made to the programme as a whole.
     async fn commitments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Commitment>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        Ok(commitments::list(db, actor, Target::Programme(self.0.id))
-            .await
-            .gql(ctx)?
-            .into_iter()
-            .map(Commitment)
-            .collect())
+        let rows = load_children::<CommitmentsOfProgramme>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(Commitment).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -142,8 +135,9 @@ impl Programme {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<crate::measures::graphql::ProgrammeImprovement> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        Ok(crate::measures::rollup::programme(db, actor, &self.0).await.gql(ctx)?.into())
+        rollup::require_funder(actor(ctx)?, &self.0).gql(ctx)?;
+        let key = Row::new(self.0.id, self.0.clone());
+        Ok(compute::<rollup::ProgrammeImprovements>(ctx, key).await?.unwrap_or_default().into())
     }
 }
 
@@ -154,9 +148,8 @@ pub struct ProgrammeQuery;
 impl ProgrammeQuery {
     /// A programme you fund or take part in, or any while it is open for bids.
     async fn programme(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Programme>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let id = GlobalId::require(&id, NodeKind::Programme, "id").gql(ctx)?;
-        Ok(service::get(db, actor, id).await.gql(ctx)?.map(Programme))
+        Ok(load_one::<service::VisibleProgrammes>(ctx, id).await?.map(Programme))
     }
 
     /// Programmes you can see, oldest first; `openForBidding` narrows to those open (or not) today.
@@ -171,8 +164,8 @@ impl ProgrammeQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Programme>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let page = PageArgs::new(first, after, last, before);
-        service::list(db, actor, open_for_bidding, &page, Programme).await.gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        Ok(connection(service::list(db, actor, open_for_bidding, &page).await.gql(ctx)?, Programme))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::assessments::dimension::{self, CapacityDimension};
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
-use crate::graphql::pagination::{PageArgs, Paged, paginate};
+use crate::paging::{Order, Page, PageRequest, paginate};
 use crate::text;
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -24,6 +24,23 @@ pub const MAX_ROLE_GROUPS_TEXT: usize = 1_000;
 /// Programmes an actor may see: its funder's, those it has a project in (as lead or site), and
 /// any while bidding is open on `today`.
 pub fn visible_to(actor: &Actor, today: NaiveDate) -> Select<programme::Entity> {
+    programme::Entity::find().filter(
+        Condition::any().add(taking_part(actor)).add(
+            Condition::all()
+                .add(programme::Column::BiddingOpensOn.lte(today))
+                .add(programme::Column::BiddingClosesOn.gte(today)),
+        ),
+    )
+}
+
+/// Programmes the actor's institution takes part in: as funder, as a project's lead, or as a
+/// site that has not declined. Their participants see more than the summary an open call shows
+/// everyone (commitments, for instance).
+pub fn taken_part_in(actor: &Actor) -> Select<programme::Entity> {
+    programme::Entity::find().filter(taking_part(actor))
+}
+
+fn taking_part(actor: &Actor) -> Condition {
     let institution_id = actor.institution.map(|i| i.id).unwrap_or_default();
     let led = Query::select()
         .column(project::Column::ProgrammeId)
@@ -41,30 +58,22 @@ pub fn visible_to(actor: &Actor, today: NaiveDate) -> Select<programme::Entity> 
         .and_where(project_site::Column::InstitutionId.eq(institution_id))
         .and_where(project_site::Column::Status.ne(entity::project_site::SiteStatus::Declined))
         .to_owned();
-    programme::Entity::find().filter(
-        Condition::any()
-            .add(programme::Column::FunderInstitutionId.eq(institution_id))
-            .add(programme::Column::Id.in_subquery(led))
-            .add(programme::Column::Id.in_subquery(hosted))
-            .add(
-                Condition::all()
-                    .add(programme::Column::BiddingOpensOn.lte(today))
-                    .add(programme::Column::BiddingClosesOn.gte(today)),
-            ),
-    )
+    Condition::any()
+        .add(programme::Column::FunderInstitutionId.eq(institution_id))
+        .add(programme::Column::Id.in_subquery(led))
+        .add(programme::Column::Id.in_subquery(hosted))
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<programme::Model>, ServiceError> {
     Ok(visible_to(actor, db.today()).filter(programme::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
-pub async fn list<N: async_graphql::OutputType>(
+pub async fn list(
     db: &Db,
     actor: &Actor,
     open_for_bidding: Option<bool>,
-    page: &PageArgs,
-    node: impl Fn(programme::Model) -> N,
-) -> Result<Paged<N>, ServiceError> {
+    page: &PageRequest,
+) -> Result<Page<programme::Model>, ServiceError> {
     let today = db.today();
     let mut query = visible_to(actor, today);
     match open_for_bidding {
@@ -82,7 +91,7 @@ pub async fn list<N: async_graphql::OutputType>(
         }
         None => {}
     }
-    paginate(db, query, programme::Column::Id, page, node).await
+    paginate(db, query, &Order::created(programme::Column::Id), page).await
 }
 
 pub fn is_bidding_open(programme: &programme::Model, on: NaiveDate) -> bool {
@@ -284,13 +293,25 @@ pub async fn update(
     Ok(updated)
 }
 
+/// A programme the actor sees, with its funding criteria.
 pub async fn criteria_of(
     db: &Db,
+    actor: &Actor,
     programme_id: Uuid,
 ) -> Result<Option<(programme::Model, FundingCriteria)>, ServiceError> {
-    let programme = programme::Entity::find_by_id(programme_id).one(db.conn()).await?;
+    let programme = get(db, actor, programme_id).await?;
     Ok(programme.map(|p| {
         let criteria = FundingCriteria::from_model(&p);
         (p, criteria)
     }))
+}
+
+pub struct VisibleProgrammes;
+
+impl crate::scope::Scope for VisibleProgrammes {
+    type Entity = programme::Entity;
+
+    fn select(actor: &Actor, today: chrono::NaiveDate) -> sea_orm::Select<programme::Entity> {
+        visible_to(actor, today)
+    }
 }

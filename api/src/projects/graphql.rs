@@ -4,18 +4,32 @@ use entity::project::{self, ProjectStatus as DbProjectStatus};
 use entity::project_site::{self, SiteStatus as DbSiteStatus};
 use entity::team_member::{self, ProjectRole as DbProjectRole};
 
+use super::scopes::{SitesOfProject, TeamOfProject, VisibleProjects};
 use super::service::{self, ProjectFilter, ProjectSort, Standing};
 use crate::assessments::graphql::CapacityAssessment;
+use crate::assessments::service::AssessmentsOfProject;
 use crate::commitments::graphql::Commitment;
+use crate::commitments::service::CommitmentsOfProject;
 use crate::error::ServiceError;
-use crate::graphql::context::loaders;
-use crate::graphql::pagination::Paged;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, request};
+use crate::funding::service::Readiness;
+use crate::graphql::{
+    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
+    page_request, request,
+};
 use crate::institutions::graphql::InstitutionProfile;
+use crate::institutions::service::Directory;
+use crate::measures::graphql::{ImprovementSummary, Measure};
+use crate::measures::rollup::ProjectImprovement;
+use crate::measures::scopes::MeasuresOfProject;
 use crate::mirror_enum;
 use crate::programmes::criteria::FundingCriteria;
 use crate::programmes::graphql::Programme;
+use crate::programmes::service::VisibleProgrammes;
+use crate::results::graphql::EngagementRecord;
+use crate::results::scopes::EngagementOfProject;
+use crate::scope::Row;
 use crate::users::graphql::User;
+use crate::users::service::VisibleUsers;
 
 mirror_enum! {
     /// Where a project is in its life. DRAFT → SUBMITTED → FUNDED → ACTIVE → COMPLETED, with
@@ -42,24 +56,21 @@ mirror_enum! {
     }
 }
 
-fn internal(err: std::sync::Arc<sea_orm::DbErr>) -> ServiceError {
-    ServiceError::internal(err)
-}
-
 /// A QI project: a bid by a royal college or professional body, run at host sites.
 pub struct Project(pub project::Model);
 
 impl Project {
-    async fn criteria(
+    /// The project's programme as the actor may see it.
+    async fn programme_row(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<(entity::programme::Model, FundingCriteria)>> {
+    ) -> async_graphql::Result<Option<entity::programme::Model>> {
         let Some(programme_id) = self.0.programme_id else { return Ok(None) };
-        let programme = loaders(ctx)?.programmes.load_one(programme_id).await.map_err(internal).gql(ctx)?;
-        Ok(programme.map(|p| {
-            let criteria = FundingCriteria::from_model(&p);
-            (p, criteria)
-        }))
+        load_one::<VisibleProgrammes>(ctx, programme_id).await
+    }
+
+    fn row(&self) -> Row<project::Model> {
+        Row::new(self.0.id, self.0.clone())
     }
 }
 
@@ -104,71 +115,54 @@ impl Project {
         self.0.updated_at
     }
     async fn lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let lead = loaders(ctx)?
-            .institutions
-            .load_one(self.0.lead_institution_id)
-            .await
-            .map_err(internal)
-            .gql(ctx)?;
-        Ok(lead.map(InstitutionProfile))
+        Ok(load_one::<Directory>(ctx, self.0.lead_institution_id).await?.map(InstitutionProfile))
     }
     async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Programme>> {
-        Ok(self.criteria(ctx).await?.map(|(p, _)| Programme(p)))
+        Ok(self.programme_row(ctx).await?.map(Programme))
     }
     /// Host sites, in the order they were named.
     async fn sites(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectSite>> {
-        let sites = loaders(ctx)?.sites.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
-        Ok(sites.unwrap_or_default().into_iter().map(ProjectSite).collect())
+        Ok(load_children::<SitesOfProject>(ctx, self.0.id).await?.into_iter().map(ProjectSite).collect())
     }
     /// The springboard team.
     async fn team(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TeamMember>> {
-        let team = loaders(ctx)?.team.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
-        Ok(team.unwrap_or_default().into_iter().map(TeamMember).collect())
+        Ok(load_children::<TeamOfProject>(ctx, self.0.id).await?.into_iter().map(TeamMember).collect())
     }
     /// What colleges and bodies commit to the project.
     async fn commitments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Commitment>> {
-        let Some(loader) = &loaders(ctx)?.commitments else { return Ok(Vec::new()) };
-        let rows = loader.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
-        Ok(rows.unwrap_or_default().into_iter().map(Commitment).collect())
+        Ok(load_children::<CommitmentsOfProject>(ctx, self.0.id).await?.into_iter().map(Commitment).collect())
     }
     /// Capacity assessments of the project's sites that you may see, newest first.
     async fn assessments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CapacityAssessment>> {
-        let Some(loader) = &loaders(ctx)?.assessments else { return Ok(Vec::new()) };
-        let rows = loader.load_one(self.0.id).await.map_err(internal).gql(ctx)?;
-        Ok(rows.unwrap_or_default().into_iter().map(CapacityAssessment).collect())
+        let rows = load_children::<AssessmentsOfProject>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(CapacityAssessment).collect())
     }
     /// The project's quality indicators, oldest first.
-    async fn measures(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::measures::graphql::Measure>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let rows = crate::measures::service::of_project(db, actor, self.0.id).await.gql(ctx)?;
-        Ok(rows.into_iter().map(crate::measures::graphql::Measure).collect())
+    async fn measures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Measure>> {
+        Ok(load_children::<MeasuresOfProject>(ctx, self.0.id).await?.into_iter().map(Measure).collect())
     }
     /// People engaged per month, as the lead records them.
-    async fn engagement(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::results::graphql::EngagementRecord>> {
-        crate::results::graphql::project_engagement(ctx, self.0.id).await
+    async fn engagement(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<EngagementRecord>> {
+        let rows = load_children::<EngagementOfProject>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(EngagementRecord::from).collect())
     }
     /// Verdicts of the project's measures, all sites pooled.
     #[graphql(complexity = 50)]
-    async fn improvement(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<crate::measures::graphql::ImprovementSummary> {
-        let db = &request(ctx)?.db;
-        Ok(crate::measures::rollup::project(db, self.0.id).await.gql(ctx)?.into())
+    async fn improvement(&self, ctx: &Context<'_>) -> async_graphql::Result<ImprovementSummary> {
+        Ok(compute::<ProjectImprovement>(ctx, self.0.id).await?.unwrap_or_default().into())
     }
     /// The team's committed hours against the programme's springboard rule (the default rule for
     /// a project outside any programme).
     async fn team_capacity(&self, ctx: &Context<'_>) -> async_graphql::Result<TeamCapacity> {
-        let rule = self.criteria(ctx).await?.map(|(_, c)| c.rule).unwrap_or_default();
-        let team =
-            loaders(ctx)?.team.load_one(self.0.id).await.map_err(internal).gql(ctx)?.unwrap_or_default();
-        let capacity = super::team::capacity(&rule, &team, request(ctx)?.db.today());
+        // Both loads start before either is awaited, so they join the same batches as their
+        // siblings' and the statement count does not depend on timing.
+        let (programme, team) = futures_util::future::join(
+            self.programme_row(ctx),
+            load_children::<TeamOfProject>(ctx, self.0.id),
+        )
+        .await;
+        let rule = programme?.map(|p| FundingCriteria::from_model(&p).rule).unwrap_or_default();
+        let capacity = super::team::capacity(&rule, &team?, request(ctx)?.db.today());
         Ok(TeamCapacity {
             meets_rule: capacity.meets_rule(),
             hours_by_role: capacity
@@ -189,8 +183,7 @@ impl Project {
     /// The funding gate, asked now: what would stop the funder funding this project today.
     #[graphql(complexity = 20)]
     async fn funding_readiness(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingReadiness> {
-        let db = &request(ctx)?.db;
-        let failures = crate::funding::service::readiness(db, &self.0).await.gql(ctx)?;
+        let failures = compute::<Readiness>(ctx, self.row()).await?.unwrap_or_default();
         Ok(FundingReadiness {
             ready: failures.is_empty(),
             failures: failures.into_iter().map(UserError::from).collect(),
@@ -198,7 +191,7 @@ impl Project {
     }
     /// The states you could move the project to now (preconditions aside).
     async fn available_transitions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectStatus>> {
-        let funder = self.criteria(ctx).await?.map(|(p, _)| p.funder_institution_id);
+        let funder = self.programme_row(ctx).await?.map(|p| p.funder_institution_id);
         let standing = Standing::of(actor(ctx)?, &self.0, funder);
         Ok(super::transitions::available(&self.0, standing).into_iter().map(Into::into).collect())
     }
@@ -238,8 +231,7 @@ impl ProjectSite {
         GlobalId::encode(NodeKind::ProjectSite, self.0.id)
     }
     async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let host =
-            loaders(ctx)?.institutions.load_one(self.0.institution_id).await.map_err(internal).gql(ctx)?;
+        let host = load_one::<Directory>(ctx, self.0.institution_id).await?;
         Ok(host.map(InstitutionProfile))
     }
     async fn status(&self) -> SiteStatus {
@@ -248,7 +240,7 @@ impl ProjectSite {
     /// The host's lead for the project, named when it accepts.
     async fn site_lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.site_lead_user_id else { return Ok(None) };
-        let user = loaders(ctx)?.users.load_one(user_id).await.map_err(internal).gql(ctx)?;
+        let user = load_one::<VisibleUsers>(ctx, user_id).await?;
         Ok(user.map(User))
     }
     async fn responded_at(&self) -> Option<DateTime<Utc>> {
@@ -270,7 +262,7 @@ impl TeamMember {
     /// Set for members with an account.
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.user_id else { return Ok(None) };
-        let user = loaders(ctx)?.users.load_one(user_id).await.map_err(internal).gql(ctx)?;
+        let user = load_one::<VisibleUsers>(ctx, user_id).await?;
         Ok(user.map(User))
     }
     /// Set for people without an account.
@@ -278,8 +270,7 @@ impl TeamMember {
         self.0.external_name.as_deref()
     }
     async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let institution =
-            loaders(ctx)?.institutions.load_one(self.0.institution_id).await.map_err(internal).gql(ctx)?;
+        let institution = load_one::<Directory>(ctx, self.0.institution_id).await?;
         Ok(institution.map(InstitutionProfile))
     }
     async fn role(&self) -> ProjectRole {
@@ -359,9 +350,8 @@ pub struct ProjectQuery;
 impl ProjectQuery {
     /// A project your institution leads, hosts or funds; null otherwise.
     async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let id = GlobalId::require(&id, NodeKind::Project, "id").gql(ctx)?;
-        Ok(service::get(db, actor, id).await.gql(ctx)?.map(Project))
+        Ok(load_one::<VisibleProjects>(ctx, id).await?.map(Project))
     }
 
     /// Projects your institution leads, hosts or funds.
@@ -384,9 +374,9 @@ impl ProjectQuery {
             ProjectOrderField::CreatedAt => ProjectSort::Created,
             ProjectOrderField::Title => ProjectSort::Title,
         };
-        let page = PageArgs::new(first, after, last, before);
-        service::list(db, actor, filter, sort, order.direction == OrderDirection::Asc, &page, Project)
-            .await
-            .gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        let ascending = order.direction == OrderDirection::Asc;
+        let found = service::list(db, actor, filter, sort, ascending, &page).await.gql(ctx)?;
+        Ok(connection(found, Project))
     }
 }

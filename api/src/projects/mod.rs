@@ -4,6 +4,7 @@
 pub mod graphql;
 pub mod lifecycle;
 pub mod mutations;
+pub mod scopes;
 pub mod service;
 pub mod sites;
 pub mod team;

@@ -4,14 +4,16 @@ use entity::project::{self, ProjectStatus};
 use entity::project_site::{self, SiteStatus};
 use entity::{programme, team_member};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select,
+};
 use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
-use crate::graphql::pagination::{PageArgs, Paged, paginate_sorted};
+use crate::paging::{Order, Page, PageRequest, paginate};
 use crate::programmes::{criteria, service as programmes};
 use crate::text;
 
@@ -41,6 +43,21 @@ pub fn visible_to(actor: &Actor) -> Select<project::Entity> {
             .add(project::Column::Id.in_subquery(hosted))
             .add(project::Column::ProgrammeId.in_subquery(funded)),
     )
+}
+
+/// The ids of the projects an actor may see, for filtering rows that hang under a project.
+pub fn visible_ids(actor: &Actor) -> sea_orm::sea_query::SelectStatement {
+    visible_to(actor).select_only().column(project::Column::Id).into_query()
+}
+
+/// Host sites are visible with their project.
+pub fn visible_sites(actor: &Actor) -> Select<project_site::Entity> {
+    project_site::Entity::find().filter(project_site::Column::ProjectId.in_subquery(visible_ids(actor)))
+}
+
+/// Team members are visible with their project.
+pub fn visible_team(actor: &Actor) -> Select<team_member::Entity> {
+    team_member::Entity::find().filter(team_member::Column::ProjectId.in_subquery(visible_ids(actor)))
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<project::Model>, ServiceError> {
@@ -117,15 +134,14 @@ pub enum ProjectSort {
     Title,
 }
 
-pub async fn list<N: async_graphql::OutputType>(
+pub async fn list(
     db: &Db,
     actor: &Actor,
     filter: ProjectFilter,
     sort: ProjectSort,
     ascending: bool,
-    page: &PageArgs,
-    node: impl Fn(project::Model) -> N,
-) -> Result<Paged<N>, ServiceError> {
+    page: &PageRequest,
+) -> Result<Page<project::Model>, ServiceError> {
     let mut query = visible_to(actor);
     if !filter.statuses.is_empty() {
         query = query.filter(project::Column::Status.is_in(filter.statuses));
@@ -157,11 +173,13 @@ pub async fn list<N: async_graphql::OutputType>(
         let lowered = Expr::expr(Func::lower(Expr::col(project::Column::Title)));
         query = query.filter(lowered.like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
     }
-    let sort_column = match sort {
-        ProjectSort::Created => None,
-        ProjectSort::Title => Some(project::Column::Title),
+    let order = match sort {
+        ProjectSort::Created => Order::new("created", vec![project::Column::Id], ascending),
+        ProjectSort::Title => {
+            Order::new("title", vec![project::Column::Title, project::Column::Id], ascending)
+        }
     };
-    paginate_sorted(db, query, project::Column::Id, sort_column, ascending, page, node).await
+    paginate(db, query, &order, page).await
 }
 
 /// A project's editable fields; `None` keeps the current value.

@@ -13,8 +13,13 @@ use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{ServiceError, UserErrorCode};
 
-pub async fn of_project(db: &Db, project_id: Uuid) -> Result<Vec<project_site::Model>, ServiceError> {
-    Ok(project_site::Entity::find()
+/// A project's sites the actor may see, in the order they were named.
+pub async fn of_project(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+) -> Result<Vec<project_site::Model>, ServiceError> {
+    Ok(service::visible_sites(actor)
         .filter(project_site::Column::ProjectId.eq(project_id))
         .order_by_asc(project_site::Column::Id)
         .all(db.conn())
@@ -27,7 +32,12 @@ pub async fn get(
     actor: &Actor,
     id: Uuid,
 ) -> Result<Option<(project_site::Model, project::Model)>, ServiceError> {
-    let Some(site) = project_site::Entity::find_by_id(id).one(db.conn()).await? else { return Ok(None) };
+    // Through the scoped query, so a hidden site costs the same work as a missing one.
+    let Some(site) =
+        service::visible_sites(actor).filter(project_site::Column::Id.eq(id)).one(db.conn()).await?
+    else {
+        return Ok(None);
+    };
     Ok(service::get(db, actor, site.project_id).await?.map(|project| (site, project)))
 }
 

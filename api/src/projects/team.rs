@@ -56,8 +56,13 @@ pub fn capacity(rule: &SpringboardRule, team: &[team_member::Model], on: NaiveDa
     Capacity { hours_by_role, total_hours, missing_role_groups, hours_short }
 }
 
-pub async fn of_project(db: &Db, project_id: Uuid) -> Result<Vec<team_member::Model>, ServiceError> {
-    Ok(team_member::Entity::find()
+/// A project's team as the actor may see it, in the order members were added.
+pub async fn of_project(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+) -> Result<Vec<team_member::Model>, ServiceError> {
+    Ok(service::visible_team(actor)
         .filter(team_member::Column::ProjectId.eq(project_id))
         .order_by_asc(team_member::Column::Id)
         .all(db.conn())
@@ -197,7 +202,8 @@ async fn visible_member(
     actor: &Actor,
     id: Uuid,
 ) -> Result<(team_member::Model, project::Model), ServiceError> {
-    let member = team_member::Entity::find_by_id(id)
+    let member = service::visible_team(actor)
+        .filter(team_member::Column::Id.eq(id))
         .one(db.conn())
         .await?
         .ok_or(ServiceError::NotFound { field: "teamMemberId" })?;

@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 use entity::engagement_record::{self as record, Column};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 use crate::actor::Actor;
@@ -91,11 +91,7 @@ pub async fn record(
     Ok(model)
 }
 
-/// A project's records, oldest month first (the caller has been allowed to see the project).
-pub async fn of_project(db: &Db, project_id: Uuid) -> Result<Vec<record::Model>, ServiceError> {
-    Ok(record::Entity::find()
-        .filter(Column::ProjectId.eq(project_id))
-        .order_by_asc(Column::PeriodStart)
-        .all(db.conn())
-        .await?)
+/// Engagement records are visible with their project.
+pub fn visible_to(actor: &Actor) -> Select<record::Entity> {
+    record::Entity::find().filter(Column::ProjectId.in_subquery(projects::visible_ids(actor)))
 }

@@ -1,16 +1,23 @@
 //! The programme evaluation, for its funder: projects by status, how many show measurable
 //! improvement, engagement per project, what got in the way, and what was published.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use entity::project::{self, ProjectStatus};
 use entity::shared_result::{self as result, ResultOutcome, ResultStatus};
 use entity::{engagement_record, programme};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
 
-use super::BarrierTag;
+use super::{BarrierTag, engagement, visibility};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::error::ServiceError;
 use crate::measures::rollup::{self, ProgrammeImprovement};
+use crate::paging;
+use crate::projects::service as projects;
+use crate::scope::{Batched, Row, by_rows};
 
 pub struct ProjectEngagement {
     pub project: project::Model,
@@ -29,60 +36,88 @@ pub struct Evaluation {
     pub published: Vec<result::Model>,
 }
 
-/// For the programme's funder only (anyone else: FORBIDDEN).
+/// The evaluation of each programme the actor funds (the others are left out; callers check
+/// `rollup::require_funder` first), in a fixed number of statements however many programmes.
 pub async fn evaluate(
     db: &Db,
     actor: &Actor,
-    programme: &programme::Model,
-) -> Result<Evaluation, ServiceError> {
-    if actor.institution_id()? != programme.funder_institution_id {
-        return Err(ServiceError::Forbidden("the programme's evaluation is for its funder"));
-    }
-    let projects = project::Entity::find()
-        .filter(project::Column::ProgrammeId.eq(programme.id))
+    programmes: &[programme::Model],
+) -> Result<HashMap<Uuid, Evaluation>, ServiceError> {
+    let funded: Vec<&programme::Model> =
+        programmes.iter().filter(|p| rollup::require_funder(actor, p).is_ok()).collect();
+    let programme_ids: Vec<Uuid> = funded.iter().map(|p| p.id).collect();
+    let projects = paging::among(projects::visible_to(actor), project::Column::ProgrammeId, &programme_ids)
         .order_by_asc(project::Column::Id)
         .all(db.conn())
         .await?;
-    let mut projects_by_status: Vec<(ProjectStatus, usize)> = Vec::new();
-    for p in &projects {
-        match projects_by_status.iter_mut().find(|(s, _)| *s == p.status) {
-            Some((_, n)) => *n += 1,
-            None => projects_by_status.push((p.status, 1)),
-        }
-    }
-    let ids: Vec<uuid::Uuid> = projects.iter().map(|p| p.id).collect();
-    let records = engagement_record::Entity::find()
-        .filter(engagement_record::Column::ProjectId.is_in(ids.iter().copied()))
+    let ids: Vec<Uuid> = projects.iter().map(|p| p.id).collect();
+    let records = paging::among(engagement::visible_to(actor), engagement_record::Column::ProjectId, &ids)
         .all(db.conn())
         .await?;
-    let engagement = projects
-        .iter()
-        .map(|p| {
-            let mine = records.iter().filter(|r| r.project_id == p.id);
-            let sum =
-                |f: fn(&engagement_record::Model) -> i32| mine.clone().map(|r| i64::from(f(r))).sum::<i64>();
-            ProjectEngagement {
-                project: p.clone(),
-                clinicians: sum(|r| r.clinicians),
-                service_users: sum(|r| r.service_users),
-                others: sum(|r| r.others),
-            }
-        })
-        .collect();
-    let published = result::Entity::find()
-        .filter(result::Column::ProjectId.is_in(ids.iter().copied()))
+    let published = paging::among(visibility::visible_to(actor), result::Column::ProjectId, &ids)
         .filter(result::Column::Status.eq(ResultStatus::Published))
         .order_by_desc(result::Column::PublicationKey)
         .limit(super::service::MAX_COUNTED)
         .all(db.conn())
         .await?;
-    let tally = super::service::count(&published);
-    Ok(Evaluation {
-        projects_by_status,
-        improvement: rollup::programme(db, actor, programme).await?,
-        engagement,
-        barriers: tally.barrier_tags,
-        outcomes: tally.outcomes,
-        published,
-    })
+    let mut improvements = rollup::programmes(db, actor, programmes).await?;
+    let mut out = HashMap::with_capacity(funded.len());
+    for programme in funded {
+        let mine: Vec<&project::Model> =
+            projects.iter().filter(|p| p.programme_id == Some(programme.id)).collect();
+        let mut projects_by_status: Vec<(ProjectStatus, usize)> = Vec::new();
+        for p in &mine {
+            match projects_by_status.iter_mut().find(|(s, _)| *s == p.status) {
+                Some((_, n)) => *n += 1,
+                None => projects_by_status.push((p.status, 1)),
+            }
+        }
+        let engagement = mine
+            .iter()
+            .map(|p| {
+                let of_project = records.iter().filter(|r| r.project_id == p.id);
+                let sum = |f: fn(&engagement_record::Model) -> i32| {
+                    of_project.clone().map(|r| i64::from(f(r))).sum::<i64>()
+                };
+                ProjectEngagement {
+                    project: (*p).clone(),
+                    clinicians: sum(|r| r.clinicians),
+                    service_users: sum(|r| r.service_users),
+                    others: sum(|r| r.others),
+                }
+            })
+            .collect();
+        let published: Vec<result::Model> =
+            published.iter().filter(|r| mine.iter().any(|p| p.id == r.project_id)).cloned().collect();
+        let tally = super::service::count(&published);
+        out.insert(
+            programme.id,
+            Evaluation {
+                projects_by_status,
+                improvement: improvements.remove(&programme.id).unwrap_or_default(),
+                engagement,
+                barriers: tally.barrier_tags,
+                outcomes: tally.outcomes,
+                published,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// `evaluate` for the GraphQL layer's batches.
+pub struct Evaluations;
+
+impl Batched for Evaluations {
+    type Key = Row<programme::Model>;
+    type Value = Arc<Evaluation>;
+
+    async fn run(
+        db: &Db,
+        actor: &Actor,
+        keys: &[Row<programme::Model>],
+    ) -> Result<HashMap<Row<programme::Model>, Arc<Evaluation>>, ServiceError> {
+        let found = by_rows(keys, async |rows| evaluate(db, actor, &rows).await).await?;
+        Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
 }

@@ -1,22 +1,26 @@
+use super::scopes::{LinksOfResult, ProjectsBehindResults, SharesOfResult};
+use super::service::{self, ResultFilter, ResultForm};
+use super::snapshot::MeasureSnapshot;
+use super::{BarrierTag, decode_tags, engagement, evaluation};
+use crate::error::ServiceError;
+use crate::graphql::{
+    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
+    outcome, page_request, request,
+};
+use crate::institutions::graphql::InstitutionProfile;
+use crate::institutions::service::Directory;
+use crate::measures::graphql::Measure;
+use crate::measures::scopes::VisibleMeasures;
+use crate::mirror_enum;
+use crate::projects::graphql::{Project, ProjectStatus};
+use crate::projects::scopes::VisibleProjects;
+use crate::scope::Row;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::project as project_entity;
 use entity::shared_result::{
     self as result, ResultOutcome as DbOutcome, ResultStatus as DbStatus, ResultVisibility as DbVisibility,
 };
-use sea_orm::EntityTrait;
-
-use super::service::{self, ResultFilter, ResultForm};
-use super::snapshot::MeasureSnapshot;
-use super::{BarrierTag, decode_tags, engagement, evaluation};
-use crate::error::ServiceError;
-use crate::graphql::context::loaders;
-use crate::graphql::pagination::Paged;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, PageArgs, UserError, actor, outcome, request};
-use crate::institutions::graphql::InstitutionProfile;
-use crate::measures::graphql::Measure;
-use crate::mirror_enum;
-use crate::projects::graphql::{Project, ProjectStatus};
 
 mirror_enum! {
     /// What a result reports.
@@ -36,13 +40,9 @@ mirror_enum! {
 pub struct SharedResult(pub result::Model);
 
 impl SharedResult {
+    /// The project as far as the result shows it.
     async fn project_row(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<project_entity::Model>> {
-        let db = &request(ctx)?.db;
-        project_entity::Entity::find_by_id(self.0.project_id)
-            .one(db.conn())
-            .await
-            .map_err(ServiceError::from)
-            .gql(ctx)
+        load_one::<ProjectsBehindResults>(ctx, self.0.project_id).await
     }
 }
 
@@ -141,50 +141,39 @@ impl SharedResult {
     }
     async fn project_lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
         let Some(project) = self.project_row(ctx).await? else { return Ok(None) };
-        let lead = loaders(ctx)?
-            .institutions
-            .load_one(project.lead_institution_id)
-            .await
-            .map_err(ServiceError::internal)
-            .gql(ctx)?;
-        Ok(lead.map(InstitutionProfile))
+        Ok(load_one::<Directory>(ctx, project.lead_institution_id).await?.map(InstitutionProfile))
     }
     /// The project itself, for its participants; null for everyone else.
     async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        Ok(crate::projects::service::get(db, actor, self.0.project_id).await.gql(ctx)?.map(Project))
+        Ok(load_one::<VisibleProjects>(ctx, self.0.project_id).await?.map(Project))
     }
     async fn measures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LinkedMeasure>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let (links, _) = service::links(db, self.0.id).await.gql(ctx)?;
-        let mut out = Vec::with_capacity(links.len());
-        for link in links {
-            let measure =
-                crate::measures::service::get(db, actor, link.measure_id).await.gql(ctx)?.map(Measure);
-            let frozen_analysis = link
-                .snapshot
-                .as_deref()
-                .and_then(|text| serde_json::from_str::<MeasureSnapshot>(text).ok())
-                .map(FrozenAnalysis::from);
-            out.push(LinkedMeasure { measure, frozen_analysis });
-        }
-        Ok(out)
+        let links = load_children::<LinksOfResult>(ctx, self.0.id).await?;
+        let live = futures_util::future::try_join_all(
+            links.iter().map(|link| load_one::<VisibleMeasures>(ctx, link.measure_id)),
+        )
+        .await?;
+        Ok(links
+            .into_iter()
+            .zip(live)
+            .map(|(link, measure)| LinkedMeasure {
+                measure: measure.map(Measure),
+                frozen_analysis: link
+                    .snapshot
+                    .as_deref()
+                    .and_then(|text| serde_json::from_str::<MeasureSnapshot>(text).ok())
+                    .map(FrozenAnalysis::from),
+            })
+            .collect())
     }
     /// The institutions it is explicitly shared with; for the lead only (empty for others).
     async fn shared_with(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InstitutionProfile>> {
-        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let shares = service::shares_visible_to(db, actor, &self.0).await.gql(ctx)?;
-        let mut out = Vec::new();
-        for institution_id in shares {
-            let institution = loaders(ctx)?
-                .institutions
-                .load_one(institution_id)
-                .await
-                .map_err(ServiceError::internal)
-                .gql(ctx)?;
-            out.extend(institution.map(InstitutionProfile));
-        }
-        Ok(out)
+        let shares = load_children::<SharesOfResult>(ctx, self.0.id).await?;
+        let institutions = futures_util::future::try_join_all(
+            shares.iter().map(|share| load_one::<Directory>(ctx, share.institution_id)),
+        )
+        .await?;
+        Ok(institutions.into_iter().flatten().map(InstitutionProfile).collect())
     }
 }
 
@@ -267,8 +256,8 @@ impl ResultQuery {
     ) -> async_graphql::Result<Paged<SharedResult>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let filter = parse_filter(filter.unwrap_or_default()).gql(ctx)?;
-        let page = PageArgs::new(first, after, last, before);
-        service::list(db, actor, &filter, &page, SharedResult).await.gql(ctx)
+        let page = page_request(first, after, last, before).gql(ctx)?;
+        Ok(connection(service::list(db, actor, &filter, &page).await.gql(ctx)?, SharedResult))
     }
 
     /// Barrier tags and outcomes counted across the published results you may see.
@@ -319,29 +308,34 @@ pub async fn programme_evaluation(
     ctx: &Context<'_>,
     programme: &entity::programme::Model,
 ) -> async_graphql::Result<ProgrammeEvaluation> {
-    let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-    let e = evaluation::evaluate(db, actor, programme).await.gql(ctx)?;
+    crate::measures::rollup::require_funder(actor(ctx)?, programme).gql(ctx)?;
+    let key = Row::new(programme.id, programme.clone());
+    let e = compute::<evaluation::Evaluations>(ctx, key)
+        .await?
+        .ok_or_else(|| ServiceError::Forbidden("the programme's evaluation is for its funder"))
+        .gql(ctx)?;
+    let e = e.as_ref();
     Ok(ProgrammeEvaluation {
         projects_by_status: e
             .projects_by_status
-            .into_iter()
-            .map(|(s, c)| StatusCount { status: s.into(), count: n(c) })
+            .iter()
+            .map(|(s, c)| StatusCount { status: (*s).into(), count: n(*c) })
             .collect(),
         improvement: e.improvement.into(),
         engagement: e
             .engagement
-            .into_iter()
+            .iter()
             .map(|p| EngagementTotal {
                 project_id: GlobalId::encode(NodeKind::Project, p.project.id),
-                project_title: p.project.title,
+                project_title: p.project.title.clone(),
                 clinicians: p.clinicians,
                 service_users: p.service_users,
                 others: p.others,
             })
             .collect(),
-        barrier_tags: tag_counts(e.barriers),
-        outcomes: outcome_counts(e.outcomes),
-        published_results: e.published.into_iter().map(SharedResult).collect(),
+        barrier_tags: tag_counts(e.barriers.clone()),
+        outcomes: outcome_counts(e.outcomes.clone()),
+        published_results: e.published.iter().cloned().map(SharedResult).collect(),
     })
 }
 
@@ -353,21 +347,15 @@ pub struct EngagementRecord {
     pub others: i32,
 }
 
-pub async fn project_engagement(
-    ctx: &Context<'_>,
-    project_id: uuid::Uuid,
-) -> async_graphql::Result<Vec<EngagementRecord>> {
-    let db = &request(ctx)?.db;
-    let rows = engagement::of_project(db, project_id).await.gql(ctx)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| EngagementRecord {
+impl From<entity::engagement_record::Model> for EngagementRecord {
+    fn from(r: entity::engagement_record::Model) -> Self {
+        Self {
             period_start: r.period_start,
             clinicians: r.clinicians,
             service_users: r.service_users,
             others: r.others,
-        })
-        .collect())
+        }
+    }
 }
 
 #[derive(InputObject)]

@@ -4,6 +4,7 @@
 pub mod engagement;
 pub mod evaluation;
 pub mod graphql;
+pub mod scopes;
 pub mod service;
 pub mod snapshot;
 pub mod visibility;

@@ -15,7 +15,7 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
-use crate::graphql::pagination::{PageArgs, Paged, paginate_sorted};
+use crate::paging::{Order, Page, PageRequest, paginate};
 use crate::projects::service::{self as projects, require_lead_writer};
 use crate::text;
 
@@ -157,25 +157,8 @@ async fn write_links(
     Ok(())
 }
 
-/// The institutions a version is explicitly shared with: the lead's to know, nobody else's.
-pub async fn shares_visible_to(
-    db: &Db,
-    actor: &Actor,
-    version: &result::Model,
-) -> Result<Vec<Uuid>, ServiceError> {
-    let lead =
-        project::Entity::find_by_id(version.project_id).one(db.conn()).await?.map(|p| p.lead_institution_id);
-    if lead.is_none() || actor.institution.map(|i| i.id) != lead {
-        return Ok(Vec::new());
-    }
-    let (_, shares) = links(db, version.id).await?;
-    Ok(shares.into_iter().map(|s| s.institution_id).collect())
-}
-
-pub async fn links(
-    db: &Db,
-    version_id: Uuid,
-) -> Result<(Vec<linked::Model>, Vec<share::Model>), ServiceError> {
+/// A version's links, read for its lead (the callers have checked).
+async fn links(db: &Db, version_id: Uuid) -> Result<(Vec<linked::Model>, Vec<share::Model>), ServiceError> {
     let measures =
         linked::Entity::find().filter(linked::Column::ResultVersionId.eq(version_id)).all(db.conn()).await?;
     let shares =
@@ -356,7 +339,7 @@ pub async fn publish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, 
             .await?;
         for link in &linked_measures {
             if let Some(measure) = measures.iter().find(|m| m.id == link.measure_id) {
-                let frozen = snapshot::take(db, measure).await?;
+                let frozen = snapshot::take(db, actor, measure).await?;
                 snapshots.push((link.id, serde_json::to_string(&frozen).map_err(ServiceError::internal)?));
             }
         }
@@ -501,16 +484,15 @@ fn filtered(actor: &Actor, filter: &ResultFilter) -> Result<sea_orm::Select<resu
 }
 
 /// Results the actor may see, newest publication first (drafts, for their lead, last).
-pub async fn list<N: async_graphql::OutputType>(
+pub async fn list(
     db: &Db,
     actor: &Actor,
     filter: &ResultFilter,
-    page: &PageArgs,
-    node: impl Fn(result::Model) -> N,
-) -> Result<Paged<N>, ServiceError> {
+    page: &PageRequest,
+) -> Result<Page<result::Model>, ServiceError> {
     let query = filtered(actor, filter)?;
-    paginate_sorted(db, query, result::Column::Id, Some(result::Column::PublicationKey), false, page, node)
-        .await
+    let order = Order::new("published", vec![result::Column::PublicationKey, result::Column::Id], false);
+    paginate(db, query, &order, page).await
 }
 
 /// Results analysed for the `lessons` view and the programme evaluation at most.

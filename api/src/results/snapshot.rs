@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::measure;
 use serde::{Deserialize, Serialize};
 
+use crate::actor::Actor;
 use crate::analysis::AnalysisConfig;
 use crate::db::Db;
 use crate::error::ServiceError;
@@ -44,8 +45,8 @@ fn screaming(debug_name: &str) -> String {
 }
 
 /// All sites pooled, default rules.
-pub async fn take(db: &Db, measure: &measure::Model) -> Result<MeasureSnapshot, ServiceError> {
-    let result = analyse(db, measure, None, AnalysisConfig::default()).await?;
+pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<MeasureSnapshot, ServiceError> {
+    let result = analyse(db, actor, measure, None, AnalysisConfig::default()).await?;
     let analysis = &result.analysis;
     Ok(MeasureSnapshot {
         measure_name: measure.name.clone(),

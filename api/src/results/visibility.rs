@@ -6,7 +6,7 @@
 
 use entity::project_site::{self, SiteStatus};
 use entity::shared_result::{self as result, ResultStatus, ResultVisibility};
-use entity::{programme, project, shared_result_share as share};
+use entity::{programme, project, shared_result_measure as linked, shared_result_share as share};
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 use uuid::Uuid;
@@ -91,4 +91,41 @@ pub fn visible_to(actor: &Actor) -> Select<result::Entity> {
             )
             .add(Condition::all().add(published()).add(result::Column::Id.in_subquery(shared))),
     )
+}
+
+fn visible_ids(actor: &Actor) -> SelectStatement {
+    visible_to(actor).select_only().column(result::Column::Id).into_query()
+}
+
+/// A version's linked measures are visible with the version.
+pub fn visible_links(actor: &Actor) -> Select<linked::Entity> {
+    linked::Entity::find().filter(linked::Column::ResultVersionId.in_subquery(visible_ids(actor)))
+}
+
+/// Whom a version is explicitly shared with is the lead's to know, nobody else's.
+pub fn visible_shares(actor: &Actor) -> Select<share::Entity> {
+    let led_results = Query::select()
+        .column(result::Column::Id)
+        .from(result::Entity)
+        .and_where(
+            result::Column::ProjectId.in_subquery(
+                Query::select()
+                    .column(project::Column::Id)
+                    .from(project::Entity)
+                    .and_where(
+                        project::Column::LeadInstitutionId
+                            .eq(actor.institution.map(|i| i.id).unwrap_or_default()),
+                    )
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    share::Entity::find().filter(share::Column::ResultVersionId.in_subquery(led_results))
+}
+
+/// The projects behind the results an actor may see: whoever sees a result sees its project's
+/// title and lead, even without seeing the project itself.
+pub fn projects_behind(actor: &Actor) -> Select<project::Entity> {
+    let behind = visible_to(actor).select_only().column(result::Column::ProjectId).into_query();
+    project::Entity::find().filter(project::Column::Id.in_subquery(behind))
 }

@@ -68,14 +68,12 @@ impl Viewer {
     }
     /// Every institution the person belongs to; switch with `switchInstitution`.
     async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
-        let actor = actor(ctx)?;
-        let Some(user_id) = actor.user_id() else { return Ok(Vec::new()) };
-        let db = &request(ctx)?.db;
-        Ok(crate::members::service::of_user(db, user_id)
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        Ok(crate::members::service::of_user(db, actor)
             .await
             .gql(ctx)?
             .into_iter()
-            .map(Membership)
+            .map(Membership::of)
             .collect())
     }
 }

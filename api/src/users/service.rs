@@ -1,6 +1,10 @@
 use chrono::{DateTime, Utc};
-use entity::{membership, user};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use entity::{api_token, audit_event, invitation, membership, project_site, team_member, user};
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Select,
+};
 use uuid::Uuid;
 
 use crate::actor::Actor;
@@ -65,24 +69,80 @@ pub async fn find_by_email(
     Ok(user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(conn).await?)
 }
 
-/// A user is visible to themself, to platform admins, and to anyone who shares the actor's
-/// active institution with them.
-pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<user::Model>, ServiceError> {
-    if actor.user_id() != Some(id) && !actor.is_platform_admin() {
-        let Some(institution) = actor.institution else { return Ok(None) };
-        let shares = membership::Entity::find()
+/// Users an actor may see: itself; everyone, for platform admins; the members of its active
+/// institution; and the people reached through what it may see: team members and site leads of
+/// its projects, and the people behind its institution's invitations, API tokens and audit
+/// events (for the admins who see those).
+pub fn visible_to(actor: &Actor) -> Select<user::Entity> {
+    if actor.is_platform_admin() {
+        return user::Entity::find();
+    }
+    let mut reached = Condition::any();
+    if let Some(user_id) = actor.user_id() {
+        reached = reached.add(user::Column::Id.eq(user_id));
+    }
+    if let Some(active) = actor.institution {
+        let members = Query::select()
+            .column(membership::Column::UserId)
+            .from(membership::Entity)
+            .and_where(membership::Column::InstitutionId.eq(active.id))
+            .to_owned();
+        let team = crate::projects::service::visible_team(actor)
             .select_only()
-            .column(membership::Column::Id)
-            .filter(membership::Column::UserId.eq(id))
-            .filter(membership::Column::InstitutionId.eq(institution.id))
-            .into_tuple::<Uuid>()
-            .one(db.conn())
-            .await?;
-        if shares.is_none() {
-            return Ok(None);
+            .column(team_member::Column::UserId)
+            .filter(team_member::Column::UserId.is_not_null())
+            .into_query();
+        let site_leads = crate::projects::service::visible_sites(actor)
+            .select_only()
+            .column(project_site::Column::SiteLeadUserId)
+            .filter(project_site::Column::SiteLeadUserId.is_not_null())
+            .into_query();
+        reached = reached
+            .add(user::Column::Id.in_subquery(members))
+            .add(user::Column::Id.in_subquery(team))
+            .add(user::Column::Id.in_subquery(site_leads));
+        if let Ok(admin_of) = actor.require_admin() {
+            let behind = |select: SelectStatement| user::Column::Id.in_subquery(select);
+            reached = reached
+                .add(behind(
+                    Query::select()
+                        .column(invitation::Column::InvitedBy)
+                        .from(invitation::Entity)
+                        .and_where(invitation::Column::InstitutionId.eq(admin_of))
+                        .to_owned(),
+                ))
+                .add(behind(
+                    Query::select()
+                        .column(api_token::Column::CreatedBy)
+                        .from(api_token::Entity)
+                        .and_where(api_token::Column::InstitutionId.eq(admin_of))
+                        .to_owned(),
+                ))
+                .add(behind(
+                    Query::select()
+                        .column(audit_event::Column::ActorUserId)
+                        .from(audit_event::Entity)
+                        .and_where(audit_event::Column::InstitutionId.eq(admin_of))
+                        .to_owned(),
+                ));
         }
     }
-    Ok(user::Entity::find_by_id(id).one(db.conn()).await?)
+    // `Condition::any()` with nothing in it is false: an actor with neither sees nobody.
+    user::Entity::find().filter(reached)
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<user::Model>, ServiceError> {
+    Ok(visible_to(actor).filter(user::Column::Id.eq(id)).one(db.conn()).await?)
+}
+
+pub struct VisibleUsers;
+
+impl crate::scope::Scope for VisibleUsers {
+    type Entity = user::Entity;
+
+    fn select(actor: &Actor, _: chrono::NaiveDate) -> Select<user::Entity> {
+        visible_to(actor)
+    }
 }
 
 /// Creates a platform admin, for the `create-admin` command.
