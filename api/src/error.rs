@@ -38,6 +38,8 @@ pub enum UserErrorCode {
     Conflict,
     /// A submitted assessment never changes; record a new one instead.
     Immutable,
+    /// The project's status does not allow this change (a submitted bid, a closed project).
+    NotAllowedInStatus,
     /// Funding gate: the project has no accepted host site.
     NoAcceptedSite,
     /// Funding gate: a site has no submitted capacity assessment.
@@ -46,6 +48,9 @@ pub enum UserErrorCode {
     AssessmentExpired,
     /// Funding gate: a site scores below the programme's minimum on a dimension.
     ScoreBelowMinimum,
+    /// Funding gate: a site falls short of the capacity the programme requires, on evidence
+    /// the caller may not read (the assessor, the assessed site or the project's lead may).
+    CapacityShortfall,
     /// Funding gate: no team member holds a role the springboard rule requires.
     RoleMissing,
     /// Funding gate: the team commits fewer hours a week than the rule requires.

@@ -90,7 +90,16 @@ impl GlobalId {
         let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
         let text = std::str::from_utf8(&bytes).ok()?;
         let (kind, id) = text.split_once(':')?;
-        Some(Self { kind: NodeKind::from_name(kind)?, id: Uuid::try_parse(id).ok()? })
+        let decoded = Self { kind: NodeKind::from_name(kind)?, id: Uuid::try_parse(id).ok()? };
+        // One object, one ID: another spelling of the same UUID (upper case, braces,
+        // `urn:uuid:`, no hyphens) is an ID this API never emitted, so it names no object. It
+        // reads as the nil UUID, which no row has: exactly like the ID of a missing object,
+        // through the same lookups.
+        if global_id(decoded.kind, decoded.id) == raw {
+            Some(decoded)
+        } else {
+            Some(Self { id: Uuid::nil(), ..decoded })
+        }
     }
 
     /// The UUID of an ID that must name a `kind`; anything else is an input error on `field`.
@@ -115,6 +124,23 @@ mod tests {
         assert_eq!(GlobalId::decode(&encoded), Some(GlobalId { kind: NodeKind::Membership, id }));
         assert!(GlobalId::expect(&encoded, NodeKind::User, "id").is_err());
         assert_eq!(GlobalId::expect(&encoded, NodeKind::Membership, "id").unwrap(), id);
+    }
+
+    #[test]
+    fn only_the_canonical_spelling_of_an_id_is_accepted() {
+        let id = Uuid::now_v7();
+        let spellings = [
+            id.hyphenated().to_string().to_uppercase(),
+            id.simple().to_string(),
+            id.braced().to_string(),
+            id.urn().to_string(),
+        ];
+        for spelling in spellings {
+            let raw = URL_SAFE_NO_PAD.encode(format!("Project:{spelling}"));
+            let decoded = GlobalId::decode(&raw);
+            assert_eq!(decoded, Some(GlobalId { kind: NodeKind::Project, id: Uuid::nil() }), "{spelling}");
+        }
+        assert!(GlobalId::decode(&global_id(NodeKind::Project, id)).is_some());
     }
 
     #[test]

@@ -106,7 +106,10 @@ pub struct Settings {
     pub max_query_depth: usize,
 
     /// Highest query complexity accepted; a list counts once per item of its page size. A page
-    /// of 50 projects with the latest 24 observations of each measure costs about 5,100.
+    /// of 50 projects with the latest 24 observations of each measure costs about 5,100. Fields
+    /// whose work grows with the data behind them cost more than 100 each (a measure's analysis
+    /// 120, a project's improvement 150, a CSV export 200, a programme's evaluation 1,000), so
+    /// a hundred aliases of one are refused.
     #[arg(long, env = "SPRINGBOARD_MAX_QUERY_COMPLEXITY", default_value_t = 10_000)]
     pub max_query_complexity: usize,
 

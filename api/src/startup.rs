@@ -38,6 +38,7 @@ impl Application {
             .await
             .context("connecting to the database")?;
         let metrics = Arc::new(http::metrics::Metrics::new().context("registering metrics")?);
+        let password_checks = metrics.password_checks.clone();
         let statement_metrics = metrics.clone();
         conn.set_metric_callback(move |info| {
             tracing::debug!(db.statement = %info.statement.sql, "sql statement");
@@ -47,7 +48,7 @@ impl Application {
         let db = Db::new(conn, clock);
         password::warm_up();
 
-        let auth = Arc::new(AuthConfig::new(keys, &settings));
+        let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks));
         let limits =
             QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };
         let schema = schema::build(auth.clone(), limits);

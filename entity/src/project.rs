@@ -17,6 +17,8 @@ pub struct Model {
     pub budget_awarded: Option<i64>,
     pub status: ProjectStatus,
     pub status_changed_at: DateTimeUtc,
+    /// When the lead first submitted the bid; the funder sees it from then on.
+    pub submitted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -21,6 +21,7 @@ mod m20261125_000015_create_measures;
 mod m20261125_000016_create_observations;
 mod m20261125_000017_create_shared_results;
 mod m20261204_000018_index_observations_by_period;
+mod m20261204_000019_record_project_submission;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000016_create_observations::Migration),
             Box::new(m20261125_000017_create_shared_results::Migration),
             Box::new(m20261204_000018_index_observations_by_period::Migration),
+            Box::new(m20261204_000019_record_project_submission::Migration),
         ]
     }
 }

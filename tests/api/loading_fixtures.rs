@@ -103,6 +103,9 @@ pub async fn world(app: &TestApp) -> World {
     each(app, &lead_token, RECORD_COMMITMENT, commitments).await;
     let endorsement = json!({ "input": { "programmeId": funding.programme, "kind": "LEGITIMACY", "description": "Endorsed" } });
     ok(app, &lead_token, RECORD_COMMITMENT, endorsement).await;
+    // Straight to ACTIVE: the funding gate has tests of its own, and this fixture is about reads.
+    // The funder sees a project from submission on, so it assesses the sites after.
+    set_status(app, &projects, "ACTIVE").await;
     let assessments = per_project(&|p| {
         json!({ "input": {
             "assessedInstitutionId": institution_id(host), "projectId": p, "assessedOn": app.day(0),
@@ -110,9 +113,6 @@ pub async fn world(app: &TestApp) -> World {
         }})
     });
     each(app, &funding.funder_token, ASSESS, assessments).await;
-
-    // Straight to ACTIVE: the funding gate has tests of its own, and this fixture is about reads.
-    set_status(app, &projects, "ACTIVE").await;
 
     let measures = per_project(&|p| {
         json!({ "input": {
@@ -182,6 +182,7 @@ pub async fn world(app: &TestApp) -> World {
 async fn set_status(app: &TestApp, projects: &[String], status: &str) {
     entity::project::Entity::update_many()
         .col_expr(entity::project::Column::Status, Expr::val(status))
+        .col_expr(entity::project::Column::SubmittedAt, Expr::val(app.clock.now()))
         .filter(entity::project::Column::Id.is_in(projects.iter().map(|p| uuid_of(p))))
         .exec(app.db.conn())
         .await

@@ -9,6 +9,7 @@
 mod helpers;
 
 mod api_tokens;
+mod auth_probes;
 mod http_spec;
 mod isolation;
 mod limits;
@@ -28,5 +29,6 @@ mod results;
 mod results_fixtures;
 mod schema;
 mod sessions;
+mod tenancy_probes;
 mod time_travel;
 mod tokens;

@@ -250,7 +250,8 @@ pub async fn status(app: &TestApp, token: &str, project: &str) -> Value {
 }
 
 /// Moves a set-up project on, by the parties entitled to, until it is `to` (SUBMITTED, FUNDED,
-/// ACTIVE or COMPLETED). Funding first completes the assessment and the team.
+/// ACTIVE or COMPLETED). A bid on its way to funding gets its team before submission (a
+/// submitted bid takes no changes) and its assessment after (the funder sees it from then on).
 pub async fn advance(app: &TestApp, setup: &Setup, to: &str) {
     let (lead, funder) = (&setup.bid.lead_token, &setup.funding.funder_token);
     let project = &setup.bid.project;
@@ -260,12 +261,17 @@ pub async fn advance(app: &TestApp, setup: &Setup, to: &str) {
     let target = path.iter().position(|s| *s == to).unwrap();
     for step in &path[from + 1..=target] {
         match *step {
-            "SUBMITTED" | "COMPLETED" => {
+            "SUBMITTED" => {
+                if target > 1 {
+                    springboard_team(app, &setup.bid).await;
+                }
+                ok(app, lead, TRANSITION, json!({ "p": project, "to": step })).await;
+            }
+            "COMPLETED" => {
                 ok(app, lead, TRANSITION, json!({ "p": project, "to": step })).await;
             }
             "FUNDED" => {
                 assess(app, funder, project, setup.site.host, 3, true).await;
-                springboard_team(app, &setup.bid).await;
                 let variables = json!({ "p": project, "decision": "FUNDED", "budget": 40_000 });
                 ok(app, funder, DECIDE, variables).await;
             }

@@ -199,6 +199,7 @@ db_test! {
 db_test! {
     async fn scores_outside_zero_to_four_and_other_bad_assessments_are_refused(app) {
         let s = setup(&app).await;
+        advance(&app, &s, "SUBMITTED").await;
         let funder = &s.funding.funder_token;
         let base = json!({ "projectId": s.bid.project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": app.day(0) });
         let before = row_counts(&app).await;

@@ -24,6 +24,7 @@ async fn populated_project(app: &TestApp) -> (Setup, Vec<(&'static str, String)>
             .as_str()
             .unwrap()
             .to_owned();
+    advance(app, &s, "SUBMITTED").await;
     let assessment = assess(app, &s.funding.funder_token, &s.bid.project, s.site.host, 3, true).await;
     let ids = vec![
         ("Project", s.bid.project.clone()),
@@ -219,6 +220,7 @@ db_test! {
     async fn a_site_sees_its_own_assessments_and_not_another_sites(app) {
         let s = setup(&app).await;
         let other = answered_site(&app, &s.bid, true).await;
+        advance(&app, &s, "SUBMITTED").await;
         let own_assessment = assess(&app, &s.funding.funder_token, &s.bid.project, s.site.host, 3, true).await;
         let other_assessment = assess(&app, &s.funding.funder_token, &s.bid.project, other.host, 2, false).await;
         let (a, b) = (institution_id(s.site.host), institution_id(other.host));

@@ -169,7 +169,7 @@ db_test! {
         let by_host = app.graphql(DECIDE, decline.clone(), Some(&s.site.token)).await;
         let by_viewer = app.graphql(DECIDE, decline.clone(), Some(&funder_viewer)).await;
 
-        assert_eq!(problems(payload(&on_draft)), problem("input.projectId", "INVALID_TRANSITION"), "{on_draft}");
+        assert_eq!(problems(payload(&on_draft)), problem("input.projectId", "NOT_FOUND"), "a draft is not the funder's to see: {on_draft}");
         for body in [by_lead, by_host, by_viewer] {
             assert_eq!(error_code(&body), "FORBIDDEN");
         }
@@ -203,12 +203,14 @@ db_test! {
 db_test! {
     async fn available_transitions_list_exactly_what_the_viewer_may_do(app) {
         let s = setup(&app).await;
+        springboard_team(&app, &s.bid).await;
         let lead_viewer = app.token(s.bid.college, Role::Viewer).await;
         let funder_viewer = app.token(s.funding.funder, Role::Viewer).await;
         let parties = [&s.bid.lead_token, &lead_viewer, &s.site.token, &s.funding.funder_token, &funder_viewer];
         // Per state: what the lead, its viewer, the host, the funder and its viewer may do.
         let table = [
-            ("DRAFT", [json!(["SUBMITTED", "WITHDRAWN"]), json!([]), json!([]), json!([]), json!([])]),
+            // The funder sees the bid from submission on: a draft is not there for it.
+            ("DRAFT", [json!(["SUBMITTED", "WITHDRAWN"]), json!([]), json!([]), json!(null), json!(null)]),
             ("SUBMITTED", [json!(["WITHDRAWN"]), json!([]), json!([]), json!(["FUNDED", "DECLINED"]), json!([])]),
             ("FUNDED", [json!(["WITHDRAWN"]), json!([]), json!([]), json!(["ACTIVE"]), json!([])]),
             ("ACTIVE", [json!(["COMPLETED", "WITHDRAWN"]), json!([]), json!([]), json!([]), json!([])]),
@@ -336,6 +338,7 @@ db_test! {
 db_test! {
     async fn only_the_funder_assesses_sites_unless_the_programme_lets_the_lead(app) {
         let s = setup(&app).await;
+        advance(&app, &s, "SUBMITTED").await;
         let funder_viewer = app.token(s.funding.funder, Role::Viewer).await;
         let input = |project: &str, host: Uuid| json!({ "input": { "projectId": project, "assessedInstitutionId": institution_id(host), "assessedOn": app.day(0), "dimensions": scores(3) } });
 
@@ -360,6 +363,7 @@ db_test! {
 db_test! {
     async fn a_submission_needs_all_five_scores_and_then_never_changes(app) {
         let s = setup(&app).await;
+        advance(&app, &s, "SUBMITTED").await;
         let funder = &s.funding.funder_token;
         let missing_two = vec![
             ("input.dimensions.DATA_INFRASTRUCTURE".to_owned(), "REQUIRED".to_owned()),
@@ -394,6 +398,7 @@ db_test_with! {
     async fn the_funder_completes_a_draft_assessment_and_submits_it(app) with |_| {};
     {
         let s = setup(&app).await;
+        advance(&app, &s, "SUBMITTED").await;
         let funder = &s.funding.funder_token;
         let three: Vec<Value> = scores(3).as_array().unwrap()[..3].to_vec();
         let input = json!({ "input": { "projectId": s.bid.project, "assessedInstitutionId": institution_id(s.site.host), "assessedOn": app.day(0), "dimensions": three } });

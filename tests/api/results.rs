@@ -303,12 +303,12 @@ db_test! {
         let e = &body["data"]["programme"]["evaluation"];
         let mut statuses = e["projectsByStatus"].as_array().unwrap_or_else(|| panic!("{body}")).clone();
         statuses.sort_by_key(|s| s["status"].as_str().unwrap().to_owned());
-        assert_eq!(statuses, vec![json!({ "status": "ACTIVE", "count": 1 }), json!({ "status": "DRAFT", "count": 1 })]);
+        // The draft bid `b` does not reach the funder until it is submitted, so it is not counted.
+        assert_eq!(statuses, vec![json!({ "status": "ACTIVE", "count": 1 })], "{}", b.project);
         assert_eq!(e["improvement"], json!({ "fundedProjects": 1, "projectsShowingImprovement": 1 }));
         let mut engagement = e["engagement"].as_array().unwrap().clone();
         engagement.sort_by_key(|p| p["clinicians"].as_i64().unwrap());
         assert_eq!(engagement, vec![
-            json!({ "projectTitle": "Sepsis six", "clinicians": 0, "serviceUsers": 0, "others": 0 }),
             json!({ "projectTitle": "Sepsis six", "clinicians": 20, "serviceUsers": 6, "others": 2 }),
         ]);
         assert_eq!(e["barrierTags"], json!([{ "tag": "TIME_PRESSURE", "count": 1 }, { "tag": "IT_INTEGRATION", "count": 1 }]));

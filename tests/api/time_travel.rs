@@ -31,6 +31,8 @@ async fn funding_rules(app: &TestApp) {
     let bid = draft_project(app, &funding).await;
     let site = answered_site(app, &bid, true).await;
 
+    springboard_team(app, &bid).await;
+    ok(app, &bid.lead_token, TRANSITION, json!({ "p": bid.project, "to": "SUBMITTED" })).await;
     let tomorrow = json!({ "input": {
         "assessedInstitutionId": institution_id(site.host), "projectId": bid.project,
         "assessedOn": app.day(1), "dimensions": scores(3), "submit": true,
@@ -38,8 +40,6 @@ async fn funding_rules(app: &TestApp) {
     let refused = app.graphql(ASSESS, tomorrow, Some(&funding.funder_token)).await;
     assert_eq!(problems(payload(&refused)), problem("input.assessedOn", "INVALID"));
     assess(app, &funding.funder_token, &bid.project, site.host, 3, true).await;
-    springboard_team(app, &bid).await;
-    ok(app, &bid.lead_token, TRANSITION, json!({ "p": bid.project, "to": "SUBMITTED" })).await;
     let ready = app.graphql(READINESS, json!({ "p": bid.project }), Some(&funding.funder_token)).await;
     assert_eq!(ready["data"]["project"]["fundingReadiness"], json!({ "ready": true, "failures": [] }));
 

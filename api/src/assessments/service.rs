@@ -338,22 +338,41 @@ pub async fn for_project(
         .await?)
 }
 
-/// The current assessment of each host of each project: its newest submitted one, for that
-/// project or a general one, keyed by (project, host). Read without the actor's scoping
-/// because the funding gate needs every site's, whoever asks; only the gate's verdict reaches
-/// the caller, who must see the projects.
+/// Whether the actor may read this assessment: the same rule as `visible_to`, for a row
+/// already loaded (`project_lead` is the lead of the project it was made for, if any).
+pub fn readable_by(actor: &Actor, model: &assessment::Model, project_lead: Option<Uuid>) -> bool {
+    let Some(institution) = actor.institution.map(|i| i.id) else { return false };
+    model.assessor_institution_id == institution
+        || model.assessed_institution_id == institution
+        || (model.project_id.is_some() && project_lead == Some(institution))
+}
+
+/// Which assessors a project's funding gate listens to: the programme's funder, and the lead
+/// where the programme allows self-assessment (DESIGN.md, "Which assessments count").
+pub struct GateAssessors {
+    pub project_id: Uuid,
+    pub assessors: Vec<Uuid>,
+}
+
+/// The current assessment of each host of each project: the newest submitted one by an
+/// assessor the project's gate counts, for that project or a general one, keyed by (project,
+/// host). Read without the actor's scoping because the gate's verdict needs every site's; what
+/// the caller is told of each is decided by `readable_by`.
 pub async fn current_for_sites(
     db: &Db,
-    _actor: &Actor,
-    project_ids: &[Uuid],
+    projects: &[GateAssessors],
     institution_ids: &[Uuid],
 ) -> Result<HashMap<(Uuid, Uuid), assessment::Model>, ServiceError> {
+    let mut assessors: Vec<Uuid> = projects.iter().flat_map(|p| p.assessors.iter().copied()).collect();
+    assessors.sort_unstable();
+    assessors.dedup();
     let submitted = assessment::Entity::find()
         .filter(assessment::Column::AssessedInstitutionId.is_in(institution_ids.iter().copied()))
+        .filter(assessment::Column::AssessorInstitutionId.is_in(assessors))
         .filter(assessment::Column::Status.eq(AssessmentStatus::Submitted))
         .filter(
             Condition::any()
-                .add(assessment::Column::ProjectId.is_in(project_ids.iter().copied()))
+                .add(assessment::Column::ProjectId.is_in(projects.iter().map(|p| p.project_id)))
                 .add(assessment::Column::ProjectId.is_null()),
         )
         .order_by_desc(assessment::Column::AssessedOn)
@@ -361,10 +380,14 @@ pub async fn current_for_sites(
         .all(db.conn())
         .await?;
     let mut current = HashMap::new();
-    for project_id in project_ids {
+    for project in projects {
         for row in &submitted {
-            if row.project_id.is_none_or(|p| p == *project_id) {
-                current.entry((*project_id, row.assessed_institution_id)).or_insert_with(|| row.clone());
+            let counted = project.assessors.contains(&row.assessor_institution_id)
+                && row.project_id.is_none_or(|p| p == project.project_id);
+            if counted {
+                current
+                    .entry((project.project_id, row.assessed_institution_id))
+                    .or_insert_with(|| row.clone());
             }
         }
     }

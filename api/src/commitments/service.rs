@@ -11,6 +11,7 @@ use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{ServiceError, UserErrorCode};
 use crate::programmes::service as programmes;
+use crate::projects::changes::{self, Change};
 use crate::projects::service as projects;
 use crate::text;
 
@@ -74,7 +75,8 @@ pub async fn record(
     }
     match (project_id, programme_id) {
         (Some(id), None) => {
-            projects::require(db, actor, id, "projectId").await?;
+            let project = projects::require(db, actor, id, "projectId").await?;
+            changes::require(&project, Change::Commitments, "projectId")?;
         }
         (None, Some(id)) => {
             programmes::get(db, actor, id).await?.ok_or(ServiceError::NotFound { field: "programmeId" })?;
@@ -129,6 +131,10 @@ pub async fn update(
     let mut model = get(db, actor, id).await?.ok_or(ServiceError::NotFound { field: "id" })?;
     if actor.require_writer()? != model.institution_id {
         return Err(ServiceError::Forbidden("only the committing institution changes a commitment"));
+    }
+    if let Some(project_id) = model.project_id {
+        let project = projects::require(db, actor, project_id, "id").await?;
+        changes::require(&project, Change::Commitments, "id")?;
     }
     if let Some(description) = description {
         model.description = text::required(description, "description", MAX_DESCRIPTION_CHARS)

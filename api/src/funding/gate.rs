@@ -14,11 +14,13 @@ use crate::ids::{NodeKind, global_id};
 use crate::programmes::criteria::FundingCriteria;
 use crate::projects::team;
 
-/// A site as the gate sees it: the row, the host's name for messages, its current assessment.
+/// A site as the gate sees it: the row, the host's name for messages, its current assessment,
+/// and whether the caller may be told the scores and dates behind a shortfall.
 pub struct SiteEvidence<'a> {
     pub site: &'a project_site::Model,
     pub institution_name: &'a str,
     pub assessment: Option<&'a assessment::Model>,
+    pub disclosed: bool,
 }
 
 pub fn evaluate(
@@ -38,40 +40,15 @@ pub fn evaluate(
         ));
     }
     for evidence in accepted {
-        let site_id = global_id(NodeKind::ProjectSite, evidence.site.id);
-        let name = evidence.institution_name;
-        let Some(assessment) = evidence.assessment else {
+        let shortfalls = site_shortfalls(criteria, evidence, today);
+        if shortfalls.is_empty() || evidence.disclosed {
+            failures.extend(shortfalls);
+        } else {
             failures.push(failure(
-                vec!["sites".into(), site_id],
-                UserErrorCode::AssessmentMissing,
-                format!("{name} has no submitted capacity assessment"),
+                vec!["sites".into(), global_id(NodeKind::ProjectSite, evidence.site.id)],
+                UserErrorCode::CapacityShortfall,
+                format!("{} does not meet the programme's capacity requirements", evidence.institution_name),
             ));
-            continue;
-        };
-        let age = (today - assessment.assessed_on).num_days();
-        if age > i64::from(criteria.max_assessment_age_days) {
-            failures.push(failure(
-                vec!["sites".into(), site_id.clone()],
-                UserErrorCode::AssessmentExpired,
-                format!(
-                    "{name}'s latest assessment ({}) is {age} days old; the programme accepts at most {}",
-                    assessment.assessed_on, criteria.max_assessment_age_days
-                ),
-            ));
-        }
-        for (dimension, score) in CapacityDimension::ALL.into_iter().zip(scores(assessment)) {
-            let minimum = criteria.minimum(dimension);
-            let score = score.unwrap_or_default();
-            if score < minimum {
-                failures.push(failure(
-                    vec!["sites".into(), site_id.clone(), dimension.code().into()],
-                    UserErrorCode::ScoreBelowMinimum,
-                    format!(
-                        "{name} scores {score} on {}; the programme needs at least {minimum}",
-                        dimension.code()
-                    ),
-                ));
-            }
         }
     }
     let capacity = team::capacity(&criteria.rule, team_members, today);
@@ -92,6 +69,51 @@ pub fn evaluate(
                 capacity.total_hours, criteria.rule.min_weekly_hours
             ),
         ));
+    }
+    failures
+}
+
+/// Every shortfall of one accepted site, with the scores and dates behind it.
+fn site_shortfalls(
+    criteria: &FundingCriteria,
+    evidence: &SiteEvidence<'_>,
+    today: NaiveDate,
+) -> Vec<FieldError> {
+    let mut failures = Vec::new();
+    let site_id = global_id(NodeKind::ProjectSite, evidence.site.id);
+    let name = evidence.institution_name;
+    let Some(assessment) = evidence.assessment else {
+        failures.push(failure(
+            vec!["sites".into(), site_id],
+            UserErrorCode::AssessmentMissing,
+            format!("{name} has no submitted capacity assessment"),
+        ));
+        return failures;
+    };
+    let age = (today - assessment.assessed_on).num_days();
+    if age > i64::from(criteria.max_assessment_age_days) {
+        failures.push(failure(
+            vec!["sites".into(), site_id.clone()],
+            UserErrorCode::AssessmentExpired,
+            format!(
+                "{name}'s latest assessment ({}) is {age} days old; the programme accepts at most {}",
+                assessment.assessed_on, criteria.max_assessment_age_days
+            ),
+        ));
+    }
+    for (dimension, score) in CapacityDimension::ALL.into_iter().zip(scores(assessment)) {
+        let minimum = criteria.minimum(dimension);
+        let score = score.unwrap_or_default();
+        if score < minimum {
+            failures.push(failure(
+                vec!["sites".into(), site_id.clone(), dimension.code().into()],
+                UserErrorCode::ScoreBelowMinimum,
+                format!(
+                    "{name} scores {score} on {}; the programme needs at least {minimum}",
+                    dimension.code()
+                ),
+            ));
+        }
     }
     failures
 }
@@ -185,7 +207,8 @@ mod tests {
     #[test]
     fn a_project_with_assessed_sites_and_a_full_team_passes() {
         let (s, a) = (site(SiteStatus::Accepted), assessed(day(2026, 6, 1), 3));
-        let evidence = [SiteEvidence { site: &s, institution_name: "Northgate", assessment: Some(&a) }];
+        let evidence =
+            [SiteEvidence { site: &s, institution_name: "Northgate", assessment: Some(&a), disclosed: true }];
         assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1)), vec![]);
     }
 
@@ -195,9 +218,14 @@ mod tests {
             (site(SiteStatus::Accepted), site(SiteStatus::Accepted), site(SiteStatus::Declined));
         let old = assessed(day(2024, 1, 1), 1);
         let evidence = [
-            SiteEvidence { site: &s1, institution_name: "Northgate", assessment: None },
-            SiteEvidence { site: &s2, institution_name: "Clydeside", assessment: Some(&old) },
-            SiteEvidence { site: &s3, institution_name: "Declined", assessment: None },
+            SiteEvidence { site: &s1, institution_name: "Northgate", assessment: None, disclosed: true },
+            SiteEvidence {
+                site: &s2,
+                institution_name: "Clydeside",
+                assessment: Some(&old),
+                disclosed: true,
+            },
+            SiteEvidence { site: &s3, institution_name: "Declined", assessment: None, disclosed: true },
         ];
         let team = [member(ProjectRole::ClinicalLead, 2.0)];
         let failures = evaluate(&FundingCriteria::default(), &evidence, &team, day(2026, 7, 1));
@@ -224,9 +252,41 @@ mod tests {
     }
 
     #[test]
+    fn an_undisclosed_site_is_one_shortfall_without_scores_or_dates() {
+        let (s, old) = (site(SiteStatus::Accepted), assessed(day(2024, 1, 1), 1));
+        let hidden = [SiteEvidence {
+            site: &s,
+            institution_name: "Clydeside",
+            assessment: Some(&old),
+            disclosed: false,
+        }];
+        let failures = evaluate(&lenient(), &hidden, &full_team(), day(2026, 7, 1));
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert_eq!(failures[0].code, UserErrorCode::CapacityShortfall);
+        assert_eq!(failures[0].field.len(), 2, "no dimension in the path");
+        assert!(!failures[0].message.contains("2024") && !failures[0].message.contains("scores"));
+        let missing =
+            [SiteEvidence { site: &s, institution_name: "Clydeside", assessment: None, disclosed: false }];
+        let failures = evaluate(&lenient(), &missing, &full_team(), day(2026, 7, 1));
+        assert_eq!(
+            failures.iter().map(|f| f.code).collect::<Vec<_>>(),
+            vec![UserErrorCode::CapacityShortfall]
+        );
+        let fine = assessed(day(2026, 6, 1), 3);
+        let passing = [SiteEvidence {
+            site: &s,
+            institution_name: "Clydeside",
+            assessment: Some(&fine),
+            disclosed: false,
+        }];
+        assert_eq!(evaluate(&lenient(), &passing, &full_team(), day(2026, 7, 1)), vec![]);
+    }
+
+    #[test]
     fn without_an_accepted_site_the_gate_is_shut() {
         let s = site(SiteStatus::Invited);
-        let evidence = [SiteEvidence { site: &s, institution_name: "Invited", assessment: None }];
+        let evidence =
+            [SiteEvidence { site: &s, institution_name: "Invited", assessment: None, disclosed: true }];
         let failures = evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1));
         assert_eq!(failures.iter().map(|f| f.code).collect::<Vec<_>>(), vec![UserErrorCode::NoAcceptedSite]);
     }
@@ -235,7 +295,8 @@ mod tests {
     fn an_assessment_exactly_as_old_as_allowed_still_counts() {
         let s = site(SiteStatus::Accepted);
         let a = assessed(day(2025, 7, 1), 3);
-        let evidence = [SiteEvidence { site: &s, institution_name: "N", assessment: Some(&a) }];
+        let evidence =
+            [SiteEvidence { site: &s, institution_name: "N", assessment: Some(&a), disclosed: true }];
         assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1)), vec![]);
         assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 2)).len(), 1);
     }

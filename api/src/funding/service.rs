@@ -37,7 +37,14 @@ pub async fn readiness(
         .filter(institution::Column::Id.is_in(hosts.clone()))
         .all(db.conn())
         .await?;
-    let assessments = assessments::current_for_sites(db, actor, &ids, &hosts).await?;
+    let gate_assessors: Vec<assessments::GateAssessors> = projects
+        .iter()
+        .map(|project| assessments::GateAssessors {
+            project_id: project.id,
+            assessors: counting_assessors(project, &programmes),
+        })
+        .collect();
+    let assessments = assessments::current_for_sites(db, &gate_assessors, &hosts).await?;
     let team = paging::among(projects::visible_team(actor), team_member::Column::ProjectId, &ids)
         .order_by_asc(team_member::Column::Id)
         .all(db.conn())
@@ -60,16 +67,21 @@ pub async fn readiness(
             );
             continue;
         };
+        let assessors = counting_assessors(project, &programmes);
         let evidence: Vec<SiteEvidence<'_>> = sites
             .iter()
             .filter(|site| site.project_id == project.id)
-            .map(|site| SiteEvidence {
-                site,
-                institution_name: names
-                    .iter()
-                    .find(|n| n.id == site.institution_id)
-                    .map_or("a site", |n| n.name.as_str()),
-                assessment: assessments.get(&(project.id, site.institution_id)),
+            .map(|site| {
+                let assessment = assessments.get(&(project.id, site.institution_id));
+                SiteEvidence {
+                    site,
+                    institution_name: names
+                        .iter()
+                        .find(|n| n.id == site.institution_id)
+                        .map_or("a site", |n| n.name.as_str()),
+                    assessment,
+                    disclosed: disclosed(actor, project, site, &assessors, assessment),
+                }
             })
             .collect();
         let members: Vec<team_member::Model> =
@@ -77,6 +89,34 @@ pub async fn readiness(
         out.insert(project.id, gate::evaluate(&criteria, &evidence, &members, today));
     }
     Ok(out)
+}
+
+/// The institutions whose assessments this project's gate counts.
+fn counting_assessors(project: &project::Model, programmes: &[programme::Model]) -> Vec<Uuid> {
+    let Some(programme) = project.programme_id.and_then(|id| programmes.iter().find(|p| p.id == id)) else {
+        return Vec::new();
+    };
+    let mut assessors = vec![programme.funder_institution_id];
+    if programme.lead_may_assess {
+        assessors.push(project.lead_institution_id);
+    }
+    assessors
+}
+
+/// Whether the caller may be told the scores and dates behind a site's shortfall: when it may
+/// read the assessment that counts, or, where none counts, when it is the host or one of the
+/// assessors who could make one (so that nobody else learns whether a hidden one exists).
+fn disclosed(
+    actor: &Actor,
+    project: &project::Model,
+    site: &project_site::Model,
+    assessors: &[Uuid],
+    assessment: Option<&entity::capacity_assessment::Model>,
+) -> bool {
+    match assessment {
+        Some(assessment) => assessments::readable_by(actor, assessment, Some(project.lead_institution_id)),
+        None => actor.institution.is_some_and(|i| i.id == site.institution_id || assessors.contains(&i.id)),
+    }
 }
 
 /// `readiness` for the GraphQL layer's batches.

@@ -239,18 +239,39 @@ async fn actor_for(
     state: &AppState,
     media: ResponseMedia,
 ) -> Result<Option<Actor>, HttpResponse> {
-    match authenticate(&state.db, &state.auth, header_str(req, header::AUTHORIZATION)).await {
+    let mut headers = req.headers().get_all(header::AUTHORIZATION);
+    let credential = match (headers.next(), headers.next()) {
+        (None, _) => None,
+        (Some(_), Some(_)) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                media,
+                codes::BAD_REQUEST,
+                "send at most one Authorization header",
+            ));
+        }
+        // Not visible ASCII: a credential was meant, so it is refused rather than ignored.
+        (Some(value), None) => {
+            Some(value.to_str().map_err(|_| unauthorized(&AuthError::MalformedHeader, media))?)
+        }
+    };
+    match authenticate(&state.db, &state.auth, credential).await {
         Ok(actor) => Ok(actor),
         Err(AuthError::Internal(err)) => {
             tracing::error!(error.cause_chain = %crate::error::error_chain(&err), "authentication failed");
-            let body = json!({ "errors": [internal_error(&request_id(req)).into_server_error(Default::default())] });
+            let body =
+                json!({ "errors": [internal_error(&request_id(req)).into_server_error(Default::default())] });
             Err(HttpResponse::InternalServerError().content_type(media.content_type()).json(body))
         }
-        Err(err) => Err(HttpResponse::Unauthorized()
-            .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\"")))
-            .content_type(media.content_type())
-            .json(json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": codes::UNAUTHENTICATED } }] }))),
+        Err(err) => Err(unauthorized(&err, media)),
     }
+}
+
+fn unauthorized(err: &AuthError, media: ResponseMedia) -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\"")))
+        .content_type(media.content_type())
+        .json(json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": codes::UNAUTHENTICATED } }] }))
 }
 
 /// READ tokens never write (the services check too): their mutations are refused before they

@@ -23,6 +23,8 @@ pub struct Metrics {
     pool: IntGaugeVec,
     statements: IntCounterVec,
     statement_latency: prometheus::Histogram,
+    /// Passwords verified by sign-in: argon2 work, and what the lockout bounds.
+    pub password_checks: prometheus::IntCounter,
     known_operations: Mutex<HashSet<String>>,
 }
 
@@ -75,6 +77,11 @@ impl Metrics {
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(statements.clone()))?;
         registry.register(Box::new(statement_latency.clone()))?;
+        let password_checks = prometheus::IntCounter::new(
+            "springboard_sign_in_password_checks_total",
+            "Passwords verified by sign-in (attempts refused by the lockout are not verified)",
+        )?;
+        registry.register(Box::new(password_checks.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -82,6 +89,7 @@ impl Metrics {
             pool,
             statements,
             statement_latency,
+            password_checks,
             known_operations: Mutex::new(HashSet::new()),
         })
     }

@@ -55,7 +55,7 @@ struct Standing {
 }
 
 async fn jwt_actor(db: &Db, auth: &AuthConfig, token: &str) -> Result<Actor, AuthError> {
-    let claims = auth.keys.verify(token, db.now()).ok_or(AuthError::InvalidToken)?;
+    let claims = auth.keys.verify(token, db.now(), auth.access_ttl_secs).ok_or(AuthError::InvalidToken)?;
     let mut query = Query::select();
     query
         .column((user::Entity, user::Column::IsPlatformAdmin))

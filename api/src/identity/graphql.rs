@@ -51,6 +51,8 @@ impl SessionPayload {
 #[derive(InputObject)]
 pub struct SignInInput {
     pub email: String,
+    /// At most 256 characters, as when a password is set; a longer one is refused
+    /// (`INVALID`) without being checked or counted towards the lockout.
     pub password: String,
     /// The institution to act within; by default the one you joined first.
     pub institution_id: Option<ID>,

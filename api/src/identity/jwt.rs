@@ -23,6 +23,9 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: Uuid,
+    /// Not used when signing; a token that carries one is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     /// The active institution; absent for a platform admin who belongs to none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inst: Option<Uuid>,
@@ -102,6 +105,7 @@ impl JwtKeys {
             exp: expires_at.timestamp(),
             iat: now.timestamp(),
             jti: Uuid::now_v7(),
+            nbf: None,
             inst: institution_id,
         };
         let mut header = Header::new(Algorithm::HS256);
@@ -109,10 +113,11 @@ impl JwtKeys {
         Ok((jsonwebtoken::encode(&header, &claims, &self.encoding)?, expires_at))
     }
 
-    /// Verifies signature, algorithm, key id, issuer, audience and expiry at `now` (the server's
-    /// clock, not the library's). Any failure is just `None`: a client learns only that the
-    /// token is not accepted.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<Claims> {
+    /// Verifies signature, algorithm, key id, issuer, audience and times at `now` (the server's
+    /// clock, not the library's): not expired, not issued or valid only in the future, and not
+    /// living longer than `max_lifetime_secs` (a token this server would not have signed). Any
+    /// failure is just `None`: a client learns only that the token is not accepted.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>, max_lifetime_secs: i64) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::HS256 {
             return None;
@@ -124,7 +129,12 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.validate_exp = false;
         let claims = jsonwebtoken::decode::<Claims>(token, key, &validation).ok()?.claims;
-        (claims.exp + CLOCK_SKEW_SECS > now.timestamp()).then_some(claims)
+        let now = now.timestamp();
+        let current = claims.exp + CLOCK_SKEW_SECS > now
+            && claims.iat <= now + CLOCK_SKEW_SECS
+            && claims.nbf.is_none_or(|nbf| nbf <= now + CLOCK_SKEW_SECS)
+            && claims.exp.saturating_sub(claims.iat) <= max_lifetime_secs;
+        current.then_some(claims)
     }
 }
 
@@ -144,16 +154,16 @@ mod tests {
         let before = keys(A);
         let (token, _) = before.sign(Uuid::now_v7(), None, Utc::now(), 60).unwrap();
         let after = keys(&format!("{B},{A}"));
-        assert!(after.verify(&token, Utc::now()).is_some());
+        assert!(after.verify(&token, Utc::now(), 3600).is_some());
         let retired = keys(B);
-        assert!(retired.verify(&token, Utc::now()).is_none());
+        assert!(retired.verify(&token, Utc::now(), 3600).is_none());
     }
 
     #[test]
     fn expired_tokens_are_refused() {
         let k = keys(A);
         let (token, _) = k.sign(Uuid::now_v7(), None, Utc::now() - chrono::Duration::hours(1), 60).unwrap();
-        assert!(k.verify(&token, Utc::now()).is_none());
+        assert!(k.verify(&token, Utc::now(), 3600).is_none());
     }
 
     #[test]
@@ -161,8 +171,35 @@ mod tests {
         let k = keys(A);
         let signed_at = Utc::now() + chrono::Duration::days(3 * 365);
         let (token, expires_at) = k.sign(Uuid::now_v7(), None, signed_at, 60).unwrap();
-        assert!(k.verify(&token, signed_at).is_some());
-        assert!(k.verify(&token, expires_at + chrono::Duration::seconds(CLOCK_SKEW_SECS)).is_none());
+        assert!(k.verify(&token, signed_at, 60).is_some());
+        assert!(k.verify(&token, expires_at + chrono::Duration::seconds(CLOCK_SKEW_SECS), 60).is_none());
+    }
+
+    #[test]
+    fn tokens_from_the_future_or_living_too_long_are_refused() {
+        let k = keys(A);
+        let now = Utc::now();
+        let (issued_later, _) = k.sign(Uuid::now_v7(), None, now + chrono::Duration::minutes(5), 60).unwrap();
+        assert!(k.verify(&issued_later, now, 60).is_none(), "iat in the future");
+        let (too_long, _) = k.sign(Uuid::now_v7(), None, now, 61).unwrap();
+        assert!(k.verify(&too_long, now, 60).is_none(), "a lifetime beyond the configured one");
+        assert!(k.verify(&too_long, now, 61).is_some());
+
+        let claims = Claims {
+            iss: "iss".into(),
+            aud: "aud".into(),
+            sub: Uuid::now_v7(),
+            exp: (now + chrono::Duration::seconds(60)).timestamp(),
+            iat: now.timestamp(),
+            jti: Uuid::now_v7(),
+            nbf: Some((now + chrono::Duration::seconds(40)).timestamp()),
+            inst: None,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("a".into());
+        let not_yet = jsonwebtoken::encode(&header, &claims, &k.encoding).unwrap();
+        assert!(k.verify(&not_yet, now, 60).is_none(), "nbf in the future");
+        assert!(k.verify(&not_yet, now + chrono::Duration::seconds(15), 60).is_some());
     }
 
     #[test]

@@ -21,10 +21,12 @@ pub struct AuthConfig {
     pub invitation_ttl_secs: i64,
     pub lockout_threshold: i32,
     pub lockout_secs: i64,
+    /// Counts the passwords sign-in verifies (exported in `/metrics`).
+    pub password_checks: prometheus::IntCounter,
 }
 
 impl AuthConfig {
-    pub fn new(keys: JwtKeys, settings: &Settings) -> Self {
+    pub fn new(keys: JwtKeys, settings: &Settings, password_checks: prometheus::IntCounter) -> Self {
         Self {
             keys,
             access_ttl_secs: settings.access_token_ttl_secs,
@@ -32,6 +34,7 @@ impl AuthConfig {
             invitation_ttl_secs: settings.invitation_ttl_secs,
             lockout_threshold: settings.lockout_threshold,
             lockout_secs: settings.lockout_secs,
+            password_checks,
         }
     }
 }

@@ -124,7 +124,7 @@ impl Measure {
 
     /// Run chart, SPC chart and verdict for one site (`siteId`), or all sites pooled (proportions
     /// and rates as Σ numerators / Σ denominators, counts summed, other values averaged).
-    #[graphql(complexity = 50)]
+    #[graphql(complexity = 120)]
     async fn analysis(
         &self,
         ctx: &Context<'_>,
@@ -144,6 +144,7 @@ impl Measure {
 
     /// The observations as CSV in the import format (`site` is the host's slug), oldest period
     /// first; one site's, or every site's.
+    #[graphql(complexity = 200)]
     async fn observations_csv(
         &self,
         ctx: &Context<'_>,

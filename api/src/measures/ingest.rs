@@ -15,6 +15,7 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::ServiceError;
+use crate::projects::changes::{self, Change};
 use crate::projects::service as projects;
 
 /// Rows per INSERT: 11 parameters each keeps a statement well under SQLite's and PostgreSQL's
@@ -62,12 +63,19 @@ pub async fn record(
     let measure =
         service::get(db, actor, measure_id).await?.ok_or(ServiceError::NotFound { field: "measureId" })?;
     let project = projects::require(db, actor, measure.project_id, "measureId").await?;
+    // A status that takes no data refuses the call; a completed project refuses the rows for
+    // periods from its completion on, one by one.
+    let closed_from = changes::completed_on(&project);
+    if closed_from.is_none() {
+        changes::require(&project, Change::Data(db.today()), "measureId")?;
+    }
     let directory = service::site_directory(db, actor, project.id).await?;
     let writable = writable_sites(actor, project.lead_institution_id, &directory)?;
     let ctx = Context {
         unit: measure.unit,
         frequency: measure.frequency,
         today: db.today(),
+        closed_from,
         sites: &directory.by_key,
         writable: &writable,
     };

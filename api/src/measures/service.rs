@@ -4,7 +4,6 @@ use chrono::NaiveDate;
 use entity::institution;
 use entity::measure::{self, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
 use entity::observation;
-use entity::project::{self, ProjectStatus};
 use entity::project_site::{self, SiteStatus};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
 use uuid::Uuid;
@@ -14,6 +13,7 @@ use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
 use crate::paging;
+use crate::projects::changes::{self, Change};
 use crate::projects::service::{self as projects, require_lead_writer};
 use crate::text;
 
@@ -124,17 +124,6 @@ fn apply(form: MeasureForm, model: &mut measure::Model) -> Result<(), ServiceErr
     problems.into_result()
 }
 
-fn open_for_measures(project: &project::Model) -> Result<(), ServiceError> {
-    if matches!(project.status, ProjectStatus::Declined | ProjectStatus::Withdrawn) {
-        return Err(ServiceError::invalid(
-            "projectId",
-            UserErrorCode::InvalidTransition,
-            "the project is closed",
-        ));
-    }
-    Ok(())
-}
-
 /// The lead's ADMIN or MEMBER defines a measure.
 pub async fn create(
     db: &Db,
@@ -144,7 +133,7 @@ pub async fn create(
 ) -> Result<measure::Model, ServiceError> {
     let project = projects::require(db, actor, project_id, "projectId").await?;
     require_lead_writer(actor, &project)?;
-    open_for_measures(&project)?;
+    changes::require(&project, Change::Measures, "projectId")?;
     let mut missing = Problems::default();
     for (present, field) in [
         (form.name.is_some(), "name"),
@@ -203,6 +192,7 @@ pub async fn update(
     let current = get(db, actor, id).await?.ok_or(ServiceError::NotFound { field: "id" })?;
     let project = projects::require(db, actor, current.project_id, "id").await?;
     require_lead_writer(actor, &project)?;
+    changes::require(&project, Change::Measures, "id")?;
     let changes_shape = form.unit.is_some_and(|u| u != current.unit)
         || form.frequency.is_some_and(|f| f != current.frequency);
     if changes_shape {

@@ -42,6 +42,8 @@ pub struct Context<'a> {
     pub unit: MeasureUnit,
     pub frequency: MeasureFrequency,
     pub today: NaiveDate,
+    /// A completed project's completion day: periods from then on are refused.
+    pub closed_from: Option<NaiveDate>,
     /// Accepted sites by ProjectSite ID and by slug.
     pub sites: &'a HashMap<String, Uuid>,
     /// Sites this actor may record for.
@@ -112,6 +114,15 @@ pub fn check_row(row: RawRow, ctx: &Context<'_>, at: &Location<'_>) -> Result<Va
         }
         Ok(date) if date > ctx.today => {
             errors.push(error(at, "periodStart", UserErrorCode::Invalid, "the period has not started yet"));
+            None
+        }
+        Ok(date) if ctx.closed_from.is_some_and(|end| date >= end) => {
+            errors.push(error(
+                at,
+                "periodStart",
+                UserErrorCode::NotAllowedInStatus,
+                "the project is COMPLETED: only periods before its completion can still be recorded",
+            ));
             None
         }
         Ok(date) => Some(date),
@@ -313,6 +324,7 @@ mod tests {
             unit,
             frequency: MeasureFrequency::Monthly,
             today: d(2026, 11, 25),
+            closed_from: None,
             sites: &f.sites,
             writable: &f.writable,
         }

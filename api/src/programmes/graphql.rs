@@ -121,7 +121,7 @@ impl Programme {
     }
     /// For the funder: projects by status, measurable improvement, engagement, barriers and
     /// published results.
-    #[graphql(complexity = 300)]
+    #[graphql(complexity = 1000)]
     async fn evaluation(
         &self,
         ctx: &Context<'_>,
@@ -130,7 +130,7 @@ impl Programme {
     }
     /// For the funder: how many funded projects show measurable improvement on an outcome
     /// measure.
-    #[graphql(complexity = 200)]
+    #[graphql(complexity = 1000)]
     async fn improvement(
         &self,
         ctx: &Context<'_>,

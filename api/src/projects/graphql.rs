@@ -147,7 +147,7 @@ impl Project {
         Ok(rows.into_iter().map(EngagementRecord::from).collect())
     }
     /// Verdicts of the project's measures, all sites pooled.
-    #[graphql(complexity = 50)]
+    #[graphql(complexity = 150)]
     async fn improvement(&self, ctx: &Context<'_>) -> async_graphql::Result<ImprovementSummary> {
         Ok(compute::<ProjectImprovement>(ctx, self.0.id).await?.unwrap_or_default().into())
     }
@@ -181,7 +181,7 @@ impl Project {
         })
     }
     /// The funding gate, asked now: what would stop the funder funding this project today.
-    #[graphql(complexity = 20)]
+    #[graphql(complexity = 50)]
     async fn funding_readiness(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingReadiness> {
         let failures = compute::<Readiness>(ctx, self.row()).await?.unwrap_or_default();
         Ok(FundingReadiness {

@@ -1,6 +1,7 @@
 //! Projects: bids by royal colleges and professional bodies, their host sites, their
 //! springboard team, and their lifecycle.
 
+pub mod changes;
 pub mod graphql;
 pub mod lifecycle;
 pub mod mutations;

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::changes::Change;
 use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
@@ -22,8 +23,10 @@ pub const MAX_AIM_CHARS: usize = 10_000;
 pub const MAX_AREA_CHARS: usize = 200;
 pub const MAX_BUDGET: i64 = 1_000_000_000;
 
-/// Projects an actor may see: those its institution leads, hosts (unless it declined), or funds
-/// through the programme. This is the one definition every project read goes through.
+/// Projects an actor may see: those its institution leads or hosts (unless it declined), and,
+/// for the programme's funder, those submitted to it: a draft is between its lead and the sites
+/// invited to it, and a bid withdrawn as a draft never reaches the funder. This is the one
+/// definition every project read goes through.
 pub fn visible_to(actor: &Actor) -> Select<project::Entity> {
     let institution_id = actor.institution.map(|i| i.id).unwrap_or_default();
     let hosted = Query::select()
@@ -41,7 +44,11 @@ pub fn visible_to(actor: &Actor) -> Select<project::Entity> {
         Condition::any()
             .add(project::Column::LeadInstitutionId.eq(institution_id))
             .add(project::Column::Id.in_subquery(hosted))
-            .add(project::Column::ProgrammeId.in_subquery(funded)),
+            .add(
+                Condition::all()
+                    .add(project::Column::ProgrammeId.in_subquery(funded))
+                    .add(project::Column::SubmittedAt.is_not_null()),
+            ),
     )
 }
 
@@ -281,6 +288,7 @@ pub async fn create(
         budget_awarded: None,
         status: ProjectStatus::Draft,
         status_changed_at: now,
+        submitted_at: None,
         created_at: now,
         updated_at: now,
     };
@@ -334,13 +342,7 @@ pub async fn update(
 ) -> Result<project::Model, ServiceError> {
     let current = require(db, actor, id, "id").await?;
     require_lead_writer(actor, &current)?;
-    if !matches!(current.status, ProjectStatus::Draft | ProjectStatus::Submitted) {
-        return Err(ServiceError::invalid(
-            "id",
-            UserErrorCode::InvalidTransition,
-            format!("a {} project's details are fixed", super::lifecycle::name(current.status)),
-        ));
-    }
+    super::changes::require(&current, Change::Details, "id")?;
     let mut updated = current.clone();
     apply(form, &mut updated)?;
     updated.updated_at = db.now();

@@ -2,11 +2,12 @@
 
 use entity::institution::{self, InstitutionKind};
 use entity::membership;
-use entity::project::{self, ProjectStatus};
+use entity::project::{self};
 use entity::project_site::{self, SiteStatus};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use super::changes::Change;
 use super::service::{self, require_lead_writer};
 use crate::actor::Actor;
 use crate::audit::{self, Subject};
@@ -41,18 +42,6 @@ pub async fn get(
     Ok(service::get(db, actor, site.project_id).await?.map(|project| (site, project)))
 }
 
-fn sites_fixed(project: &project::Model) -> Result<(), ServiceError> {
-    if matches!(project.status, ProjectStatus::Draft | ProjectStatus::Submitted) {
-        Ok(())
-    } else {
-        Err(ServiceError::invalid(
-            "projectId",
-            UserErrorCode::InvalidTransition,
-            format!("sites are fixed once a project is {}", super::lifecycle::name(project.status)),
-        ))
-    }
-}
-
 pub async fn add(
     db: &Db,
     actor: &Actor,
@@ -61,7 +50,7 @@ pub async fn add(
 ) -> Result<project_site::Model, ServiceError> {
     let project = service::require(db, actor, project_id, "projectId").await?;
     require_lead_writer(actor, &project)?;
-    sites_fixed(&project)?;
+    super::changes::require(&project, Change::Sites, "projectId")?;
     let host = institution::Entity::find_by_id(institution_id).one(db.conn()).await?;
     match host {
         None => return Err(ServiceError::NotFound { field: "institutionId" }),
@@ -110,7 +99,7 @@ pub async fn add(
 pub async fn remove(db: &Db, actor: &Actor, site_id: Uuid) -> Result<Uuid, ServiceError> {
     let (site, project) = get(db, actor, site_id).await?.ok_or(ServiceError::NotFound { field: "siteId" })?;
     require_lead_writer(actor, &project)?;
-    sites_fixed(&project)?;
+    super::changes::require(&project, Change::Sites, "siteId")?;
     let txn = db.begin().await?;
     project_site::Entity::delete_by_id(site.id).exec(&txn).await?;
     audit::record(
@@ -142,7 +131,7 @@ pub async fn respond(
     if writer != site.institution_id {
         return Err(ServiceError::Forbidden("only the host institution answers for its site"));
     }
-    sites_fixed(&project)?;
+    super::changes::require(&project, Change::Sites, "siteId")?;
     if let Some(user_id) = site_lead_user_id {
         let member = membership::Entity::find()
             .filter(membership::Column::UserId.eq(user_id))

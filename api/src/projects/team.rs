@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use entity::membership;
-use entity::project::{self, ProjectStatus};
+use entity::project::{self};
 use entity::project_site::{self, SiteStatus};
 use entity::team_member::{self, ProjectRole};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use super::changes::{self, Change};
 use super::service::{self, require_lead_writer};
 use crate::actor::Actor;
 use crate::audit::{self, Subject};
@@ -91,18 +92,6 @@ fn check_hours(hours: f64) -> Result<f64, FieldError> {
     }
 }
 
-fn editable(project: &project::Model) -> Result<(), ServiceError> {
-    if matches!(project.status, ProjectStatus::Completed | ProjectStatus::Declined | ProjectStatus::Withdrawn)
-    {
-        return Err(ServiceError::invalid(
-            "projectId",
-            UserErrorCode::InvalidTransition,
-            format!("the team of a {} project is closed", super::lifecycle::name(project.status)),
-        ));
-    }
-    Ok(())
-}
-
 /// The lead adds a person from a participating institution (the lead or a site that has not
 /// declined): a user of that institution, or a named external person.
 pub async fn add(
@@ -113,7 +102,7 @@ pub async fn add(
 ) -> Result<team_member::Model, ServiceError> {
     let project = service::require(db, actor, project_id, "projectId").await?;
     require_lead_writer(actor, &project)?;
-    editable(&project)?;
+    changes::require(&project, Change::Team, "projectId")?;
     let mut problems = Problems::default();
     let hours = problems.take(check_hours(form.hours_per_week));
     let external_name = problems.take(text::optional(form.external_name.as_deref(), "externalName", 200));
@@ -219,7 +208,7 @@ pub async fn update(
 ) -> Result<team_member::Model, ServiceError> {
     let (mut member, project) = visible_member(db, actor, id).await?;
     require_lead_writer(actor, &project)?;
-    editable(&project)?;
+    changes::require(&project, Change::Team, "teamMemberId")?;
     let mut problems = Problems::default();
     if let Some(hours) = changes.hours_per_week.and_then(|h| problems.take(check_hours(h))) {
         member.hours_per_week = hours;
@@ -256,7 +245,7 @@ pub async fn update(
 pub async fn remove(db: &Db, actor: &Actor, id: Uuid) -> Result<Uuid, ServiceError> {
     let (member, project) = visible_member(db, actor, id).await?;
     require_lead_writer(actor, &project)?;
-    editable(&project)?;
+    changes::require(&project, Change::Team, "teamMemberId")?;
     let txn = db.begin().await?;
     team_member::Entity::delete_by_id(member.id).exec(&txn).await?;
     audit::record(

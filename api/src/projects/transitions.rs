@@ -68,9 +68,14 @@ pub async fn transition(
     }
     let txn = db.begin().await?;
     let now = db.now();
+    let submitted_at = match (to, current.submitted_at) {
+        (ProjectStatus::Submitted, None) => Some(now),
+        (_, earlier) => earlier,
+    };
     let changed = project::Entity::update_many()
         .col_expr(project::Column::Status, Expr::val(lifecycle::name(to)))
         .col_expr(project::Column::StatusChangedAt, Expr::val(now))
+        .col_expr(project::Column::SubmittedAt, Expr::val(submitted_at))
         .col_expr(project::Column::UpdatedAt, Expr::val(now))
         .filter(project::Column::Id.eq(current.id))
         .filter(project::Column::Status.eq(current.status))
@@ -94,7 +99,7 @@ pub async fn transition(
     )
     .await?;
     txn.commit().await?;
-    Ok(project::Model { status: to, status_changed_at: now, updated_at: now, ..current })
+    Ok(project::Model { status: to, status_changed_at: now, submitted_at, updated_at: now, ..current })
 }
 
 /// A bid goes to an open programme and names at least one host site.

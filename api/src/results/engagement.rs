@@ -11,6 +11,7 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
+use crate::projects::changes::{self, Change};
 use crate::projects::service::{self as projects, require_lead_writer};
 
 pub const MAX_PEOPLE: i32 = 1_000_000;
@@ -31,6 +32,7 @@ pub async fn record(
 ) -> Result<record::Model, ServiceError> {
     let project = projects::require(db, actor, project_id, "projectId").await?;
     require_lead_writer(actor, &project)?;
+    changes::require(&project, Change::Data(input.period_start), "periodStart")?;
     let mut problems = Problems::default();
     problems.take(crate::text::date(input.period_start, "periodStart"));
     if input.period_start.day() != 1 {

@@ -1,5 +1,5 @@
 use entity::institution;
-use entity::project::{self, ProjectStatus};
+use entity::project::{self};
 use entity::shared_result::{self as result, ResultOutcome, ResultStatus, ResultVisibility};
 use entity::{measure, shared_result_measure as linked, shared_result_share as share};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
@@ -16,6 +16,7 @@ use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
 use crate::paging::{Order, Page, PageRequest, paginate};
+use crate::projects::changes::{self, Change};
 use crate::projects::service::{self as projects, require_lead_writer};
 use crate::text;
 
@@ -175,13 +176,7 @@ pub async fn create(
 ) -> Result<result::Model, ServiceError> {
     let project = projects::require(db, actor, project_id, "projectId").await?;
     require_lead_writer(actor, &project)?;
-    if matches!(project.status, ProjectStatus::Draft | ProjectStatus::Submitted) {
-        return Err(ServiceError::invalid(
-            "projectId",
-            UserErrorCode::InvalidTransition,
-            "results come from funded projects",
-        ));
-    }
+    changes::require(&project, Change::Results, "projectId")?;
     let mut problems = Problems::default();
     for (present, field) in [
         (form.title.is_some(), "title"),
@@ -243,6 +238,7 @@ async fn for_lead(db: &Db, actor: &Actor, id: Uuid) -> Result<(result::Model, pr
     let version = get(db, actor, id).await?.ok_or(ServiceError::NotFound { field: "id" })?;
     let project = projects::require(db, actor, version.project_id, "id").await?;
     require_lead_writer(actor, &project)?;
+    changes::require(&project, Change::Results, "id")?;
     Ok((version, project))
 }
 
