@@ -761,13 +761,7 @@ def seed(client: Client, scale: float, db: str) -> dict:
     bad = [s for s in sites if s.get("status") != "ACCEPTED"]
     if bad:
         raise BenchError(f"{len(bad)} sites not ACCEPTED after respondToProjectSite, e.g. {bad[0].get('status')}")
-    run_jobs(jobs_for(sites, lambda s: fs,
-                      lambda s: (CREATE_ASSESSMENT, {"input": {
-                          "assessedInstitutionId": s["host"]["id"], "projectId": s["project"]["id"],
-                          "assessedOn": today.isoformat(), "dimensions": scores, "submit": True}}),
-                      "createCapacityAssessment"),
-             "createCapacityAssessment")
-    timings["sites_and_assessments"] = time.monotonic() - t0
+    timings["sites"] = time.monotonic() - t0
 
     t0 = time.monotonic()
     members = [{"project": p, "college": p["college"], "role": role, "hours": hours, "n": n}
@@ -788,6 +782,13 @@ def seed(client: Client, scale: float, db: str) -> dict:
                       lambda p: (TRANSITION, {"input": {"projectId": p["id"], "to": "SUBMITTED"}}),
                       "transitionProject"),
              "transitionProject SUBMITTED")
+    # The funder sees a bid from its submission on, so it assesses the sites now.
+    run_jobs(jobs_for(sites, lambda s: fs,
+                      lambda s: (CREATE_ASSESSMENT, {"input": {
+                          "assessedInstitutionId": s["host"]["id"], "projectId": s["project"]["id"],
+                          "assessedOn": today.isoformat(), "dimensions": scores, "submit": True}}),
+                      "createCapacityAssessment"),
+             "createCapacityAssessment")
     data = fs.run(PROJECT_READINESS, {"id": first["id"]}, what="fundingReadiness check")
     if not data["project"]["fundingReadiness"]["ready"]:
         raise BenchError(f"the first project is not ready for funding: {short(data)}")

@@ -51,14 +51,27 @@ impl Db {
     }
 }
 
-/// Opens a pool. SQLite gets WAL so readers do not wait for the writer, and a longer busy
-/// timeout because bulk writes from several requests queue on its single writer.
+/// Opens a pool for tools and tests: no request deadline applies.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with_deadline(url, max_connections, Duration::from_secs(10), None).await
+}
+
+/// Opens the pool requests use: waiting for a connection gives up at the request deadline, and
+/// on PostgreSQL no statement runs longer than it (`statement_timeout`), so a request stopped
+/// at its deadline leaves nothing running behind it. SQLite gets WAL so readers do not wait for
+/// the writer, and a longer busy timeout because bulk writes from several requests queue on its
+/// single writer.
+pub async fn connect_with_deadline(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(acquire_timeout)
         // A ping before every statement doubled the round trips of a request; connections are
         // still checked when they have sat idle long enough to have gone stale.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
@@ -66,6 +79,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite.foreign_keys(true).busy_timeout(Duration::from_secs(10)).pragma("journal_mode", "WAL")
         });
+    if let Some(limit) = statement_timeout {
+        let millis = limit.as_millis().to_string();
+        options.map_sqlx_postgres_opts(move |pg| pg.options([("statement_timeout", millis.as_str())]));
+    }
     Database::connect(options).await
 }
 

@@ -113,6 +113,25 @@ pub struct Settings {
     #[arg(long, env = "SPRINGBOARD_MAX_QUERY_COMPLEXITY", default_value_t = 10_000)]
     pub max_query_complexity: usize,
 
+    /// Total cost (as the complexity limit counts it) executing at once; an operation costing
+    /// more than 100 takes its cost from this budget. The default runs about four pages of 50
+    /// projects with their latest observations at once, which keeps two cores busy without
+    /// queueing for database connections.
+    #[arg(long, env = "SPRINGBOARD_MAX_CONCURRENT_COST", default_value_t = 20_000)]
+    pub max_concurrent_cost: usize,
+
+    /// Operations that may wait (at most two seconds) for room to execute; beyond them the
+    /// answer is an immediate 503 with `Retry-After`.
+    #[arg(long, env = "SPRINGBOARD_ADMISSION_QUEUE", default_value_t = 32)]
+    pub admission_queue: usize,
+
+    /// How long a request may take, in milliseconds, waiting for a database connection and for
+    /// room to execute included; past it the request is stopped and answered with 503
+    /// `DEADLINE_EXCEEDED`. On PostgreSQL, no statement runs longer either.
+    #[arg(long, env = "SPRINGBOARD_REQUEST_DEADLINE_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub request_deadline_ms: u64,
+
     /// Most operations in one batched request.
     #[arg(long, env = "SPRINGBOARD_MAX_BATCH_SIZE", default_value_t = 10)]
     pub max_batch_size: usize,

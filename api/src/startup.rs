@@ -13,8 +13,11 @@ use migration::{Migrator, MigratorTrait};
 
 use crate::clock::Clock;
 use crate::db::{self, Db};
+use crate::graphql::cost::Costs;
 use crate::graphql::ordering::Shapes;
 use crate::graphql::schema::{self, QueryLimits};
+use crate::http::admission::Admission;
+use crate::http::health::Readiness;
 use crate::http::{self, AppState};
 use crate::identity::{AuthConfig, password};
 use crate::settings::Settings;
@@ -34,9 +37,15 @@ impl Application {
     /// As `build`, reading the time from `clock`: tests run the server at a date of their choice.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let keys = crate::keys::resolve(&settings)?;
-        let mut conn = db::connect(&settings.database.database_url, settings.database.db_max_connections)
-            .await
-            .context("connecting to the database")?;
+        let deadline = std::time::Duration::from_millis(settings.request_deadline_ms);
+        let url = &settings.database.database_url;
+        // The pool gives up a little after the deadline, so that the deadline, not a pool
+        // timeout, is what a waiting request meets.
+        let acquire = deadline + std::time::Duration::from_secs(1);
+        let mut conn =
+            db::connect_with_deadline(url, settings.database.db_max_connections, acquire, Some(deadline))
+                .await
+                .context("connecting to the database")?;
         let metrics = Arc::new(http::metrics::Metrics::new().context("registering metrics")?);
         let password_checks = metrics.password_checks.clone();
         let statement_metrics = metrics.clone();
@@ -44,7 +53,10 @@ impl Application {
             tracing::debug!(db.statement = %info.statement.sql, "sql statement");
             statement_metrics.observe_statement(info.elapsed, info.failed)
         });
-        Migrator::up(&conn, None).await.context("applying migrations")?;
+        // Migrations run on a connection of their own: the request pool's statement timeout
+        // would cut a long index build short.
+        let probe = db::connect(url, 1).await.context("connecting to the database")?;
+        Migrator::up(&probe, None).await.context("applying migrations")?;
         let db = Db::new(conn, clock);
         password::warm_up();
 
@@ -52,14 +64,25 @@ impl Application {
         let limits =
             QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };
         let schema = schema::build(auth.clone(), limits);
+        let readiness = Arc::new(Readiness::default());
+        readiness.probe(&probe).await;
+        tokio::spawn({
+            let readiness = readiness.clone();
+            async move { readiness.keep_probing(probe).await }
+        });
+        let sdl = schema.sdl();
         let state = web::Data::new(AppState {
-            shapes: Shapes::from_sdl(&schema.sdl()),
+            shapes: Shapes::from_sdl(&sdl),
+            costs: Costs::from_sdl(&sdl),
             schema,
             db: db.clone(),
             auth,
             max_body_bytes: settings.max_body_bytes,
             max_batch_size: settings.max_batch_size,
             metrics,
+            admission: Admission::new(settings.max_concurrent_cost, settings.admission_queue),
+            deadline,
+            readiness,
         });
 
         let listener =

@@ -19,6 +19,7 @@ mod loading_fixtures;
 mod measures;
 mod members;
 mod operations;
+mod overload;
 mod project_fixtures;
 mod project_input;
 mod project_isolation;

@@ -33,6 +33,10 @@ pub mod codes {
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The server is at capacity (or its database is unreachable): retry after `Retry-After`.
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    /// The request did not finish within the server's deadline and was stopped.
+    pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
 }
 
 fn request_id(ctx: &Context<'_>) -> String {

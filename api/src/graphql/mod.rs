@@ -2,6 +2,7 @@
 //! and connections, and the schema itself.
 
 pub mod context;
+pub mod cost;
 pub mod errors;
 pub mod execution;
 pub mod loaders;

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::metrics::Outcome;
 use super::negotiate::{self, ResponseMedia};
+use super::overload;
 use super::render::{Rendered, to_body};
 use super::request_id::RequestId;
 use crate::actor::{Actor, Principal};
@@ -291,43 +292,61 @@ async fn execute_one(
     req: &HttpRequest,
     state: &AppState,
     media: ResponseMedia,
-    request: Request,
+    mut request: Request,
 ) -> HttpResponse {
-    let actor = match actor_for(req, state, media).await {
-        Ok(actor) => actor,
-        Err(response) => return response,
-    };
-    if let Some(response) = refuse_read_only_writes(actor.as_ref(), &[&request], media) {
-        return response;
-    }
-    let (body, stage) = run(req, state, actor, request).await;
-    let status = match (media, stage) {
-        (ResponseMedia::GraphqlResponseJson, stage) if stage != Stage::Executing => StatusCode::BAD_REQUEST,
-        _ => StatusCode::OK,
-    };
-    HttpResponse::build(status).content_type(media.content_type()).body(to_body(&body))
+    overload::within_deadline(state, media, async {
+        // Weighed before anything touches the database, so that a refusal costs next to nothing.
+        let cost = overload::cost_of(state, &mut request);
+        let Ok(_ticket) = state.admission.admit(cost).await else {
+            return overload::busy(state, media);
+        };
+        let actor = match actor_for(req, state, media).await {
+            Ok(actor) => actor,
+            Err(response) => return response,
+        };
+        if let Some(response) = refuse_read_only_writes(actor.as_ref(), &[&request], media) {
+            return response;
+        }
+        let (body, stage) = run(req, state, actor, request).await;
+        let status = match (media, stage) {
+            (ResponseMedia::GraphqlResponseJson, stage) if stage != Stage::Executing => {
+                StatusCode::BAD_REQUEST
+            }
+            _ => StatusCode::OK,
+        };
+        HttpResponse::build(status).content_type(media.content_type()).body(to_body(&body))
+    })
+    .await
 }
 
 async fn execute_batch(
     req: &HttpRequest,
     state: &AppState,
     media: ResponseMedia,
-    requests: Vec<Request>,
+    mut requests: Vec<Request>,
 ) -> HttpResponse {
-    let actor = match actor_for(req, state, media).await {
-        Ok(actor) => actor,
-        Err(response) => return response,
-    };
-    if let Some(response) =
-        refuse_read_only_writes(actor.as_ref(), &requests.iter().collect::<Vec<_>>(), media)
-    {
-        return response;
-    }
-    let mut bodies = Vec::with_capacity(requests.len());
-    for request in requests {
-        bodies.push(run(req, state, actor.clone(), request).await.0);
-    }
-    HttpResponse::Ok().content_type(media.content_type()).body(to_body(&bodies))
+    overload::within_deadline(state, media, async {
+        // Admitted as a whole, so a batch never stops half-way for want of room.
+        let cost = requests.iter_mut().map(|r| overload::cost_of(state, r)).fold(0, usize::saturating_add);
+        let Ok(_ticket) = state.admission.admit(cost).await else {
+            return overload::busy(state, media);
+        };
+        let actor = match actor_for(req, state, media).await {
+            Ok(actor) => actor,
+            Err(response) => return response,
+        };
+        if let Some(response) =
+            refuse_read_only_writes(actor.as_ref(), &requests.iter().collect::<Vec<_>>(), media)
+        {
+            return response;
+        }
+        let mut bodies = Vec::with_capacity(requests.len());
+        for request in requests {
+            bodies.push(run(req, state, actor.clone(), request).await.0);
+        }
+        HttpResponse::Ok().content_type(media.content_type()).body(to_body(&bodies))
+    })
+    .await
 }
 
 /// Executes one operation with a fresh context and fresh batch loaders, and renders its result.

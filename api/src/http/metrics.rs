@@ -25,6 +25,10 @@ pub struct Metrics {
     statement_latency: prometheus::Histogram,
     /// Passwords verified by sign-in: argon2 work, and what the lockout bounds.
     pub password_checks: prometheus::IntCounter,
+    /// Requests refused by admission control, and stopped at their deadline.
+    pub admission_refused: prometheus::IntCounter,
+    pub deadline_exceeded: prometheus::IntCounter,
+    admission: IntGaugeVec,
     known_operations: Mutex<HashSet<String>>,
 }
 
@@ -82,6 +86,21 @@ impl Metrics {
             "Passwords verified by sign-in (attempts refused by the lockout are not verified)",
         )?;
         registry.register(Box::new(password_checks.clone()))?;
+        let admission_refused = prometheus::IntCounter::new(
+            "springboard_admission_refused_total",
+            "Requests answered 503 because the server was at capacity",
+        )?;
+        let deadline_exceeded = prometheus::IntCounter::new(
+            "springboard_deadline_exceeded_total",
+            "Requests stopped at their deadline",
+        )?;
+        let admission = IntGaugeVec::new(
+            Opts::new("springboard_admission", "Cost executing now, and operations queued for room"),
+            &["state"],
+        )?;
+        registry.register(Box::new(admission_refused.clone()))?;
+        registry.register(Box::new(deadline_exceeded.clone()))?;
+        registry.register(Box::new(admission.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -90,6 +109,9 @@ impl Metrics {
             statements,
             statement_latency,
             password_checks,
+            admission_refused,
+            deadline_exceeded,
+            admission,
             known_operations: Mutex::new(HashSet::new()),
         })
     }
@@ -143,6 +165,9 @@ pub async fn render(state: web::Data<AppState>) -> HttpResponse {
     let idle = i64::try_from(idle).unwrap_or(i64::MAX);
     state.metrics.pool.with_label_values(&["idle"]).set(idle);
     state.metrics.pool.with_label_values(&["in_use"]).set(i64::from(size) - idle);
+    let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    state.metrics.admission.with_label_values(&["cost_in_flight"]).set(gauge(state.admission.in_flight()));
+    state.metrics.admission.with_label_values(&["queued"]).set(gauge(state.admission.waiting()));
     let mut buffer = Vec::new();
     if let Err(err) = TextEncoder::new().encode(&state.metrics.registry.gather(), &mut buffer) {
         tracing::error!(error.message = %err, "metrics encoding failed");

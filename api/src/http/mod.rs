@@ -1,9 +1,11 @@
 //! The HTTP surface: GraphQL over HTTP, health, readiness and metrics.
 
+pub mod admission;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod negotiate;
+pub mod overload;
 pub mod render;
 pub mod request_id;
 
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::db::Db;
+use crate::graphql::cost::Costs;
 use crate::graphql::ordering::Shapes;
 use crate::graphql::schema::AppSchema;
 use crate::identity::AuthConfig;
@@ -26,6 +29,13 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub max_batch_size: usize,
     pub metrics: Arc<metrics::Metrics>,
+    /// What each operation costs, before it runs.
+    pub costs: Costs,
+    pub admission: admission::Admission,
+    /// How long a request may take, queueing and database waits included.
+    pub deadline: std::time::Duration,
+    /// The database's state as the background probe last saw it.
+    pub readiness: Arc<health::Readiness>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -124,7 +124,7 @@ impl Measure {
 
     /// Run chart, SPC chart and verdict for one site (`siteId`), or all sites pooled (proportions
     /// and rates as Σ numerators / Σ denominators, counts summed, other values averaged).
-    #[graphql(complexity = 120)]
+    #[graphql(complexity = "crate::graphql::cost::MEASURE_ANALYSIS")]
     async fn analysis(
         &self,
         ctx: &Context<'_>,
@@ -144,7 +144,7 @@ impl Measure {
 
     /// The observations as CSV in the import format (`site` is the host's slug), oldest period
     /// first; one site's, or every site's.
-    #[graphql(complexity = 200)]
+    #[graphql(complexity = "crate::graphql::cost::OBSERVATIONS_CSV")]
     async fn observations_csv(
         &self,
         ctx: &Context<'_>,

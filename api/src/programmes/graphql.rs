@@ -121,7 +121,7 @@ impl Programme {
     }
     /// For the funder: projects by status, measurable improvement, engagement, barriers and
     /// published results.
-    #[graphql(complexity = 1000)]
+    #[graphql(complexity = "crate::graphql::cost::PROGRAMME_EVALUATION")]
     async fn evaluation(
         &self,
         ctx: &Context<'_>,
@@ -130,7 +130,7 @@ impl Programme {
     }
     /// For the funder: how many funded projects show measurable improvement on an outcome
     /// measure.
-    #[graphql(complexity = 1000)]
+    #[graphql(complexity = "crate::graphql::cost::PROGRAMME_IMPROVEMENT")]
     async fn improvement(
         &self,
         ctx: &Context<'_>,

@@ -147,7 +147,7 @@ impl Project {
         Ok(rows.into_iter().map(EngagementRecord::from).collect())
     }
     /// Verdicts of the project's measures, all sites pooled.
-    #[graphql(complexity = 150)]
+    #[graphql(complexity = "crate::graphql::cost::PROJECT_IMPROVEMENT")]
     async fn improvement(&self, ctx: &Context<'_>) -> async_graphql::Result<ImprovementSummary> {
         Ok(compute::<ProjectImprovement>(ctx, self.0.id).await?.unwrap_or_default().into())
     }
@@ -181,7 +181,7 @@ impl Project {
         })
     }
     /// The funding gate, asked now: what would stop the funder funding this project today.
-    #[graphql(complexity = 50)]
+    #[graphql(complexity = "crate::graphql::cost::FUNDING_READINESS")]
     async fn funding_readiness(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingReadiness> {
         let failures = compute::<Readiness>(ctx, self.row()).await?.unwrap_or_default();
         Ok(FundingReadiness {

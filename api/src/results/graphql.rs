@@ -261,7 +261,7 @@ impl ResultQuery {
     }
 
     /// Barrier tags and outcomes counted across the published results you may see.
-    #[graphql(complexity = 200)]
+    #[graphql(complexity = "crate::graphql::cost::LESSONS")]
     async fn lessons(
         &self,
         ctx: &Context<'_>,
