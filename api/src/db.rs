@@ -89,3 +89,24 @@ pub async fn connect_with_deadline(
 pub fn is_sqlite_url(url: &str) -> bool {
     url.starts_with("sqlite:")
 }
+
+/// Key of the PostgreSQL advisory lock that migrations hold: "sprgbd" in ASCII.
+const MIGRATION_LOCK: i64 = 0x7370_7267_6264;
+
+/// Applies every pending migration on `conn` (a pool of one connection, so the session-level
+/// lock and the migrations share a session). On PostgreSQL, replicas starting together take
+/// turns under an advisory lock: the first migrates, the others then find nothing pending.
+/// SQLite's own file lock serialises writers already.
+pub async fn migrate(conn: &DatabaseConnection) -> Result<(), DbErr> {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    let postgres = conn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        conn.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await?;
+    }
+    let migrated = Migrator::up(conn, None).await;
+    if postgres {
+        conn.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await?;
+    }
+    migrated
+}

@@ -88,6 +88,10 @@ pub enum ServiceError {
     /// Input the client can correct.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// The database cannot serve this now (unreachable, restarting, a pool wait that ran out,
+    /// or a transaction aborted by a conflict); the same request may succeed if retried.
+    #[error("the database is unavailable")]
+    Unavailable(Transient),
     /// Anything unexpected. The display text is deliberately generic so that an accidental
     /// conversion into a client message cannot leak the cause.
     #[error("internal error")]
@@ -100,6 +104,7 @@ impl fmt::Debug for ServiceError {
             Self::Internal(cause) => write!(f, "Internal({})", error_chain(cause.as_ref())),
             Self::Invalid(errors) => f.debug_tuple("Invalid").field(errors).finish(),
             Self::NotFound { field } => write!(f, "NotFound({field})"),
+            Self::Unavailable(kind) => write!(f, "Unavailable({kind:?})"),
             other => write!(f, "{other}"),
         }
     }
@@ -126,7 +131,58 @@ impl ServiceError {
 
 impl From<DbErr> for ServiceError {
     fn from(err: DbErr) -> Self {
-        Self::internal(err)
+        match transient(&err) {
+            Some(kind) => {
+                tracing::warn!(error.cause_chain = %error_chain(&err), "database unavailable");
+                Self::Unavailable(kind)
+            }
+            None => Self::internal(err),
+        }
+    }
+}
+
+/// Why the database could not serve a request for now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transient {
+    /// Unreachable, restarting, shutting down, or no connection free in time.
+    Unreachable,
+    /// The transaction was aborted by a serialization failure or a deadlock; nothing of it
+    /// was kept, so running it again is safe.
+    Conflict,
+}
+
+/// Whether `err` is a passing condition of the database rather than a fault of the request or
+/// of this program. SQLSTATE classes: 08 connection exception, 57P01–57P03 shutdown and
+/// start-up, 53300 too many connections, 40001 serialization failure, 40P01 deadlock; and
+/// SQLite's busy and locked.
+pub fn transient(err: &DbErr) -> Option<Transient> {
+    use sea_orm::{RuntimeErr, sqlx};
+    let sqlx_err = match err {
+        // Failing to connect at all, whatever PostgreSQL said (refused, starting up, not
+        // accepting connections), is the database being unavailable.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Some(Transient::Unreachable),
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    match sqlx_err.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => Some(Transient::Unreachable),
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                "40001" | "40P01" => Some(Transient::Conflict),
+                "57P01" | "57P02" | "57P03" | "53300" => Some(Transient::Unreachable),
+                // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+                "5" | "6" | "261" | "262" | "517" => Some(Transient::Unreachable),
+                code if code.starts_with("08") => Some(Transient::Unreachable),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 

@@ -105,13 +105,40 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let base_url = format!("http://{host}:{}", app.port());
         demo::seed(app.db(), &base_url).await.map_err(|e| anyhow::anyhow!("seeding the demo data: {e:?}"))?;
     }
+    let shutdown = app.shutdown();
+    tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("stopping: no new connections; finishing the requests in flight");
+        shutdown.begin().await;
+    });
     app.run_until_stopped().await.context("serving")
+}
+
+/// SIGTERM (a deploy or an orchestrator) or Ctrl-C.
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = interrupt.await;
+            return;
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
 }
 
 async fn migrate(database: &DatabaseSettings, action: MigrateAction) -> anyhow::Result<()> {
     let conn = db::connect(&database.database_url, 1).await.context("connecting to the database")?;
     match action {
-        MigrateAction::Up => Migrator::up(&conn, None).await?,
+        MigrateAction::Up => db::migrate(&conn).await?,
         MigrateAction::Down => Migrator::down(&conn, Some(1)).await?,
         MigrateAction::Status => {
             for migration in Migrator::get_migration_with_status(&conn).await? {
@@ -133,7 +160,7 @@ async fn create_admin(database: &DatabaseSettings, email: &str, name: &str) -> a
         }
     };
     let conn = db::connect(&database.database_url, 1).await.context("connecting to the database")?;
-    Migrator::up(&conn, None).await.context("applying migrations")?;
+    db::migrate(&conn).await.context("applying migrations")?;
     let db = Db::new(conn, springboard::clock::Clock::system());
     match springboard::users::service::create_platform_admin(&db, email, name, &password).await {
         Ok(user) => {

@@ -132,6 +132,11 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(100..=600_000))]
     pub request_deadline_ms: u64,
 
+    /// On SIGTERM, how long requests in flight have to finish, in seconds, before the server
+    /// exits anyway.
+    #[arg(long, env = "SPRINGBOARD_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
     /// Most operations in one batched request.
     #[arg(long, env = "SPRINGBOARD_MAX_BATCH_SIZE", default_value_t = 10)]
     pub max_batch_size: usize,

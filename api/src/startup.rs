@@ -5,11 +5,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::{Method, header};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
-use migration::{Migrator, MigratorTrait};
 
 use crate::clock::Clock;
 use crate::db::{self, Db};
@@ -26,6 +25,23 @@ pub struct Application {
     port: u16,
     server: Server,
     db: Db,
+    readiness: Arc<Readiness>,
+}
+
+/// Stops the server the way a rolling deploy needs: readiness turns 503 at once, no new
+/// connection is accepted, requests in flight finish (within the grace period), and then
+/// `run_until_stopped` closes the pool and returns.
+#[derive(Clone)]
+pub struct Shutdown {
+    handle: ServerHandle,
+    readiness: Arc<Readiness>,
+}
+
+impl Shutdown {
+    pub async fn begin(&self) {
+        self.readiness.stop();
+        self.handle.stop(true).await;
+    }
 }
 
 impl Application {
@@ -56,7 +72,7 @@ impl Application {
         // Migrations run on a connection of their own: the request pool's statement timeout
         // would cut a long index build short.
         let probe = db::connect(url, 1).await.context("connecting to the database")?;
-        Migrator::up(&probe, None).await.context("applying migrations")?;
+        db::migrate(&probe).await.context("applying migrations")?;
         let db = Db::new(conn, clock);
         password::warm_up();
 
@@ -82,7 +98,7 @@ impl Application {
             metrics,
             admission: Admission::new(settings.max_concurrent_cost, settings.admission_queue),
             deadline,
-            readiness,
+            readiness: readiness.clone(),
         });
 
         let listener =
@@ -96,12 +112,15 @@ impl Application {
                 .app_data(state.clone())
                 .configure(http::routes)
         })
-        .listen(listener)?;
+        .listen(listener)?
+        // Signals are handled by the caller (see `Shutdown`), so readiness can turn first.
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_grace_secs);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
         tracing::info!(port, "listening");
-        Ok(Self { port, server: server.run(), db })
+        Ok(Self { port, server: server.run(), db, readiness })
     }
 
     pub fn port(&self) -> u16 {
@@ -112,8 +131,18 @@ impl Application {
         &self.db
     }
 
+    pub fn shutdown(&self) -> Shutdown {
+        Shutdown { handle: self.server.handle(), readiness: self.readiness.clone() }
+    }
+
+    /// Serves until stopped, then closes the database pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.server.await?;
+        if let Err(err) = self.db.conn().clone().close().await {
+            tracing::warn!(error.message = %err, "closing the database pool");
+        }
+        tracing::info!("stopped");
+        Ok(())
     }
 }
 
@@ -122,8 +151,17 @@ impl Application {
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods([Method::GET, Method::POST])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::HeaderName::from_static(http::request_id::HEADER)])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static(http::idempotency::HEADER),
+        ])
+        .expose_headers([
+            header::HeaderName::from_static(http::request_id::HEADER),
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("idempotency-replayed"),
+        ])
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
         cors = cors.allowed_origin(origin);

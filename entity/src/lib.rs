@@ -6,6 +6,7 @@ pub mod audit_event;
 pub mod capacity_assessment;
 pub mod commitment;
 pub mod engagement_record;
+pub mod idempotency_key;
 pub mod institution;
 pub mod invitation;
 pub mod measure;

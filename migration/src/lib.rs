@@ -22,6 +22,7 @@ mod m20261125_000016_create_observations;
 mod m20261125_000017_create_shared_results;
 mod m20261204_000018_index_observations_by_period;
 mod m20261204_000019_record_project_submission;
+mod m20261204_000020_create_idempotency_keys;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000017_create_shared_results::Migration),
             Box::new(m20261204_000018_index_observations_by_period::Migration),
             Box::new(m20261204_000019_record_project_submission::Migration),
+            Box::new(m20261204_000020_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -22,6 +22,9 @@ pub const JWT_KEYS: &str = "test:0123456789abcdef0123456789abcdef0123";
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// A PostgreSQL database of the test's own (not a schema), for tests that cut the server
+    /// off from its database.
+    OwnPostgresDatabase,
 }
 
 /// Runs the body once against SQLite and once against PostgreSQL (when TEST_DATABASE_URL is
@@ -69,12 +72,32 @@ pub struct TestApp {
     /// The server's clock: follows real time until a test moves it.
     pub clock: ManualClock,
     pub client: reqwest::Client,
+    /// Stops the server as SIGTERM does.
+    pub shutdown: springboard::startup::Shutdown,
+    server: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
     cleanup: Cleanup,
+}
+
+impl TestApp {
+    /// Waits for the server to stop, and returns how it ended.
+    pub async fn stopped(&self) -> std::io::Result<()> {
+        let server = self.server.lock().unwrap().take().expect("the server was running");
+        server.await.expect("the server task did not panic")
+    }
+
+    /// The PostgreSQL database of an `OwnPostgresDatabase` app, and the URL to administer it.
+    pub fn own_database(&self) -> Option<(&str, &str)> {
+        match &self.cleanup {
+            Cleanup::Database { admin_url, name } => Some((name, admin_url)),
+            _ => None,
+        }
+    }
 }
 
 enum Cleanup {
     Directory(std::path::PathBuf),
     Schema { admin_url: String, schema: String },
+    Database { admin_url: String, name: String },
 }
 
 impl Drop for TestApp {
@@ -83,8 +106,16 @@ impl Drop for TestApp {
             Cleanup::Directory(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::Schema { admin_url, schema } => {
-                let (url, sql) = (admin_url.clone(), format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+            Cleanup::Schema { .. } | Cleanup::Database { .. } => {
+                let (url, sql) = match &self.cleanup {
+                    Cleanup::Schema { admin_url, schema } => {
+                        (admin_url.clone(), format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                    }
+                    Cleanup::Database { admin_url, name } => {
+                        (admin_url.clone(), format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    }
+                    Cleanup::Directory(_) => unreachable!("matched above"),
+                };
                 // Drop cannot await; a short-lived runtime on its own thread does the work. The
                 // lock timeout matters: a transaction this test's runtime left open cannot roll
                 // back while we block that runtime here, and DROP SCHEMA would wait for it forever.
@@ -133,6 +164,22 @@ async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
             let url = format!("{admin_url}{separator}options[search_path]={schema}");
             Some((url, Cleanup::Schema { admin_url, schema }))
         }
+        Backend::OwnPostgresDatabase => {
+            let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+            let name = format!("t_{}", Uuid::now_v7().simple());
+            let conn = db::connect(&admin_url, 1).await.expect("TEST_DATABASE_URL is unreachable");
+            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("creating a database");
+            let (base, query) =
+                admin_url.split_once('?').map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
+            let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+            let url = match query {
+                Some(query) => format!("{server}/{name}?{query}"),
+                None => format!("{server}/{name}"),
+            };
+            Some((url, Cleanup::Database { admin_url, name }))
+        }
     }
 }
 
@@ -148,8 +195,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let app = Application::build_with_clock(settings, clock.clock()).await.expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
-    tokio::spawn(app.run_until_stopped());
-    Some(TestApp { address, db, clock, client: reqwest::Client::new(), cleanup })
+    let shutdown = app.shutdown();
+    let server = std::sync::Mutex::new(Some(tokio::spawn(app.run_until_stopped())));
+    Some(TestApp { address, db, clock, client: reqwest::Client::new(), shutdown, server, cleanup })
 }
 
 static SEQUENCE: AtomicU32 = AtomicU32::new(0);

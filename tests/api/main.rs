@@ -10,7 +10,9 @@ mod helpers;
 
 mod api_tokens;
 mod auth_probes;
+mod faults;
 mod http_spec;
+mod idempotency;
 mod isolation;
 mod limits;
 mod loader_isolation;

@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, ErrorExtensions, SimpleObject};
 
-use crate::error::{FieldError, ServiceError, UserErrorCode, error_chain};
+use crate::error::{FieldError, ServiceError, Transient, UserErrorCode, error_chain};
 use crate::graphql::context::RequestContext;
 
 /// A problem the client can fix, reported in a mutation payload.
@@ -51,6 +51,23 @@ pub fn internal_error(request_id: &str) -> async_graphql::Error {
     })
 }
 
+/// A passing database condition, told as such: the HTTP layer answers it with 503 and
+/// `Retry-After`, and `extensions.reason` says whether the database was unreachable or the
+/// transaction lost a conflict (and was rolled back whole).
+pub fn unavailable_error(kind: Transient) -> async_graphql::Error {
+    let reason = match kind {
+        Transient::Unreachable => "DATABASE_UNREACHABLE",
+        Transient::Conflict => "CONFLICT",
+    };
+    async_graphql::Error::new(
+        "the database is unavailable for the moment; retry after the time in Retry-After",
+    )
+    .extend_with(move |_, e| {
+        e.set("code", codes::SERVICE_UNAVAILABLE);
+        e.set("reason", reason);
+    })
+}
+
 pub fn to_graphql(ctx: &Context<'_>, err: ServiceError) -> async_graphql::Error {
     match err {
         ServiceError::Unauthenticated => async_graphql::Error::new("authentication required")
@@ -78,6 +95,7 @@ pub fn to_graphql(ctx: &Context<'_>, err: ServiceError) -> async_graphql::Error 
                 }
             })
         }
+        ServiceError::Unavailable(kind) => unavailable_error(kind),
         ServiceError::Internal(cause) => {
             let id = request_id(ctx);
             tracing::error!(error.cause_chain = %error_chain(cause.as_ref()), "request failed");

@@ -45,6 +45,7 @@ impl From<LoadError> for ServiceError {
                 ServiceError::Forbidden(reason) => ServiceError::Forbidden(reason),
                 ServiceError::NotFound { field } => ServiceError::NotFound { field },
                 ServiceError::Invalid(errors) => ServiceError::Invalid(errors.clone()),
+                ServiceError::Unavailable(kind) => ServiceError::Unavailable(*kind),
                 ServiceError::Internal(_) => ServiceError::internal(Shared(shared)),
             },
         }

@@ -22,9 +22,9 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::metrics::Outcome;
 use super::negotiate::{self, ResponseMedia};
-use super::overload;
-use super::render::{Rendered, to_body};
+use super::render::{self, Rendered, to_body};
 use super::request_id::RequestId;
+use super::{idempotency, overload};
 use crate::actor::{Actor, Principal};
 use crate::graphql::RequestContext;
 use crate::graphql::errors::{codes, internal_error};
@@ -34,6 +34,9 @@ use crate::graphql::ordering;
 use crate::graphql::ticks::{LoadQueue, drive};
 use crate::identity::authenticate::{AuthError, authenticate};
 use entity::api_token::TokenScope;
+
+/// Runs of one mutation that lost a database conflict (serialization failure, deadlock).
+const MAX_CONFLICT_ATTEMPTS: u64 = 3;
 
 fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -258,6 +261,10 @@ async fn actor_for(
     };
     match authenticate(&state.db, &state.auth, credential).await {
         Ok(actor) => Ok(actor),
+        Err(AuthError::Internal(err)) if crate::error::transient(&err).is_some() => {
+            tracing::warn!(error.cause_chain = %crate::error::error_chain(&err), "authentication: database unavailable");
+            Err(overload::database_unavailable(media))
+        }
         Err(AuthError::Internal(err)) => {
             tracing::error!(error.cause_chain = %crate::error::error_chain(&err), "authentication failed");
             let body =
@@ -307,14 +314,29 @@ async fn execute_one(
         if let Some(response) = refuse_read_only_writes(actor.as_ref(), &[&request], media) {
             return response;
         }
+        let mutation = req.headers().contains_key(idempotency::HEADER) && is_mutation(&request);
+        let guard =
+            match idempotency::Guard::begin(state, req, media, actor.as_ref(), &request, mutation).await {
+                Ok(guard) => guard,
+                Err(response) => return response,
+            };
         let (body, stage) = run(req, state, actor, request).await;
         let status = match (media, stage) {
+            _ if body.unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             (ResponseMedia::GraphqlResponseJson, stage) if stage != Stage::Executing => {
                 StatusCode::BAD_REQUEST
             }
             _ => StatusCode::OK,
         };
-        HttpResponse::build(status).content_type(media.content_type()).body(to_body(&body))
+        let bytes = to_body(&body);
+        if let Some(guard) = guard {
+            guard.finish(state, status, &bytes).await;
+        }
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", overload::RETRY_AFTER_SECS));
+        }
+        response.content_type(media.content_type()).body(bytes)
     })
     .await
 }
@@ -340,9 +362,21 @@ async fn execute_batch(
         {
             return response;
         }
+        if req.headers().contains_key(idempotency::HEADER) {
+            let message = "an Idempotency-Key names one request: send the operations separately";
+            return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, message);
+        }
         let mut bodies = Vec::with_capacity(requests.len());
         for request in requests {
             bodies.push(run(req, state, actor.clone(), request).await.0);
+        }
+        // 503 only when nothing was done: a batch in which some operations ran is answered 200,
+        // each operation with its own errors, so that a retry does not repeat what succeeded.
+        if bodies.iter().all(Rendered::unavailable) {
+            return HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", overload::RETRY_AFTER_SECS))
+                .content_type(media.content_type())
+                .body(to_body(&bodies));
         }
         HttpResponse::Ok().content_type(media.content_type()).body(to_body(&bodies))
     })
@@ -374,17 +408,44 @@ async fn run(
             return (Rendered::new(response, Stage::Received, &request_id), Stage::Received);
         }
     };
-    let queue = Arc::new(LoadQueue::default());
-    if let Some(actor) = &actor {
-        let loaders = Loaders::queued(state.db.clone(), actor.clone(), queue.clone());
-        if execution::is_mutation(operation) {
-            loaders.without_cache();
+    // A mutation with one root field keeps what it needs to run again: if its transaction loses
+    // a conflict, nothing of it was kept, and a retry here spares every client writing one.
+    let mutation = execution::is_mutation(operation);
+    let replay =
+        (mutation && operation.node.selection_set.node.items.len() == 1 && request.uploads.is_empty())
+            .then(|| (request.query.clone(), request.operation_name.clone(), request.variables.clone()));
+    let mut attempt = 1;
+    let mut response = loop {
+        let queue = Arc::new(LoadQueue::default());
+        if let Some(actor) = &actor {
+            let loaders = Loaders::queued(state.db.clone(), actor.clone(), queue.clone());
+            if mutation {
+                loaders.without_cache();
+            }
+            request = request.data(loaders);
         }
-        request = request.data(loaders);
-    }
-    let request =
-        request.data(RequestContext { actor, db: state.db.clone(), request_id: request_id.clone() });
-    let mut response = drive(state.schema.execute(request), queue).await;
+        request = request.data(RequestContext {
+            actor: actor.clone(),
+            db: state.db.clone(),
+            request_id: request_id.clone(),
+        });
+        let response = drive(state.schema.execute(request), queue).await;
+        match &replay {
+            Some((query, name, variables))
+                if attempt < MAX_CONFLICT_ATTEMPTS && render::lost_a_conflict(&response) =>
+            {
+                tracing::info!(attempt, "mutation lost a database conflict; running it again");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+                let mut again = Request::new(query.clone()).variables(variables.clone());
+                if let Some(name) = name {
+                    again = again.operation_name(name.clone());
+                }
+                request = again;
+            }
+            _ => break response,
+        }
+    };
     let stage = execution::stage_of(&response);
     if stage == Stage::Executing {
         ordering::repair(&mut response, &document, operation, &state.shapes);

@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod graphql;
 pub mod health;
+pub mod idempotency;
 pub mod metrics;
 pub mod negotiate;
 pub mod overload;

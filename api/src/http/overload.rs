@@ -15,7 +15,7 @@ use crate::graphql::errors::codes;
 use crate::graphql::execution;
 
 /// Seconds a client is asked to wait before trying again.
-const RETRY_AFTER_SECS: &str = "1";
+pub const RETRY_AFTER_SECS: &str = "1";
 
 /// What the operation a request selects costs, as the complexity limit counts it. The parsed
 /// document is kept in the request, so it is parsed once. A document that does not parse or
@@ -35,6 +35,15 @@ fn unavailable(media: ResponseMedia, code: &str, message: &str) -> HttpResponse 
         .insert_header(("Retry-After", RETRY_AFTER_SECS))
         .content_type(media.content_type())
         .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+/// The answer when the database cannot be reached before any GraphQL ran (authentication).
+pub fn database_unavailable(media: ResponseMedia) -> HttpResponse {
+    unavailable(
+        media,
+        codes::SERVICE_UNAVAILABLE,
+        "the database is unavailable for the moment; retry after the time in Retry-After",
+    )
 }
 
 /// The answer when admission control has no room, even after a short wait.

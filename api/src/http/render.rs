@@ -22,6 +22,30 @@ impl Rendered {
         }
         Self { response, executed: stage == Stage::Executing }
     }
+
+    /// Whether the database could not serve part of this response for now: the HTTP answer
+    /// is then 503 with `Retry-After`, so that a script retries rather than reports a bug.
+    pub fn unavailable(&self) -> bool {
+        self.response.errors.iter().any(|e| has_code(e, codes::SERVICE_UNAVAILABLE))
+    }
+}
+
+fn has_code(error: &ServerError, code: &str) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code))
+}
+
+/// Whether a transaction of this response was rolled back whole by a conflict, so that running
+/// the operation again is safe.
+pub fn lost_a_conflict(response: &Response) -> bool {
+    response.errors.iter().any(|e| {
+        has_code(e, codes::SERVICE_UNAVAILABLE)
+            && e.extensions.as_ref().and_then(|x| x.get("reason"))
+                == Some(&async_graphql::Value::from("CONFLICT"))
+    })
 }
 
 impl Serialize for Rendered {
