@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending migrations and serve the API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage the database schema.
     Migrate {
         #[command(flatten)]
@@ -81,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
             }
             serve(Defaults::parse_from(["springboard"]).serve).await
         }
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Migrate { database, action }) => {
             telemetry::init(LogFormat::Text);
             migrate(&database, action).await

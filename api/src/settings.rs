@@ -137,6 +137,11 @@ pub struct Settings {
     #[arg(long, env = "SPRINGBOARD_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
 
+    /// On SIGTERM, how long to keep serving with `/readyz` answering 503 before refusing new
+    /// connections, in seconds: long enough for a load balancer's health check to see it.
+    #[arg(long, env = "SPRINGBOARD_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
+
     /// Most operations in one batched request.
     #[arg(long, env = "SPRINGBOARD_MAX_BATCH_SIZE", default_value_t = 10)]
     pub max_batch_size: usize,

@@ -26,6 +26,7 @@ pub struct Application {
     server: Server,
     db: Db,
     readiness: Arc<Readiness>,
+    drain: std::time::Duration,
 }
 
 /// Stops the server the way a rolling deploy needs: readiness turns 503 at once, no new
@@ -35,11 +36,13 @@ pub struct Application {
 pub struct Shutdown {
     handle: ServerHandle,
     readiness: Arc<Readiness>,
+    drain: std::time::Duration,
 }
 
 impl Shutdown {
     pub async fn begin(&self) {
         self.readiness.stop();
+        tokio::time::sleep(self.drain).await;
         self.handle.stop(true).await;
     }
 }
@@ -120,7 +123,8 @@ impl Application {
             server = server.workers(workers);
         }
         tracing::info!(port, "listening");
-        Ok(Self { port, server: server.run(), db, readiness })
+        let drain = std::time::Duration::from_secs(settings.shutdown_drain_secs);
+        Ok(Self { port, server: server.run(), db, readiness, drain })
     }
 
     pub fn port(&self) -> u16 {
@@ -132,7 +136,7 @@ impl Application {
     }
 
     pub fn shutdown(&self) -> Shutdown {
-        Shutdown { handle: self.server.handle(), readiness: self.readiness.clone() }
+        Shutdown { handle: self.server.handle(), readiness: self.readiness.clone(), drain: self.drain }
     }
 
     /// Serves until stopped, then closes the database pool.

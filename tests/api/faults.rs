@@ -11,8 +11,8 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use springboard::db;
 
-use crate::db_test;
 use crate::helpers::*;
+use crate::{db_test, db_test_with};
 
 const VIEWER: &str = "{ viewer { user { email } } }";
 
@@ -72,6 +72,7 @@ async fn a_database_outage_is_a_503_with_retry_after_and_the_server_recovers_by_
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(retry_after.as_deref(), Some("1"), "{body}");
         assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["reason"], json!("DATABASE_UNREACHABLE"), "{body}");
         assert!(!body.to_string().contains("pg_"), "nothing of the database's own message leaks: {body}");
     }
     assert!(
@@ -171,4 +172,20 @@ async fn replicas_starting_together_on_an_empty_database_migrate_it_once() {
     assert_eq!(started, (true, true), "both replicas start");
     let known = <migration::Migrator as migration::MigratorTrait>::migrations().len();
     assert_eq!(usize::try_from(applied).unwrap(), known, "every migration applied exactly once");
+}
+
+db_test_with! {
+    async fn while_draining_readyz_is_503_and_requests_are_still_served(app) with |s| s.shutdown_drain_secs = 2;
+    {
+        let token = app.token(app.institution(InstitutionKind::HostInstitution).await, Role::Member).await;
+        let stopping = tokio::spawn({
+            let shutdown = app.shutdown.clone();
+            async move { shutdown.begin().await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(readyz(&app).await, StatusCode::SERVICE_UNAVAILABLE, "a load balancer sees it drain");
+        assert_eq!(ask(&app, &token).await.0, StatusCode::OK, "requests are still served while draining");
+        stopping.await.unwrap();
+        assert!(app.stopped().await.is_ok());
+    }
 }

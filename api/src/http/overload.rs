@@ -31,17 +31,21 @@ pub fn cost_of(state: &AppState, request: &mut Request) -> usize {
 }
 
 fn unavailable(media: ResponseMedia, code: &str, message: &str) -> HttpResponse {
+    respond_unavailable(media, json!({ "code": code }), message)
+}
+
+fn respond_unavailable(media: ResponseMedia, extensions: serde_json::Value, message: &str) -> HttpResponse {
     HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE)
         .insert_header(("Retry-After", RETRY_AFTER_SECS))
         .content_type(media.content_type())
-        .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+        .json(json!({ "errors": [{ "message": message, "extensions": extensions }] }))
 }
 
 /// The answer when the database cannot be reached before any GraphQL ran (authentication).
 pub fn database_unavailable(media: ResponseMedia) -> HttpResponse {
-    unavailable(
+    respond_unavailable(
         media,
-        codes::SERVICE_UNAVAILABLE,
+        json!({ "code": codes::SERVICE_UNAVAILABLE, "reason": "DATABASE_UNREACHABLE" }),
         "the database is unavailable for the moment; retry after the time in Retry-After",
     )
 }
