@@ -78,3 +78,46 @@ db_test! {
         assert_eq!(body["data"]["viewer"]["role"], json!("ADMIN"));
     }
 }
+
+db_test! {
+    async fn a_key_whose_first_request_still_runs_is_409_and_then_replays(app) {
+        if app.db.backend() == sea_orm::DbBackend::Sqlite {
+            // SQLite has one writer, and holding it is how this test keeps the first request
+            // running: a second request could not even claim its key there.
+            eprintln!("shown on PostgreSQL only");
+            return;
+        }
+        let s = crate::project_fixtures::setup(&app).await;
+        let lead = s.bid.lead_token.clone();
+        let rename = json!({
+            "query": "mutation($id: ID!) { updateProject(input: {id: $id, title: \"Renamed\"}) { project { title } userErrors { code } } }",
+            "variables": { "id": s.bid.project },
+        });
+        // A transaction of the test's own holds the project's row.
+        let txn = sea_orm::TransactionTrait::begin(app.db.conn()).await.unwrap();
+        let lock = format!("UPDATE projects SET title = title WHERE id = '{}'", crate::loading_fixtures::uuid_of(&s.bid.project));
+        sea_orm::ConnectionTrait::execute_unprepared(&txn, &lock).await.unwrap();
+        let first = tokio::spawn({
+            let (client, url, lead, rename) = (app.client.clone(), app.url("/graphql"), lead.clone(), rename.clone());
+            async move {
+                let response = client.post(url).bearer_auth(lead).header("Idempotency-Key", "rename-1").json(&rename).send().await.unwrap();
+                (response.status(), response.json::<Value>().await.unwrap())
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+        let response = app.client.post(app.url("/graphql")).bearer_auth(&lead).header("Idempotency-Key", "rename-1")
+            .json(&rename).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert!(response.headers().contains_key("retry-after"));
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), "IDEMPOTENCY_KEY_IN_USE", "{body}");
+
+        txn.rollback().await.unwrap();
+        let (status, answer) = first.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let (status, replayed, again) = send(&app, Some(&lead), "rename-1", &rename).await;
+        assert_eq!((status, replayed.as_deref()), (StatusCode::OK, Some("true")));
+        assert_eq!(again, answer);
+    }
+}
