@@ -17,12 +17,7 @@ use crate::{db_test, db_test_with};
 
 /// Passwords the server has verified, from its own /metrics.
 async fn password_checks(app: &TestApp) -> u64 {
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    let line = text
-        .lines()
-        .find(|line| line.starts_with("springboard_sign_in_password_checks_total "))
-        .unwrap_or_else(|| panic!("no password check counter in {text}"));
-    line.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64
+    metric(app, "springboard_sign_in_password_checks_total ").await.expect("a password check counter") as u64
 }
 
 db_test_with! {

@@ -90,15 +90,8 @@ async fn a_database_outage_is_a_503_with_retry_after_and_the_server_recovers_by_
 db_test! {
     async fn on_shutdown_a_request_in_flight_finishes_and_new_connections_are_refused(app) {
         let s = crate::project_fixtures::setup(&app).await;
-        let project = crate::loading_fixtures::uuid_of(&s.bid.project);
-        // A transaction of the test's own holds the project's row (SQLite: the write lock), so
-        // the rename below is in flight when the shutdown begins.
-        let txn = sea_orm::TransactionTrait::begin(app.db.conn()).await.unwrap();
-        let lock = match app.db.backend() {
-            sea_orm::DbBackend::Sqlite => "UPDATE projects SET title = title".to_owned(),
-            _ => format!("UPDATE projects SET title = title WHERE id = '{project}'"),
-        };
-        txn.execute_unprepared(&lock).await.unwrap();
+        // The rename below waits on the held row, so it is in flight when the shutdown begins.
+        let txn = crate::project_fixtures::hold_project(&app, &s.bid.project).await;
         let rename = tokio::spawn({
             let (client, url, token, id) = (app.client.clone(), app.url("/graphql"), s.bid.lead_token.clone(), s.bid.project.clone());
             async move {
@@ -140,12 +133,7 @@ async fn replicas_starting_together_on_an_empty_database_migrate_it_once() {
     let admin = db::connect(&admin_url, 1).await.unwrap();
     let empty = format!("{name}_race");
     admin.execute_unprepared(&format!("CREATE DATABASE \"{empty}\"")).await.unwrap();
-    let (base, query) = admin_url.split_once('?').map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
-    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    let url = match query {
-        Some(query) => format!("{server}/{empty}?{query}"),
-        None => format!("{server}/{empty}"),
-    };
+    let url = database_url(&admin_url, &empty);
     let start = |url: String| async move {
         let mut settings = settings(&url);
         settings.bind = "127.0.0.1:0".into();

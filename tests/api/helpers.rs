@@ -171,13 +171,7 @@ async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
             conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
                 .expect("creating a database");
-            let (base, query) =
-                admin_url.split_once('?').map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
-            let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-            let url = match query {
-                Some(query) => format!("{server}/{name}?{query}"),
-                None => format!("{server}/{name}"),
-            };
+            let url = database_url(&admin_url, &name);
             Some((url, Cleanup::Database { admin_url, name }))
         }
     }
@@ -381,4 +375,26 @@ pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
         .unwrap()
         .unwrap();
     row.try_get::<i64>("", "n").unwrap()
+}
+
+/// `admin_url` (a PostgreSQL URL) pointed at database `name`, its query string kept.
+pub fn database_url(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// The sum of the server's /metrics samples whose line starts with `series` (a name, with or
+/// without labels); `None` when there is none.
+pub async fn metric(app: &TestApp, series: &str) -> Option<f64> {
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let samples: Vec<f64> = text
+        .lines()
+        .filter(|line| line.starts_with(series))
+        .filter_map(|line| line.rsplit(' ').next().and_then(|n| n.parse().ok()))
+        .collect();
+    (!samples.is_empty()).then(|| samples.iter().sum())
 }

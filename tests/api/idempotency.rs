@@ -93,10 +93,7 @@ db_test! {
             "query": "mutation($id: ID!) { updateProject(input: {id: $id, title: \"Renamed\"}) { project { title } userErrors { code } } }",
             "variables": { "id": s.bid.project },
         });
-        // A transaction of the test's own holds the project's row.
-        let txn = sea_orm::TransactionTrait::begin(app.db.conn()).await.unwrap();
-        let lock = format!("UPDATE projects SET title = title WHERE id = '{}'", crate::loading_fixtures::uuid_of(&s.bid.project));
-        sea_orm::ConnectionTrait::execute_unprepared(&txn, &lock).await.unwrap();
+        let txn = crate::project_fixtures::hold_project(&app, &s.bid.project).await;
         let first = tokio::spawn({
             let (client, url, lead, rename) = (app.client.clone(), app.url("/graphql"), lead.clone(), rename.clone());
             async move {

@@ -204,14 +204,7 @@ fn month_before(app: &TestApp, back: u32) -> String {
 
 /// The statements the server has run, summed over the outcome series, from its own /metrics.
 pub async fn statements(app: &TestApp) -> u64 {
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    let samples: Vec<f64> = text
-        .lines()
-        .filter(|line| line.starts_with("springboard_db_statements_total{"))
-        .map(|line| line.rsplit(' ').next().unwrap().parse().unwrap())
-        .collect();
-    assert!(!samples.is_empty(), "no statement counter in {text}");
-    samples.iter().sum::<f64>() as u64
+    metric(app, "springboard_db_statements_total{").await.expect("a statement counter") as u64
 }
 
 /// Runs `query` with `variables` and returns the body and the statements it cost; nothing else

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use crate::db_test_with;
 use crate::helpers::*;
-use crate::loading_fixtures::uuid_of;
 use crate::project_fixtures::*;
 
 /// Renames the project and asks for its payload's user errors sixty times over: a mutation
@@ -25,24 +24,7 @@ fn heavy_rename(project: &str) -> (String, Value) {
 }
 
 async fn admission_gauge(app: &TestApp) -> f64 {
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    text.lines()
-        .find(|l| l.starts_with("springboard_admission{state=\"cost_in_flight\"}"))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0.0)
-}
-
-fn lock_project_row(app: &TestApp, project: &str) -> Statement {
-    let sql = format!("UPDATE projects SET title = title WHERE id = '{}'", uuid_of(project));
-    let sql = match app.db.backend() {
-        sea_orm::DbBackend::Sqlite => {
-            // SQLite keeps UUIDs as blobs; a write of any row takes the database's write lock.
-            "UPDATE projects SET title = title".to_owned()
-        }
-        _ => sql,
-    };
-    Statement::from_string(app.db.backend(), sql)
+    metric(app, "springboard_admission{state=\"cost_in_flight\"}").await.unwrap_or(0.0)
 }
 
 db_test_with! {
@@ -55,10 +37,9 @@ db_test_with! {
         let lead = s.bid.lead_token.clone();
         let (heavy, variables) = heavy_rename(&s.bid.project);
 
-        // A transaction of the test's own holds the project's row, so the first rename waits
-        // inside the database while it holds its admission.
-        let txn = app.db.begin().await.unwrap();
-        txn.execute_raw(lock_project_row(&app, &s.bid.project)).await.unwrap();
+        // The first rename waits on the held row, inside the database, while it holds its
+        // admission.
+        let txn = hold_project(&app, &s.bid.project).await;
         let first = tokio::spawn({
             let (client, url, lead, heavy, variables) = (app.client.clone(), app.url("/graphql"), lead.clone(), heavy.clone(), variables.clone());
             async move {

@@ -289,3 +289,20 @@ pub async fn api_token(app: &TestApp, admin_token: &str, scope: &str) -> String 
     let created = ok(app, admin_token, query, json!({ "scope": scope })).await;
     created["secret"].as_str().unwrap().to_owned()
 }
+
+/// A transaction of the test's own that holds the project's row (on SQLite, the database's
+/// single write lock), so that a write to the project waits inside the database until the
+/// transaction ends: how tests keep a request in flight.
+pub async fn hold_project(app: &TestApp, project: &str) -> sea_orm::DatabaseTransaction {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = app.db.conn().begin().await.unwrap();
+    let lock = match app.db.backend() {
+        sea_orm::DbBackend::Sqlite => "UPDATE projects SET title = title".to_owned(),
+        _ => format!(
+            "UPDATE projects SET title = title WHERE id = '{}'",
+            crate::loading_fixtures::uuid_of(project)
+        ),
+    };
+    txn.execute_unprepared(&lock).await.unwrap();
+    txn
+}
