@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use async_graphql::Request;
 use chrono::Duration;
 use entity::idempotency_key::{self as row, Column};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -185,20 +185,14 @@ impl Guard {
     /// retry runs.
     pub async fn finish(self, state: &AppState, status: StatusCode, body: &[u8]) {
         let conn = state.db.conn();
-        let scope = row::Entity::update_many()
-            .filter(Column::Principal.eq(&self.principal))
-            .filter(Column::Key.eq(&self.key));
+        let this = Column::Principal.eq(&self.principal).and(Column::Key.eq(&self.key));
         let done = if status == StatusCode::SERVICE_UNAVAILABLE {
-            row::Entity::delete_many()
-                .filter(Column::Principal.eq(&self.principal))
-                .filter(Column::Key.eq(&self.key))
-                .exec(conn)
-                .await
-                .map(|_| ())
+            row::Entity::delete_many().filter(this).exec(conn).await.map(|_| ())
         } else {
-            scope
+            row::Entity::update_many()
                 .col_expr(Column::Status, Expr::val(i32::from(status.as_u16())))
                 .col_expr(Column::Response, Expr::val(String::from_utf8_lossy(body).into_owned()))
+                .filter(this)
                 .exec(conn)
                 .await
                 .map(|_| ())
