@@ -52,13 +52,10 @@ import http.client
 import json
 import math
 import os
-import re
 import secrets
 import shutil
 import signal
 import socket
-import string
-import subprocess
 import sys
 import tempfile
 import threading
@@ -814,12 +811,7 @@ def main() -> int:
         raise SystemExit("need 0 <= --restart-at < --write-seconds")
     if args.writers < 1 or args.readers < 0 or args.down_seconds < 0 or args.sigterm_after < 0:
         raise SystemExit("--writers must be >= 1; --readers, --down-seconds, --sigterm-after >= 0")
-    extra_env: dict[str, str] = {}
-    for item in args.server_env:
-        key, sep, value = item.partition("=")
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise SystemExit(f"--server-env expects KEY=VALUE, got {item!r}")
-        extra_env[key] = value
+    extra_env = L.parse_server_env(args.server_env)
     try:
         grace = float(extra_env.get("SPRINGBOARD_SHUTDOWN_GRACE_SECS", "30"))
     except ValueError:
@@ -834,20 +826,8 @@ def main() -> int:
         if not os.access(os.path.join(PG_BIN, tool), os.X_OK):
             raise SystemExit(f"{PG_BIN}/{tool} not found (PostgreSQL 15 server binaries)")
 
-    L.DEADLINE = L.Deadline(args.timeout)
-
-    def on_alarm(signum, frame):
-        raise L.GlobalTimeout(f"global timeout of {args.timeout:.0f}s reached")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.alarm(int(args.timeout) + 60)  # backstop for anything that blocks past the deadline checks
-
-    alphabet = string.ascii_letters + string.digits
-    jwt = "faults:" + "".join(secrets.choice(alphabet) for _ in range(48))
+    L.start_deadline(args.timeout)
+    jwt = L.random_jwt_secrets("faults")
     results: dict = {
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "args": {"binary": binary, "write_seconds": args.write_seconds, "restart_at": args.restart_at,
@@ -930,13 +910,8 @@ def main() -> int:
                     cluster.destroy()
                 except Exception as e:  # noqa: BLE001
                     print(f"could not remove the private cluster {cluster.dir}: {e!r}", file=sys.stderr)
-        results["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
         summary = summarize(results)
-        results["summary"] = summary
-        with open(RESULTS_PATH, "w") as f:
-            json.dump(results, f, indent=1, default=str)
-            f.write("\n")
+        L.write_results(RESULTS_PATH, results, summary, indent=1)
 
     print("\n" + summary)
     print(f"\nresults written to {RESULTS_PATH}; server logs in {workdir}")

@@ -1516,6 +1516,54 @@ def evaluate_targets(results: dict) -> dict:
 # Main
 
 
+
+# --------------------------------------------------------------------------------------------
+# Shared by the scripts that import this one (overload.py, faults.py)
+
+
+def parse_server_env(items: list[str]) -> dict[str, str]:
+    """--server-env KEY=VALUE items as a dict; a malformed one stops the script."""
+    env: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise SystemExit(f"--server-env expects KEY=VALUE, got {item!r}")
+        env[key] = value
+    return env
+
+
+def start_deadline(timeout: float) -> None:
+    """The global time budget: checks raise GlobalTimeout past it, SIGTERM becomes a
+    KeyboardInterrupt (so every finally runs), and an alarm backs up anything that blocks."""
+    global DEADLINE
+    DEADLINE = Deadline(timeout)
+
+    def on_alarm(signum, frame):
+        raise GlobalTimeout(f"global timeout of {timeout:.0f}s reached")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.alarm(int(timeout) + 60)
+
+
+def random_jwt_secrets(kid: str) -> str:
+    """One signing key for every server of a run, so a token works on all of them."""
+    alphabet = string.ascii_letters + string.digits
+    return f"{kid}:" + "".join(secrets.choice(alphabet) for _ in range(48))
+
+
+def write_results(path: str, results: dict, summary: str, indent: int = 2) -> None:
+    results["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["summary"] = summary
+    with open(path, "w") as f:
+        json.dump(results, f, indent=indent, default=str)
+        f.write("\n")
+
+
 def main() -> int:
     global DEADLINE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1537,12 +1585,7 @@ def main() -> int:
         raise SystemExit("--scale must be in (0, 10]")
     if args.duration < 1 or args.connections < 1:
         raise SystemExit("--duration and --connections must be positive")
-    extra_env: dict[str, str] = {}
-    for item in args.server_env:
-        key, sep, value = item.partition("=")
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise SystemExit(f"--server-env expects KEY=VALUE, got {item!r}")
-        extra_env[key] = value
+    extra_env = parse_server_env(args.server_env)
     binary = os.path.join(REPO, DEFAULT_BINARY) if args.binary == DEFAULT_BINARY else os.path.abspath(args.binary)
     baseline = None
     if args.baseline_binary:
@@ -1551,20 +1594,8 @@ def main() -> int:
         if not os.path.isfile(b) or not os.access(b, os.X_OK):
             raise SystemExit(f"{b} is not an executable file (this script does not build)")
 
-    DEADLINE = Deadline(args.timeout)
-
-    def on_alarm(signum, frame):
-        raise GlobalTimeout(f"global timeout of {args.timeout:.0f}s reached")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.alarm(int(args.timeout) + 60)  # backstop for anything that blocks past the deadline checks
-
-    alphabet = string.ascii_letters + string.digits
-    jwt = "loading:" + "".join(secrets.choice(alphabet) for _ in range(48))  # one key for every server of the run
+    start_deadline(args.timeout)
+    jwt = random_jwt_secrets("loading")
     seed_db = args.db
     clones = {"binary": f"{args.db}_test"}
     if baseline:
@@ -1642,13 +1673,8 @@ def main() -> int:
         else:
             log(f"kept databases: {', '.join(created)}")
         results["targets"] = evaluate_targets(results)
-        results["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
         summary = summarize(results)
-        results["summary"] = summary
-        with open(RESULTS_PATH, "w") as f:
-            json.dump(results, f, indent=2, default=str)
-            f.write("\n")
+        write_results(RESULTS_PATH, results, summary, indent=2)
 
     print("\n" + summary)
     print(f"\nresults written to {RESULTS_PATH}")

@@ -50,9 +50,7 @@ import json
 import math
 import os
 import re
-import secrets
 import signal
-import string
 import sys
 import tempfile
 import threading
@@ -781,12 +779,7 @@ def main() -> int:
     if args.duration < 1 or args.overload_seconds < 1 or args.connections < 1 or args.idle_after < 0 \
             or args.deadline_ms < 1:
         raise SystemExit("--duration, --overload-seconds, --connections and --deadline-ms must be positive")
-    extra_env: dict[str, str] = {}
-    for item in args.server_env:
-        key, sep, value = item.partition("=")
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise SystemExit(f"--server-env expects KEY=VALUE, got {item!r}")
-        extra_env[key] = value
+    extra_env = L.parse_server_env(args.server_env)
     if "SPRINGBOARD_REQUEST_DEADLINE_MS" in extra_env:
         raise SystemExit("give the deadline with --deadline-ms, not --server-env")
     binary = (os.path.join(L.REPO, L.DEFAULT_BINARY) if args.binary == L.DEFAULT_BINARY
@@ -794,20 +787,8 @@ def main() -> int:
     if not os.path.isfile(binary) or not os.access(binary, os.X_OK):
         raise SystemExit(f"{binary} is not an executable file (this script does not build)")
 
-    L.DEADLINE = L.Deadline(args.timeout)
-
-    def on_alarm(signum, frame):
-        raise L.GlobalTimeout(f"global timeout of {args.timeout:.0f}s reached")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.alarm(int(args.timeout) + 60)  # backstop for anything that blocks past the deadline checks
-
-    alphabet = string.ascii_letters + string.digits
-    jwt = "overload:" + "".join(secrets.choice(alphabet) for _ in range(48))
+    L.start_deadline(args.timeout)
+    jwt = L.random_jwt_secrets("overload")
     test_env = {**extra_env, "SPRINGBOARD_REQUEST_DEADLINE_MS": str(args.deadline_ms)}
     results: dict = {
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -864,13 +845,8 @@ def main() -> int:
         else:
             log(f"kept database {args.db}")
         results["targets"] = evaluate(results.get("run") or {}, args)
-        results["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
         summary = summarize(results, args)
-        results["summary"] = summary
-        with open(RESULTS_PATH, "w") as f:
-            json.dump(results, f, indent=2, default=str)
-            f.write("\n")
+        L.write_results(RESULTS_PATH, results, summary, indent=2)
 
     print("\n" + summary)
     print(f"\nresults written to {RESULTS_PATH}")
