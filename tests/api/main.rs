@@ -30,6 +30,7 @@ mod projects_story;
 mod response_order;
 mod results;
 mod results_fixtures;
+mod row_security;
 mod schema;
 mod sessions;
 mod tenancy_probes;
