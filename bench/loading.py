@@ -46,6 +46,8 @@ RESULTS_PATH = os.path.join(BENCH_DIR, "loading-results.json")
 DEFAULT_BINARY = os.path.join("target", "release", "springboard")
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+# /metrics needs a bearer token; every server a run starts gets this one (older builds ignore it).
+METRICS_TOKEN = secrets.token_hex(16)
 PASSWORD = "loading-bench-pass-2027"  # every account of the seeded world (>= 12 characters)
 PLATFORM_ADMIN = "platform-admin@loading.example.org"
 
@@ -255,6 +257,7 @@ class Server:
             "SPRINGBOARD_JWT_SECRETS": self.jwt_secrets,
             "SPRINGBOARD_BIND": self.base,
             "SPRINGBOARD_MAX_BODY_BYTES": "16777216",
+            "SPRINGBOARD_METRICS_TOKEN": METRICS_TOKEN,
             "RUST_LOG": "warn",
         })
         env.pop("SPRINGBOARD_DEMO", None)
@@ -335,7 +338,8 @@ def create_admin(binary: str, db: str, jwt_secrets: str, extra_env: dict[str, st
 def http_get(port: int, path: str, timeout: float = 10) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE.cap(timeout))
     try:
-        conn.request("GET", path)
+        headers = {"Authorization": f"Bearer {METRICS_TOKEN}"} if path == "/metrics" else {}
+        conn.request("GET", path, headers=headers)
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:

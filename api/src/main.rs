@@ -168,16 +168,27 @@ async fn migrate(
         .or_else(|| separate_owner.then(|| db::wall::role_of_url(&database.database_url)).flatten());
     match (action, role) {
         (MigrateAction::Up, Some(role)) if !db::is_sqlite_url(owner_url(database)) => {
-            prepare_runtime_role(&conn, &role).await
+            // The runtime URL's password, when it is this role's: a new role gets it.
+            let password = (db::wall::role_of_url(&database.database_url).as_deref() == Some(role.as_str()))
+                .then(|| db::wall::password_of_url(&database.database_url))
+                .flatten();
+            prepare_runtime_role(&conn, &role, password.as_deref()).await
         }
         _ => Ok(()),
     }
 }
 
 /// Creates or checks the runtime role and says what the operator still has to do.
-async fn prepare_runtime_role(owner: &sea_orm::DatabaseConnection, role: &str) -> anyhow::Result<()> {
-    let report = db::wall::ensure_runtime_role(owner, role).await.context("preparing the runtime role")?;
-    if report.created {
+async fn prepare_runtime_role(
+    owner: &sea_orm::DatabaseConnection,
+    role: &str,
+    password: Option<&str>,
+) -> anyhow::Result<()> {
+    let report =
+        db::wall::ensure_runtime_role(owner, role, password).await.context("preparing the runtime role")?;
+    if report.created && password.is_some() {
+        println!("created role {role} (LOGIN, with the password DATABASE_URL gives)");
+    } else if report.created {
         println!("created role {role} (LOGIN, no password)");
     } else {
         println!("role {role} exists");
@@ -194,7 +205,7 @@ async fn prepare_runtime_role(owner: &sea_orm::DatabaseConnection, role: &str) -
             println!("  and give the tables' ownership to the role that migrates");
         }
     }
-    if report.created {
+    if report.created && password.is_none() {
         println!("still to do, as a superuser or the owner: ALTER ROLE {role} PASSWORD '<a secret>';");
     }
     println!(

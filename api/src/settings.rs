@@ -173,6 +173,16 @@ pub struct Settings {
     #[arg(long, env = "SPRINGBOARD_WORKERS")]
     pub workers: Option<usize>,
 
+    /// Bearer token that `GET /metrics` on the public address requires (the metrics name every
+    /// tenant's operations). Unset, and without `metrics_bind`, `/metrics` is off.
+    #[arg(long, env = "SPRINGBOARD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
+
+    /// A private address (e.g. an interface only the scraper reaches) serving `/metrics` alone,
+    /// without a token; the public address then serves none.
+    #[arg(long, env = "SPRINGBOARD_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
     /// Log format.
     #[arg(long, env = "SPRINGBOARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -17,6 +17,7 @@ use crate::graphql::ordering::Shapes;
 use crate::graphql::schema::{self, QueryLimits};
 use crate::http::admission::Admission;
 use crate::http::health::Readiness;
+use crate::http::metrics_access::MetricsAccess;
 use crate::http::{self, AppState};
 use crate::identity::{AuthConfig, password};
 use crate::settings::Settings;
@@ -24,6 +25,8 @@ use crate::settings::Settings;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The private `/metrics` listener, when one is configured, and its port.
+    metrics_server: Option<(Server, u16)>,
     db: Db,
     readiness: Arc<Readiness>,
     drain: std::time::Duration,
@@ -35,6 +38,7 @@ pub struct Application {
 #[derive(Clone)]
 pub struct Shutdown {
     handle: ServerHandle,
+    metrics_handle: Option<ServerHandle>,
     readiness: Arc<Readiness>,
     drain: std::time::Duration,
 }
@@ -44,6 +48,9 @@ impl Shutdown {
         self.readiness.stop();
         tokio::time::sleep(self.drain).await;
         self.handle.stop(true).await;
+        if let Some(metrics) = &self.metrics_handle {
+            metrics.stop(true).await;
+        }
     }
 }
 
@@ -127,7 +134,30 @@ impl Application {
             admission: Admission::new(settings.max_concurrent_cost, settings.admission_queue),
             deadline,
             readiness: readiness.clone(),
+            metrics_access: match (&settings.metrics_bind, &settings.metrics_token) {
+                (Some(_), _) => MetricsAccess::Private,
+                (None, Some(token)) => MetricsAccess::Token(token.clone()),
+                (None, None) => MetricsAccess::Closed,
+            },
         });
+        let metrics_server = match &settings.metrics_bind {
+            Some(bind) => {
+                let listener =
+                    TcpListener::bind(bind).with_context(|| format!("binding {bind} for /metrics"))?;
+                let port = listener.local_addr()?.port();
+                let state = state.clone();
+                let server = HttpServer::new(move || {
+                    App::new().app_data(state.clone()).configure(http::private_routes)
+                })
+                .listen(listener)?
+                .workers(1)
+                .disable_signals()
+                .run();
+                tracing::info!(port, "serving /metrics privately");
+                Some((server, port))
+            }
+            None => None,
+        };
 
         let listener =
             TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
@@ -149,7 +179,7 @@ impl Application {
         }
         tracing::info!(port, "listening");
         let drain = std::time::Duration::from_secs(settings.shutdown_drain_secs);
-        Ok(Self { port, server: server.run(), db, readiness, drain })
+        Ok(Self { port, server: server.run(), metrics_server, db, readiness, drain })
     }
 
     pub fn port(&self) -> u16 {
@@ -168,13 +198,29 @@ impl Application {
         self.db.clone()
     }
 
+    /// The private `/metrics` listener's port, when one is configured.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
+    }
+
     pub fn shutdown(&self) -> Shutdown {
-        Shutdown { handle: self.server.handle(), readiness: self.readiness.clone(), drain: self.drain }
+        Shutdown {
+            handle: self.server.handle(),
+            metrics_handle: self.metrics_server.as_ref().map(|(server, _)| server.handle()),
+            readiness: self.readiness.clone(),
+            drain: self.drain,
+        }
     }
 
     /// Serves until stopped, then closes the database pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
+        match self.metrics_server {
+            Some((metrics, _)) => {
+                let (served, _) = futures_util::future::join(self.server, metrics).await;
+                served?;
+            }
+            None => self.server.await?,
+        }
         if let Err(err) = self.db.close().await {
             tracing::warn!(error.message = %err, "closing the database pool");
         }
@@ -194,7 +240,10 @@ async fn migrate_as_owner(owner_url: &str, runtime_url: &str) -> anyhow::Result<
     let owner = db::connect(owner_url, 1).await.context("connecting to the database as its owner")?;
     db::migrate(&owner).await.context("applying migrations")?;
     if let Some(role) = db::wall::role_of_url(runtime_url) {
-        db::wall::ensure_runtime_role(&owner, &role).await.context("granting the runtime role")?;
+        let password = db::wall::password_of_url(runtime_url);
+        db::wall::ensure_runtime_role(&owner, &role, password.as_deref())
+            .await
+            .context("granting the runtime role")?;
     }
     owner.close().await.context("closing the owner's connection")?;
     Ok(())

@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 pub const PASSWORD: &str = "a long test password";
 pub const JWT_KEYS: &str = "test:0123456789abcdef0123456789abcdef0123";
+/// The bearer token test servers require on `/metrics`.
+pub const METRICS_TOKEN: &str = "test-metrics-scrape-token";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -72,6 +74,8 @@ pub struct TestApp {
     pub db: Db,
     /// The pool requests use, for tests that hold its connections.
     pub request_pool: Db,
+    /// The private `/metrics` listener's port, when the test configured one.
+    pub metrics_port: Option<u16>,
     /// The server's clock: follows real time until a test moves it.
     pub clock: ManualClock,
     pub client: reqwest::Client,
@@ -86,6 +90,13 @@ impl TestApp {
     pub async fn stopped(&self) -> std::io::Result<()> {
         let server = self.server.lock().unwrap().take().expect("the server was running");
         server.await.expect("the server task did not panic")
+    }
+
+    /// `GET /metrics` as the configured scraper sends it.
+    pub async fn metrics_text(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET /metrics with its token");
+        response.text().await.unwrap()
     }
 
     /// Statements each authenticated request adds for row level security: the one that names
@@ -151,6 +162,7 @@ pub fn settings(database_url: &str) -> Settings {
     settings.workers = Some(1);
     settings.database.db_max_connections = 5;
     settings.cors_origins = vec!["https://partner.example.org".into()];
+    settings.metrics_token = Some(Secret::new(METRICS_TOKEN));
     settings
 }
 
@@ -204,12 +216,14 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();
     let request_pool = app.request_pool();
+    let metrics_port = app.metrics_port();
     let shutdown = app.shutdown();
     let server = std::sync::Mutex::new(Some(tokio::spawn(app.run_until_stopped())));
     Some(TestApp {
         address,
         db,
         request_pool,
+        metrics_port,
         clock,
         client: reqwest::Client::new(),
         shutdown,
@@ -424,7 +438,7 @@ pub fn database_url(admin_url: &str, name: &str) -> String {
 /// The sum of the server's /metrics samples whose line starts with `series` (a name, with or
 /// without labels); `None` when there is none.
 pub async fn metric(app: &TestApp, series: &str) -> Option<f64> {
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = app.metrics_text().await;
     let samples: Vec<f64> = text
         .lines()
         .filter(|line| line.starts_with(series))

@@ -14,9 +14,7 @@ const PARTNER: &str = "https://partner.example.org";
 const EVIL: &str = "https://evil.example.org";
 
 async fn metrics(app: &TestApp) -> String {
-    let response = app.client.get(app.url("/metrics")).send().await.expect("GET /metrics");
-    assert_eq!(response.status(), StatusCode::OK);
-    response.text().await.expect("reading the metrics")
+    app.metrics_text().await
 }
 
 /// The `springboard_graphql_requests_total` sample lines.
@@ -33,6 +31,43 @@ async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
         .send()
         .await
         .expect("sending the preflight")
+}
+
+db_test! {
+    async fn metrics_need_their_bearer_token(app) {
+        let get = |token: Option<&'static str>| {
+            let mut request = app.client.get(app.url("/metrics"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        for refused in [None, Some("not-the-token"), Some("")] {
+            let response = get(refused).await.unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{refused:?}");
+            assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"metrics\"");
+            assert!(!response.text().await.unwrap().contains("springboard_"), "no metric leaks");
+        }
+        let response = get(Some(METRICS_TOKEN)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.text().await.unwrap().contains("springboard_db_pool_connections"));
+    }
+}
+
+db_test_with! {
+    async fn metrics_on_a_private_address_leave_the_public_one(app) with |s| {
+        s.metrics_bind = Some("127.0.0.1:0".into());
+    };
+    {
+        let public = app.client.get(app.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+        assert_eq!(public.status(), StatusCode::NOT_FOUND, "the public address serves no /metrics");
+        let port = app.metrics_port.expect("a private listener");
+        let private = app.client.get(format!("http://127.0.0.1:{port}/metrics")).send().await.unwrap();
+        assert_eq!(private.status(), StatusCode::OK);
+        assert!(private.text().await.unwrap().contains("springboard_db_pool_connections"));
+        let graphql = app.client.get(format!("http://127.0.0.1:{port}/graphql")).send().await.unwrap();
+        assert_eq!(graphql.status(), StatusCode::NOT_FOUND, "the private address serves /metrics alone");
+    }
 }
 
 db_test! {

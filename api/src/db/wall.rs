@@ -81,10 +81,39 @@ async fn standing(conn: &DatabaseConnection, role: Option<&str>) -> Result<Wall,
 
 /// The runtime role a URL connects as, if it names one.
 pub fn role_of_url(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let userinfo = rest.split_once('@')?.0;
-    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+    let user = userinfo(url)?.split(':').next()?;
     (!user.is_empty()).then(|| user.to_owned())
+}
+
+/// The password a URL gives its user, percent-decoded.
+pub fn password_of_url(url: &str) -> Option<String> {
+    let (_, encoded) = userinfo(url)?.split_once(':')?;
+    let bytes = encoded.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| encoded.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            None => {
+                decoded.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).ok().filter(|p| !p.is_empty())
+}
+
+fn userinfo(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    Some(authority.rsplit_once('@')?.0)
 }
 
 /// Role names are interpolated into GRANT statements, so only plain identifiers are accepted.
@@ -102,11 +131,16 @@ pub struct RoleReport {
     pub schema: String,
 }
 
-/// As the owner: creates the runtime role if it is missing (without a password: the operator
-/// sets one) and grants it what the server needs on every table of the current schema, and no
-/// more: not the migrations' own table, not ownership, not BYPASSRLS. Safe to run again; run
-/// after every migration, since new tables need the grant too.
-pub async fn ensure_runtime_role(owner: &DatabaseConnection, role: &str) -> Result<RoleReport, DbErr> {
+/// As the owner: creates the runtime role if it is missing (with `password` when given, the one
+/// the runtime URL carries; otherwise the operator sets one) and grants it what the server needs
+/// on every table of the current schema, and no more: not the migrations' own table, not
+/// ownership, not BYPASSRLS. Safe to run again; run after every migration, since new tables need
+/// the grant too. An existing role's password is left alone.
+pub async fn ensure_runtime_role(
+    owner: &DatabaseConnection,
+    role: &str,
+    password: Option<&str>,
+) -> Result<RoleReport, DbErr> {
     let role = checked_identifier(role)?;
     #[derive(FromQueryResult)]
     struct Found {
@@ -129,6 +163,9 @@ pub async fn ensure_runtime_role(owner: &DatabaseConnection, role: &str) -> Resu
              EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         );
         owner.execute_unprepared(&create).await?;
+        if let Some(password) = password {
+            set_password(owner, role, password).await?;
+        }
     }
     let schema = found.schema.replace('"', "\"\"");
     owner
@@ -139,6 +176,23 @@ pub async fn ensure_runtime_role(owner: &DatabaseConnection, role: &str) -> Resu
         ))
         .await?;
     Ok(RoleReport { created, schema: found.schema })
+}
+
+/// `ALTER ROLE … PASSWORD` takes no parameters: PostgreSQL's own `format` quotes the literal.
+async fn set_password(owner: &DatabaseConnection, role: &str, password: &str) -> Result<(), DbErr> {
+    #[derive(FromQueryResult)]
+    struct Quoted {
+        sql: String,
+    }
+    let quoted = Quoted::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql",
+        [role.into(), password.into()],
+    ))
+    .one(owner)
+    .await?
+    .ok_or_else(|| DbErr::Custom("format() returned nothing".into()))?;
+    owner.execute_unprepared(&quoted.sql).await.map(|_| ())
 }
 
 /// Names the actor to the policies for the rest of `tx`.
@@ -178,6 +232,15 @@ mod tests {
         assert_eq!(role_of_url("postgres://app:secret@db:5432/sb").as_deref(), Some("app"));
         assert_eq!(role_of_url("postgres://app@db/sb?options=x").as_deref(), Some("app"));
         assert_eq!(role_of_url("postgres://db/sb"), None);
+        assert_eq!(role_of_url("postgres://db/sb?user@x"), None);
+    }
+
+    #[test]
+    fn the_password_comes_percent_decoded_from_the_url() {
+        assert_eq!(password_of_url("postgres://app:s%40cr%2Ft@db/sb").as_deref(), Some("s@cr/t"));
+        assert_eq!(password_of_url("postgres://app:100%@db/sb").as_deref(), Some("100%"));
+        assert_eq!(password_of_url("postgres://app@db/sb"), None);
+        assert_eq!(password_of_url("postgres://app:@db/sb"), None);
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub fn to_graphql(ctx: &Context<'_>, err: ServiceError) -> async_graphql::Error 
         ServiceError::Unavailable(kind) => unavailable_error(kind),
         ServiceError::Internal(cause) => {
             let id = request_id(ctx);
-            tracing::error!(error.cause_chain = %error_chain(cause.as_ref()), "request failed");
+            let path = ctx.path_node.map(|node| node.to_string_vec().join(".")).unwrap_or_default();
+            tracing::error!(error.cause_chain = %error_chain(cause.as_ref()), graphql.path = %path, "request failed");
             internal_error(&id)
         }
     }

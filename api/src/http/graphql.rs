@@ -260,7 +260,12 @@ async fn actor_for(
         }
     };
     match authenticate(&state.db.system(), &state.auth, credential).await {
-        Ok(actor) => Ok(actor),
+        Ok(actor) => {
+            if let Some(actor) = &actor {
+                record_actor(actor);
+            }
+            Ok(actor)
+        }
         Err(AuthError::Internal(err)) if crate::error::transient(&err).is_some() => {
             tracing::warn!(error.cause_chain = %crate::error::error_chain(&err), "authentication: database unavailable");
             Err(overload::database_unavailable(media))
@@ -272,6 +277,19 @@ async fn actor_for(
             Err(HttpResponse::InternalServerError().content_type(media.content_type()).json(body))
         }
         Err(err) => Err(unauthorized(&err, media)),
+    }
+}
+
+/// Names the actor on the request's span, so that every log line of the request carries it.
+fn record_actor(actor: &Actor) {
+    let span = tracing::Span::current();
+    let principal = match actor.principal {
+        Principal::User { user_id, .. } => format!("user:{user_id}"),
+        Principal::ApiToken { token_id, .. } => format!("token:{token_id}"),
+    };
+    span.record("actor.principal", principal.as_str());
+    if let Some(institution) = actor.institution {
+        span.record("actor.institution", tracing::field::display(institution.id));
     }
 }
 
@@ -424,6 +442,9 @@ async fn run(
             return (Rendered::new(response, Stage::Received, &request_id), Stage::Received);
         }
     };
+    if let Some(name) = operation_name.as_deref() {
+        tracing::Span::current().record("graphql.operation", name);
+    }
     // A mutation with one root field keeps what it needs to run again: if its transaction loses
     // a conflict, nothing of it was kept, and a retry here spares every client writing one.
     let mutation = execution::is_mutation(operation);

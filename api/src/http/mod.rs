@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod health;
 pub mod idempotency;
 pub mod metrics;
+pub mod metrics_access;
 pub mod negotiate;
 pub mod overload;
 pub mod render;
@@ -37,6 +38,13 @@ pub struct AppState {
     pub deadline: std::time::Duration,
     /// The database's state as the background probe last saw it.
     pub readiness: Arc<health::Readiness>,
+    /// Who may read `/metrics` on the public address.
+    pub metrics_access: metrics_access::MetricsAccess,
+}
+
+/// The private listener's only route.
+pub fn private_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics::render));
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -44,5 +52,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/graphql", web::get().to(graphql::get))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(metrics::render));
+        .route("/metrics", web::get().to(metrics_access::public));
 }

@@ -30,6 +30,10 @@ pub async fn middleware(
         http.path = %req.path(),
         http.status = tracing::field::Empty,
         http.latency_ms = tracing::field::Empty,
+        // Filled in by the GraphQL handler once known.
+        graphql.operation = tracing::field::Empty,
+        actor.institution = tracing::field::Empty,
+        actor.principal = tracing::field::Empty,
     );
     let started = Instant::now();
     async move {
