@@ -26,6 +26,7 @@ pub mod projects;
 pub mod results;
 pub mod scope;
 pub mod settings;
+pub mod shared_state;
 pub mod startup;
 pub mod telemetry;
 pub mod text;

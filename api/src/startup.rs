@@ -20,6 +20,7 @@ use crate::http::health::Readiness;
 use crate::http::{self, AppState};
 use crate::identity::{AuthConfig, password};
 use crate::settings::Settings;
+use crate::shared_state::SharedRedis;
 
 pub struct Application {
     port: u16,
@@ -79,7 +80,14 @@ impl Application {
         let db = Db::new(conn, clock);
         password::warm_up();
 
-        let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks));
+        let redis = match &settings.redis_url {
+            Some(url) => Some(Arc::new(
+                SharedRedis::connect(url, &settings.redis_key_prefix, metrics.redis_fallbacks.clone())
+                    .context("SPRINGBOARD_REDIS_URL")?,
+            )),
+            None => None,
+        };
+        let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks).sharing(redis));
         let limits =
             QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };
         let schema = schema::build(auth.clone(), limits);

@@ -23,6 +23,7 @@ mod m20261125_000017_create_shared_results;
 mod m20261204_000018_index_observations_by_period;
 mod m20261204_000019_record_project_submission;
 mod m20261204_000020_create_idempotency_keys;
+mod m20261204_000021_remember_refresh_successors;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_index_observations_by_period::Migration),
             Box::new(m20261204_000019_record_project_submission::Migration),
             Box::new(m20261204_000020_create_idempotency_keys::Migration),
+            Box::new(m20261204_000021_remember_refresh_successors::Migration),
         ]
     }
 }

@@ -28,6 +28,9 @@ pub struct Metrics {
     /// Requests refused by admission control, and stopped at their deadline.
     pub admission_refused: prometheus::IntCounter,
     pub deadline_exceeded: prometheus::IntCounter,
+    /// Calls to Redis that fell back (rate limits to this replica, the deny-list to the
+    /// database), by purpose.
+    pub redis_fallbacks: IntCounterVec,
     admission: IntGaugeVec,
     known_operations: Mutex<HashSet<String>>,
 }
@@ -101,6 +104,14 @@ impl Metrics {
         registry.register(Box::new(admission_refused.clone()))?;
         registry.register(Box::new(deadline_exceeded.clone()))?;
         registry.register(Box::new(admission.clone()))?;
+        let redis_fallbacks = IntCounterVec::new(
+            Opts::new(
+                "springboard_redis_fallbacks_total",
+                "Redis calls that failed or were skipped after a failure, so a fallback decided",
+            ),
+            &["purpose"],
+        )?;
+        registry.register(Box::new(redis_fallbacks.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -111,6 +122,7 @@ impl Metrics {
             password_checks,
             admission_refused,
             deadline_exceeded,
+            redis_fallbacks,
             admission,
             known_operations: Mutex::new(HashSet::new()),
         })
