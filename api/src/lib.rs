@@ -23,6 +23,7 @@ pub mod members;
 pub mod paging;
 pub mod programmes;
 pub mod projects;
+pub mod ratelimit;
 pub mod results;
 pub mod scope;
 pub mod settings;

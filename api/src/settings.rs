@@ -129,6 +129,22 @@ pub struct Settings {
     #[arg(long, env = "SPRINGBOARD_MAX_CONCURRENT_COST", default_value_t = 20_000)]
     pub max_concurrent_cost: usize,
 
+    /// Cost points (as the complexity limit counts them) an API token, or a person within one
+    /// institution, may spend at once: the size of its leaky bucket. The default holds ten
+    /// operations at the complexity limit, so a full batch of the heaviest operations allowed
+    /// still fits, and a script can pull about twenty pages of 50 projects with their latest
+    /// observations before it has to pace itself. Must be at least the complexity limit.
+    #[arg(long, env = "SPRINGBOARD_RATE_LIMIT_BURST", default_value_t = 100_000)]
+    pub rate_limit_burst: u64,
+
+    /// Cost points a second that refill each budget; 0 turns cost limits off. The default
+    /// (7.2 million an hour) lets a script run cheap operations (cost under 50) forty times a
+    /// second for ever, or a page of 50 projects with their observations (cost about 5,100)
+    /// every two and a half seconds: generous for any script we know of, while no one token
+    /// can keep two cores busy on its own.
+    #[arg(long, env = "SPRINGBOARD_RATE_LIMIT_PER_SEC", default_value_t = 2_000)]
+    pub rate_limit_per_sec: u64,
+
     /// Redis (`redis://[user:password@]host:6379/db`) for the state replicas must share: rate
     /// limit budgets and the access-token deny-list. Unset: both live in the process, which
     /// is right for a single replica. With it set, the server still starts and serves while

@@ -27,6 +27,7 @@ mod project_input;
 mod project_isolation;
 mod project_rules;
 mod projects_story;
+mod rate_limits;
 mod refresh_grace;
 mod response_order;
 mod results;
