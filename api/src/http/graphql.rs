@@ -312,13 +312,14 @@ async fn execute_one(
             Ok(actor) => actor,
             Err(response) => return response,
         };
-        if let Some(response) = refuse_read_only_writes(actor.as_ref(), &[&request], media) {
-            return response;
-        }
         let mut meter = match Meter::charge(state, actor.as_ref(), vec![cost as u64], media).await {
             Ok(meter) => meter,
             Err(response) => return response,
         };
+        if let Some(response) = refuse_read_only_writes(actor.as_ref(), &[&request], media) {
+            meter.settle_unexecuted(state).await;
+            return meter.decorate(response);
+        }
         let mutation = req.headers().contains_key(idempotency::HEADER) && is_mutation(&request);
         let guard =
             match idempotency::Guard::begin(state, req, media, actor.as_ref(), &request, mutation).await {
@@ -329,7 +330,7 @@ async fn execute_one(
                 }
             };
         let (mut body, stage) = run(req, state, actor, request).await;
-        meter.settle(state, &[stage == Stage::Executing]).await;
+        meter.settle(state, &[did_work(&body, stage)]).await;
         body.set_extension("cost", meter.cost(0));
         let status = match (media, stage) {
             _ if body.unavailable() => StatusCode::SERVICE_UNAVAILABLE,
@@ -371,26 +372,28 @@ async fn execute_batch(
             Ok(actor) => actor,
             Err(response) => return response,
         };
-        if let Some(response) =
-            refuse_read_only_writes(actor.as_ref(), &requests.iter().collect::<Vec<_>>(), media)
-        {
-            return response;
-        }
-        if req.headers().contains_key(idempotency::HEADER) {
-            let message = "an Idempotency-Key names one request: send the operations separately";
-            return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, message);
-        }
         let weights = costs.iter().map(|cost| *cost as u64).collect();
         let mut meter = match Meter::charge(state, actor.as_ref(), weights, media).await {
             Ok(meter) => meter,
             Err(response) => return response,
         };
+        let refusal = refuse_read_only_writes(actor.as_ref(), &requests.iter().collect::<Vec<_>>(), media)
+            .or_else(|| {
+                let message = "an Idempotency-Key names one request: send the operations separately";
+                req.headers()
+                    .contains_key(idempotency::HEADER)
+                    .then(|| refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, message))
+            });
+        if let Some(response) = refusal {
+            meter.settle_unexecuted(state).await;
+            return meter.decorate(response);
+        }
         let mut bodies = Vec::with_capacity(requests.len());
         let mut executed = Vec::with_capacity(requests.len());
         for request in requests {
             let (body, stage) = run(req, state, actor.clone(), request).await;
+            executed.push(did_work(&body, stage));
             bodies.push(body);
-            executed.push(stage == Stage::Executing);
         }
         meter.settle(state, &executed).await;
         for (index, body) in bodies.iter_mut().enumerate() {
@@ -411,6 +414,12 @@ async fn execute_batch(
         response.content_type(media.content_type()).body(to_body(&bodies))
     })
     .await
+}
+
+/// Whether an operation did the work it is charged for: it executed, and the database did not
+/// turn it away (a 503 means nothing was done, and the retry pays).
+fn did_work(body: &Rendered, stage: Stage) -> bool {
+    stage == Stage::Executing && !body.unavailable()
 }
 
 /// Executes one operation with a fresh context and fresh batch loaders, and renders its result.

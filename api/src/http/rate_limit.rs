@@ -1,9 +1,10 @@
 //! Rate limits at the HTTP edge. A request is charged the cost its operations were weighed at
 //! (`overload::cost_of`, the complexity limit's numbers) before any of them runs, and answered
 //! 429 with `Retry-After` when its caller's budget cannot pay (nothing is charged then). An
-//! operation that never executed (it failed to parse or validate, or an Idempotency-Key
-//! refusal stopped it) is charged 1 and the rest is given back, so a malformed query does not
-//! cost what it asked for. A request dearer than the whole budget is charged the whole budget:
+//! operation that did no work (it failed to parse or validate, an Idempotency-Key answer or
+//! refusal stood in for it, or the database turned it away with a 503) is charged 1 and the
+//! rest is given back, so a malformed query or a retry after an outage does not cost what it
+//! asked for. A request dearer than the whole budget is charged the whole budget:
 //! it runs on a full bucket, as admission control runs one dearer than its capacity alone.
 //!
 //! Every response to an authenticated request carries the budget in the header fields of
