@@ -8,8 +8,9 @@
 //! it runs on a full bucket, as admission control runs one dearer than its capacity alone.
 //!
 //! Every response to an authenticated request carries the budget in the header fields of
-//! draft-ietf-httpapi-ratelimit-headers-10 (the RateLimit-Policy / RateLimit structured
-//! fields; revision 12 keeps them):
+//! draft-ietf-httpapi-ratelimit-headers-10 (September 2025), the RateLimit-Policy / RateLimit
+//! structured-field lists. Revisions 11 and 12 have been published since; their text was not
+//! at hand when this was written, so check them before relying on a detail below:
 //!
 //!   RateLimit-Policy: "cost";q=100000;qu="graphql-cost";w=50
 //!   RateLimit: "cost";r=94900;t=3
