@@ -31,6 +31,12 @@ enum Command {
         database: DatabaseSettings,
         #[arg(value_enum, default_value_t = MigrateAction::Up)]
         action: MigrateAction,
+        /// PostgreSQL: after `up`, create this runtime role if missing (no password: set one),
+        /// grant it what the server needs and nothing more, and check that row level security
+        /// binds it. Defaults to the user of `DATABASE_URL` when the owner's URL is given
+        /// separately (SPRINGBOARD_MIGRATION_DATABASE_URL).
+        #[arg(long, env = "SPRINGBOARD_RUNTIME_ROLE")]
+        runtime_role: Option<String>,
     },
     /// Create a platform admin. The password comes from SPRINGBOARD_ADMIN_PASSWORD, a prompt, or
     /// the first line of standard input.
@@ -82,9 +88,9 @@ async fn main() -> anyhow::Result<()> {
             serve(Defaults::parse_from(["springboard"]).serve).await
         }
         Some(Command::Serve(args)) => serve(*args).await,
-        Some(Command::Migrate { database, action }) => {
+        Some(Command::Migrate { database, action, runtime_role }) => {
             telemetry::init(LogFormat::Text);
-            migrate(&database, action).await
+            migrate(&database, action, runtime_role).await
         }
         Some(Command::CreateAdmin { database, email, name }) => {
             telemetry::init(LogFormat::Text);
@@ -103,7 +109,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let app = Application::build(args.settings).await?;
     if args.demo {
         let base_url = format!("http://{host}:{}", app.port());
-        demo::seed(app.db(), &base_url).await.map_err(|e| anyhow::anyhow!("seeding the demo data: {e:?}"))?;
+        demo::seed(&app.db(), &base_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the demo data: {e:?}"))?;
     }
     let shutdown = app.shutdown();
     tokio::spawn(async move {
@@ -135,8 +143,17 @@ async fn stop_signal() {
     }
 }
 
-async fn migrate(database: &DatabaseSettings, action: MigrateAction) -> anyhow::Result<()> {
-    let conn = db::connect(&database.database_url, 1).await.context("connecting to the database")?;
+/// The owner's URL: the one given for migrations, or the database URL itself.
+fn owner_url(database: &DatabaseSettings) -> &str {
+    database.migration_database_url.as_deref().filter(|u| !u.is_empty()).unwrap_or(&database.database_url)
+}
+
+async fn migrate(
+    database: &DatabaseSettings,
+    action: MigrateAction,
+    runtime_role: Option<String>,
+) -> anyhow::Result<()> {
+    let conn = db::connect(owner_url(database), 1).await.context("connecting to the database")?;
     match action {
         MigrateAction::Up => db::migrate(&conn).await?,
         MigrateAction::Down => Migrator::down(&conn, Some(1)).await?,
@@ -146,6 +163,44 @@ async fn migrate(database: &DatabaseSettings, action: MigrateAction) -> anyhow::
             }
         }
     }
+    let separate_owner = owner_url(database) != database.database_url;
+    let role = runtime_role
+        .or_else(|| separate_owner.then(|| db::wall::role_of_url(&database.database_url)).flatten());
+    match (action, role) {
+        (MigrateAction::Up, Some(role)) if !db::is_sqlite_url(owner_url(database)) => {
+            prepare_runtime_role(&conn, &role).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Creates or checks the runtime role and says what the operator still has to do.
+async fn prepare_runtime_role(owner: &sea_orm::DatabaseConnection, role: &str) -> anyhow::Result<()> {
+    let report = db::wall::ensure_runtime_role(owner, role).await.context("preparing the runtime role")?;
+    if report.created {
+        println!("created role {role} (LOGIN, no password)");
+    } else {
+        println!("role {role} exists");
+    }
+    println!(
+        "granted {role}: USAGE on schema {schema}; SELECT, INSERT, UPDATE, DELETE on its tables; nothing on seaql_migrations",
+        schema = report.schema
+    );
+    match db::wall::binds(owner, role).await.context("checking the runtime role")? {
+        db::Wall::Enforced => println!("row level security binds {role}"),
+        db::Wall::Absent(why) => {
+            println!("WARNING: row level security does not bind {role}: {why}");
+            println!("  run as a superuser: ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS;");
+            println!("  and give the tables' ownership to the role that migrates");
+        }
+    }
+    if report.created {
+        println!("still to do, as a superuser or the owner: ALTER ROLE {role} PASSWORD '<a secret>';");
+    }
+    println!(
+        "then serve with DATABASE_URL=postgres://{role}:<secret>@<host>/<database> and \
+         SPRINGBOARD_MIGRATION_DATABASE_URL=<this owner's URL>"
+    );
     Ok(())
 }
 
@@ -159,7 +214,8 @@ async fn create_admin(database: &DatabaseSettings, email: &str, name: &str) -> a
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let conn = db::connect(&database.database_url, 1).await.context("connecting to the database")?;
+    // As the owner: creating a user is not something any tenant's policy allows.
+    let conn = db::connect(owner_url(database), 1).await.context("connecting to the database")?;
     db::migrate(&conn).await.context("applying migrations")?;
     let db = Db::new(conn, springboard::clock::Clock::system());
     match springboard::users::service::create_platform_admin(&db, email, name, &password).await {

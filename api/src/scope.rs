@@ -24,6 +24,11 @@ use crate::paging::Order;
 pub trait Scope: Send + Sync + 'static {
     type Entity: EntityTrait;
 
+    /// A scope that shows part of rows the actor may not read in full (a project's title and
+    /// lead behind a shared result): PostgreSQL's row level policies, which grant whole rows,
+    /// cannot express it, so its statements run outside them and its own filter is the wall.
+    const BEYOND_ROW_POLICIES: bool = false;
+
     fn select(actor: &Actor, today: NaiveDate) -> Select<Self::Entity>;
 }
 

@@ -46,6 +46,20 @@ pub struct DatabaseSettings {
     /// backend (a few MiB there) and little here.
     #[arg(long, env = "SPRINGBOARD_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+
+    /// PostgreSQL: the tables' owner, for migrations. With it set, `DATABASE_URL` names the
+    /// runtime role the server connects as, which owns nothing, so that row level security
+    /// binds every request; migrating grants that role what it needs. Unset: migrations run over
+    /// `DATABASE_URL`, and the policies bind only if that role neither owns the tables nor is a
+    /// superuser.
+    #[arg(long, env = "SPRINGBOARD_MIGRATION_DATABASE_URL", hide_env_values = true)]
+    pub migration_database_url: Option<String>,
+
+    /// PostgreSQL with row level security: connections kept apart for authentication and the
+    /// other identity flows, which must read across tenants. Authentication is one short
+    /// statement per request, so a few serve many requests.
+    #[arg(long, env = "SPRINGBOARD_DB_SYSTEM_CONNECTIONS", default_value_t = 4)]
+    pub db_system_connections: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
 
 use crate::clock::Clock;
-use crate::db::{self, Db};
+use crate::db::{self, Db, Wall};
 use crate::graphql::cost::Costs;
 use crate::graphql::ordering::Shapes;
 use crate::graphql::schema::{self, QueryLimits};
@@ -63,22 +63,47 @@ impl Application {
         // The pool gives up a little after the deadline, so that the deadline, not a pool
         // timeout, is what a waiting request meets.
         let acquire = deadline + std::time::Duration::from_secs(1);
+        // The owner migrates first: it may have to create the runtime role before anyone can
+        // connect as it.
+        let owner_url = separate_owner(&settings);
+        if let Some(owner_url) = owner_url {
+            migrate_as_owner(owner_url, url).await?;
+        }
         let mut conn =
             db::connect_with_deadline(url, settings.database.db_max_connections, acquire, Some(deadline))
                 .await
                 .context("connecting to the database")?;
         let metrics = Arc::new(http::metrics::Metrics::new().context("registering metrics")?);
         let password_checks = metrics.password_checks.clone();
-        let statement_metrics = metrics.clone();
-        conn.set_metric_callback(move |info| {
-            tracing::debug!(db.statement = %info.statement.sql, "sql statement");
-            statement_metrics.observe_statement(info.elapsed, info.failed)
-        });
+        conn.set_metric_callback(statement_metrics(&metrics));
         // Migrations run on a connection of their own: the request pool's statement timeout
         // would cut a long index build short.
         let probe = db::connect(url, 1).await.context("connecting to the database")?;
-        db::migrate(&probe).await.context("applying migrations")?;
-        let db = Db::new(conn, clock);
+        if owner_url.is_none() {
+            db::migrate(&probe).await.context("applying migrations")?;
+        }
+        let wall = db::wall::inspect(&probe).await.context("inspecting the database role")?;
+        let db = match &wall {
+            Wall::Enforced => {
+                let system_size = settings.database.db_system_connections.max(1);
+                let mut system = db::connect_pool(url, system_size, acquire, Some(deadline), true)
+                    .await
+                    .context("connecting to the database")?;
+                system.set_metric_callback(statement_metrics(&metrics));
+                tracing::info!("row level security binds every request");
+                Db::walled(conn, system, wall, clock)
+            }
+            Wall::Absent(why) => {
+                if !db::is_sqlite_url(url) {
+                    tracing::warn!(
+                        reason = %why,
+                        "row level security does not bind this server: connect as a runtime role \
+                         and migrate as the owner (SPRINGBOARD_MIGRATION_DATABASE_URL)"
+                    );
+                }
+                Db::new(conn, clock)
+            }
+        };
         password::warm_up();
 
         let redis = match &settings.redis_url {
@@ -142,8 +167,16 @@ impl Application {
         self.port
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
+    /// The database for tools and tests: it reads and writes across tenants, as the identity
+    /// flows do (see `db::wall`).
+    pub fn db(&self) -> Db {
+        self.db.system()
+    }
+
+    /// The pool requests run on, before any request scopes it: for tests that hold its
+    /// connections. Under row level security it shows no tenant's rows.
+    pub fn request_pool(&self) -> Db {
+        self.db.clone()
     }
 
     pub fn shutdown(&self) -> Shutdown {
@@ -153,7 +186,7 @@ impl Application {
     /// Serves until stopped, then closes the database pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
-        if let Err(err) = self.db.conn().clone().close().await {
+        if let Err(err) = self.db.close().await {
             tracing::warn!(error.message = %err, "closing the database pool");
         }
         tracing::info!("stopped");
@@ -178,6 +211,33 @@ fn rate_limits(
         );
     }
     Ok(RateLimits::new(policy, redis, clock))
+}
+
+/// The owner's URL for migrations, when it differs from the runtime one.
+fn separate_owner(settings: &Settings) -> Option<&str> {
+    let url = &settings.database.database_url;
+    settings.database.migration_database_url.as_deref().filter(|u| !u.is_empty() && *u != url)
+}
+
+/// Applies pending migrations as the owner and grants the runtime role what it needs.
+async fn migrate_as_owner(owner_url: &str, runtime_url: &str) -> anyhow::Result<()> {
+    let owner = db::connect(owner_url, 1).await.context("connecting to the database as its owner")?;
+    db::migrate(&owner).await.context("applying migrations")?;
+    if let Some(role) = db::wall::role_of_url(runtime_url) {
+        db::wall::ensure_runtime_role(&owner, &role).await.context("granting the runtime role")?;
+    }
+    owner.close().await.context("closing the owner's connection")?;
+    Ok(())
+}
+
+fn statement_metrics(
+    metrics: &Arc<http::metrics::Metrics>,
+) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
+    let metrics = metrics.clone();
+    move |info| {
+        tracing::debug!(db.statement = %info.statement.sql, "sql statement");
+        metrics.observe_statement(info.elapsed, info.failed)
+    }
 }
 
 /// Browsers on the configured origins may call the API; with none configured, no cross-origin

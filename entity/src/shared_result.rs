@@ -11,6 +11,8 @@ pub struct Model {
     pub result_id: Uuid,
     pub version: i32,
     pub project_id: Uuid,
+    /// The project's programme when the result was created (fixed from funding on).
+    pub programme_id: Option<Uuid>,
     pub title: String,
     pub summary: String,
     pub body: String,

@@ -23,7 +23,9 @@ mod m20261125_000017_create_shared_results;
 mod m20261204_000018_index_observations_by_period;
 mod m20261204_000019_record_project_submission;
 mod m20261204_000020_create_idempotency_keys;
-mod m20261204_000021_remember_refresh_successors;
+mod m20261204_000021_record_result_programme;
+mod m20261204_000022_row_level_security;
+mod m20261204_000023_remember_refresh_successors;
 
 pub struct Migrator;
 
@@ -50,7 +52,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_index_observations_by_period::Migration),
             Box::new(m20261204_000019_record_project_submission::Migration),
             Box::new(m20261204_000020_create_idempotency_keys::Migration),
-            Box::new(m20261204_000021_remember_refresh_successors::Migration),
+            Box::new(m20261204_000021_record_result_programme::Migration),
+            Box::new(m20261204_000022_row_level_security::Migration),
+            Box::new(m20261204_000023_remember_refresh_successors::Migration),
         ]
     }
 }

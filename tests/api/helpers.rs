@@ -68,7 +68,10 @@ macro_rules! db_test_with {
 
 pub struct TestApp {
     pub address: String,
+    /// The database across tenants, for fixtures and checks (as the identity flows see it).
     pub db: Db,
+    /// The pool requests use, for tests that hold its connections.
+    pub request_pool: Db,
     /// The server's clock: follows real time until a test moves it.
     pub clock: ManualClock,
     pub client: reqwest::Client,
@@ -85,6 +88,12 @@ impl TestApp {
     pub async fn stopped(&self) -> std::io::Result<()> {
         let server = self.server.lock().unwrap().take().expect("the server was running");
         server.await.expect("the server task did not panic")
+    }
+
+    /// Statements each authenticated request adds for row level security: the one that names
+    /// its actor to the policies, where they bind.
+    pub fn scoping_statements(&self) -> u64 {
+        u64::from(self.db.wall().enforced())
     }
 
     /// The PostgreSQL database of an `OwnPostgresDatabase` app, and the URL to administer it.
@@ -209,6 +218,11 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     }
     let (url, cleanup) = fresh_database(backend).await?;
     let mut settings = settings(&url);
+    if !db::is_sqlite_url(&url) {
+        // As in production: migrations as the owner, requests as a role the policies bind.
+        settings.database.database_url = as_role(&url, RUNTIME_ROLE);
+        settings.database.migration_database_url = Some(url);
+    }
     adjust(&mut settings);
     let clock = ManualClock::shifted(chrono::Duration::zero());
     Some(start(settings, clock, cleanup).await)
@@ -219,10 +233,21 @@ async fn start(settings: Settings, clock: ManualClock, cleanup: Cleanup) -> Test
         .await
         .expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let db = app.db().clone();
+    let db = app.db();
+    let request_pool = app.request_pool();
     let shutdown = app.shutdown();
     let server = std::sync::Mutex::new(Some(tokio::spawn(app.run_until_stopped())));
-    TestApp { address, db, clock, client: reqwest::Client::new(), shutdown, settings, server, cleanup }
+    TestApp {
+        address,
+        db,
+        request_pool,
+        clock,
+        client: reqwest::Client::new(),
+        shutdown,
+        settings,
+        server,
+        cleanup,
+    }
 }
 
 impl TestApp {
@@ -441,6 +466,16 @@ pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
         .unwrap()
         .unwrap();
     row.try_get::<i64>("", "n").unwrap()
+}
+
+/// The role PostgreSQL servers under test connect as; the server creates it when missing.
+pub const RUNTIME_ROLE: &str = "springboard_test_runtime";
+
+/// `url` (a PostgreSQL URL) with its user replaced by `role` and no password.
+pub fn as_role(url: &str, role: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{role}@{host}")
 }
 
 /// `admin_url` (a PostgreSQL URL) pointed at database `name`, its query string kept.

@@ -33,6 +33,7 @@ mod response_order;
 mod results;
 mod results_fixtures;
 mod revocation;
+mod row_security;
 mod schema;
 mod sessions;
 mod tenancy_probes;

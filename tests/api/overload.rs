@@ -84,8 +84,8 @@ db_test_with! {
         let lead = app.token(college, entity::membership::Role::Admin).await;
         let before = count_rows(&app, "projects").await;
 
-        // The test takes the pool's only connection.
-        let txn = app.db.begin().await.unwrap();
+        // The test takes the request pool's only connection.
+        let txn = app.request_pool.begin().await.unwrap();
         txn.execute_raw(Statement::from_string(app.db.backend(), "SELECT 1".to_owned())).await.unwrap();
 
         let input = json!({ "input": { "title": "Too late", "aimStatement": "a", "clinicalArea": "b" } });

@@ -294,8 +294,8 @@ pub async fn api_token(app: &TestApp, admin_token: &str, scope: &str) -> String 
 /// single write lock), so that a write to the project waits inside the database until the
 /// transaction ends: how tests keep a request in flight.
 pub async fn hold_project(app: &TestApp, project: &str) -> sea_orm::DatabaseTransaction {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    let txn = app.db.conn().begin().await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let txn = app.db.begin().await.unwrap();
     let lock = match app.db.backend() {
         sea_orm::DbBackend::Sqlite => "UPDATE projects SET title = title".to_owned(),
         _ => format!(

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::institution::{self, InstitutionKind, Nation};
 use entity::membership::Role;
 use rand::RngCore;
-use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
 use uuid::Uuid;
 
 use crate::db::Db;
@@ -81,7 +81,7 @@ pub async fn seed(db: &Db, base_url: &str) -> Result<Option<DemoWorld>, ServiceE
         return Ok(None);
     }
     let password = demo_password();
-    let txn = db.conn().begin().await?;
+    let txn = db.begin().await?;
     let now = db.now();
     let mut institutions = Vec::new();
     for (slug, name, kind, nation) in INSTITUTIONS {

@@ -67,6 +67,12 @@ impl Reader {
     fn scoped<S: Scope>(&self) -> sea_orm::Select<S::Entity> {
         S::select(&self.actor, self.db.today())
     }
+
+    /// Where a scope's statements run: the request's (row-level-scoped) transaction, unless the
+    /// scope shows what the policies cannot express.
+    fn db_for<S: Scope>(&self) -> Db {
+        if S::BEYOND_ROW_POLICIES { self.db.system() } else { self.db.clone() }
+    }
 }
 
 fn key_column<S: Scope>() -> Result<ColumnOf<S>, ServiceError> {
@@ -106,7 +112,7 @@ where
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         tracing::debug!(loader = std::any::type_name::<S>(), keys = keys.len(), "by-id batch");
         let key = key_column::<S>()?;
-        let rows = paging::among(self.0.scoped::<S>(), key, keys).all(self.0.db.conn()).await?;
+        let rows = paging::among(self.0.scoped::<S>(), key, keys).all(self.0.db_for::<S>().conn()).await?;
         Ok(rows.into_iter().filter_map(|row| Some((uuid_of(&row, key)?, row))).collect())
     }
 }
@@ -130,7 +136,7 @@ where
                 .order_by(*column, if order.ascending { sea_orm::Order::Asc } else { sea_orm::Order::Desc });
         }
         let mut grouped: HashMap<Uuid, Self::Value> = HashMap::with_capacity(keys.len());
-        for row in select.all(self.0.db.conn()).await? {
+        for row in select.all(self.0.db_for::<R::Scope>().conn()).await? {
             if let Some(parent) = uuid_of(&row, R::parent()) {
                 grouped.entry(parent).or_default().push(row);
             }
@@ -175,9 +181,16 @@ where
                 })
             };
             let order = R::order(filter);
-            let pages =
-                paging::paginate_children(&self.0.db, select, R::parent(), &parents, &order, request, total)
-                    .await?;
+            let pages = paging::paginate_children(
+                &self.0.db_for::<R::Scope>(),
+                select,
+                R::parent(),
+                &parents,
+                &order,
+                request,
+                total,
+            )
+            .await?;
             for (parent, page) in pages {
                 out.insert((parent, filter.clone(), request.clone()), Arc::new(page));
             }
@@ -201,7 +214,9 @@ impl<R: PagedChildren> Loader<(Uuid, R::Filter)> for CountsOf<R> {
         let mut out = HashMap::with_capacity(keys.len());
         for (filter, parents) in asks {
             let select = R::narrow(self.0.scoped::<R::Scope>(), filter);
-            for (parent, total) in paging::count_children(&self.0.db, select, R::parent(), &parents).await? {
+            for (parent, total) in
+                paging::count_children(&self.0.db_for::<R::Scope>(), select, R::parent(), &parents).await?
+            {
                 out.insert((parent, filter.clone()), total);
             }
         }

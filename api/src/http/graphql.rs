@@ -260,7 +260,7 @@ async fn actor_for(
             Some(value.to_str().map_err(|_| unauthorized(&AuthError::MalformedHeader, media))?)
         }
     };
-    match authenticate(&state.db, &state.auth, credential).await {
+    match authenticate(&state.db.system(), &state.auth, credential).await {
         Ok(actor) => Ok(actor),
         Err(AuthError::Internal(err)) if crate::error::transient(&err).is_some() => {
             tracing::warn!(error.cause_chain = %crate::error::error_chain(&err), "authentication: database unavailable");
@@ -422,6 +422,22 @@ fn did_work(body: &Rendered, stage: Stage) -> bool {
     stage == Stage::Executing && !body.unavailable()
 }
 
+/// The answer when the request's own transaction could not begin or commit: nothing of the
+/// operation was kept.
+fn database_failed(err: &sea_orm::DbErr, request_id: &str) -> async_graphql::Response {
+    let error = match crate::error::transient(err) {
+        Some(kind) => {
+            tracing::warn!(error.cause_chain = %crate::error::error_chain(err), "request transaction: database unavailable");
+            crate::graphql::errors::unavailable_error(kind)
+        }
+        None => {
+            tracing::error!(error.cause_chain = %crate::error::error_chain(err), "request transaction failed");
+            internal_error(request_id)
+        }
+    };
+    async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
+}
+
 /// Executes one operation with a fresh context and fresh batch loaders, and renders its result.
 async fn run(
     req: &HttpRequest,
@@ -455,9 +471,19 @@ async fn run(
             .then(|| (request.query.clone(), request.operation_name.clone(), request.variables.clone()));
     let mut attempt = 1;
     let mut response = loop {
+        let db = match &actor {
+            Some(actor) => match state.db.acting_for(actor).await {
+                Ok(db) => db,
+                Err(err) => {
+                    let response = database_failed(&err, &request_id);
+                    return (Rendered::new(response, Stage::Executing, &request_id), Stage::Executing);
+                }
+            },
+            None => state.db.clone(),
+        };
         let queue = Arc::new(LoadQueue::default());
         if let Some(actor) = &actor {
-            let loaders = Loaders::queued(state.db.clone(), actor.clone(), queue.clone());
+            let loaders = Loaders::queued(db.clone(), actor.clone(), queue.clone());
             if mutation {
                 loaders.without_cache();
             }
@@ -465,14 +491,18 @@ async fn run(
         }
         request = request.data(RequestContext {
             actor: actor.clone(),
-            db: state.db.clone(),
+            db: db.clone(),
             request_id: request_id.clone(),
         });
-        let response = drive(state.schema.execute(request), queue).await;
+        let mut response = drive(state.schema.execute(request), queue).await;
+        let again = replay.is_some() && attempt < MAX_CONFLICT_ATTEMPTS && render::lost_a_conflict(&response);
+        // Nothing is answered before it is kept: the request's transaction commits first. One
+        // to be run again is dropped instead, which rolls it back.
+        if !again && let Err(err) = db.finish().await {
+            response = database_failed(&err, &request_id);
+        }
         match &replay {
-            Some((query, name, variables))
-                if attempt < MAX_CONFLICT_ATTEMPTS && render::lost_a_conflict(&response) =>
-            {
+            Some((query, name, variables)) if again => {
                 tracing::info!(attempt, "mutation lost a database conflict; running it again");
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;

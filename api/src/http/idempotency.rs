@@ -131,7 +131,9 @@ impl Guard {
     }
 
     async fn claim(&self, state: &AppState, hash: &str) -> Result<Claim, DbErr> {
-        let conn = state.db.conn();
+        // Keys belong to principals, not tenants' data: kept with the identity flows.
+        let system = state.db.system();
+        let conn = system.conn();
         let now = state.db.now();
         row::Entity::delete_many()
             .filter(Column::CreatedAt.lt(now - Duration::hours(KEPT_FOR_HOURS)))
@@ -178,13 +180,16 @@ impl Guard {
     }
 
     async fn find(&self, state: &AppState) -> Result<Option<row::Model>, DbErr> {
-        row::Entity::find_by_id((self.principal.clone(), self.key.clone())).one(state.db.conn()).await
+        row::Entity::find_by_id((self.principal.clone(), self.key.clone()))
+            .one(state.db.system().conn())
+            .await
     }
 
     /// Keeps the answer, or, when it was a 503 (nothing was done), forgets the key so that the
     /// retry runs.
     pub async fn finish(self, state: &AppState, status: StatusCode, body: &[u8]) {
-        let conn = state.db.conn();
+        let system = state.db.system();
+        let conn = system.conn();
         let this = Column::Principal.eq(&self.principal).and(Column::Key.eq(&self.key));
         let done = if status == StatusCode::SERVICE_UNAVAILABLE {
             row::Entity::delete_many().filter(this).exec(conn).await.map(|_| ())

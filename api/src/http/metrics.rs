@@ -170,13 +170,13 @@ impl Metrics {
 }
 
 pub async fn render(state: web::Data<AppState>) -> HttpResponse {
-    let conn = state.db.conn();
-    let (size, idle) = match state.db.backend() {
-        DbBackend::Postgres => {
+    let (size, idle) = match (state.db.pool(), state.db.backend()) {
+        (None, _) => (0, 0),
+        (Some(conn), DbBackend::Postgres) => {
             let pool = conn.get_postgres_connection_pool();
             (pool.size(), pool.num_idle())
         }
-        DbBackend::Sqlite => {
+        (Some(conn), DbBackend::Sqlite) => {
             let pool = conn.get_sqlite_connection_pool();
             (pool.size(), pool.num_idle())
         }

@@ -67,6 +67,8 @@ pub async fn end_every_session(
     revocations: &Revocations,
     user_id: Uuid,
 ) -> Result<usize, ServiceError> {
+    // Identity flow: a person's sessions, whoever asks (see `db::wall`).
+    let db = &db.system();
     let now = db.now();
     let txn = db.begin().await?;
     let families = end_sessions(&txn, now, user_id, None).await?;

@@ -58,6 +58,8 @@ fn locked(until: DateTime<Utc>) -> ServiceError {
 /// Unknown email and wrong password take the same path: one argon2 verification, one failure
 /// recorded, the same error.
 pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Session, ServiceError> {
+    // Identity flow: it finds the user before anyone is known (see `db::wall`).
+    let db = &db.system();
     let email = match Email::parse(&input.email, "email") {
         Ok(email) => email,
         Err(e) if e.code == UserErrorCode::Required => return Err(ServiceError::Invalid(vec![e])),
@@ -122,6 +124,7 @@ pub async fn switch_institution(
     actor: &Actor,
     institution_id: Uuid,
 ) -> Result<Session, ServiceError> {
+    let db = &db.system();
     let user_id = actor.require_user()?;
     membership_of(db.conn(), user_id, institution_id, "institutionId").await?;
     let user =
@@ -144,6 +147,8 @@ pub async fn switch_institution(
 
 /// Revokes the refresh token's whole family, and the access tokens issued with it.
 pub async fn sign_out(db: &Db, auth: &AuthConfig, token: &str) -> Result<(), ServiceError> {
+    // Identity flow: it finds the user before anyone is known (see `db::wall`).
+    let db = &db.system();
     let (id, secret) = opaque::parse(Kind::RefreshToken, token).ok_or_else(invalid_refresh_token)?;
     let row = refresh_token::Entity::find_by_id(id).one(db.conn()).await?;
     let row = row.filter(|r| opaque::verify(&secret, &r.secret_hash)).ok_or_else(invalid_refresh_token)?;

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use entity::measure;
 use entity::observation::{self, Column};
+use sea_orm::EntityTrait;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
 use super::service::{self, SiteDirectory};
@@ -93,7 +93,7 @@ async fn write(
     rows: Vec<ValidRow>,
 ) -> Result<(), ServiceError> {
     let now = db.now();
-    let txn = db.conn().begin().await?;
+    let txn = db.begin().await?;
     for chunk in rows.chunks(CHUNK_ROWS) {
         let models = chunk.iter().map(|row| {
             observation::ActiveModel::from(observation::Model {

@@ -186,6 +186,8 @@ fn invalid_invitation() -> ServiceError {
 /// Joins the invitation's institution. If the email already has an account, the caller must be
 /// signed in as it; otherwise the account is created from `name` and `password`.
 pub async fn accept(db: &Db, actor: Option<&Actor>, input: Acceptance) -> Result<Accepted, ServiceError> {
+    // Identity flow: the invitee may be nobody yet (see `db::wall`).
+    let db = &db.system();
     let (id, secret) = opaque::parse(Kind::Invitation, input.token.trim()).ok_or_else(invalid_invitation)?;
     let invitation = invitation::Entity::find_by_id(id)
         .one(db.conn())

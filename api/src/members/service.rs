@@ -189,8 +189,6 @@ pub async fn remove(
     if admin_count(&txn, current.institution_id).await? == 0 {
         return Err(last_admin());
     }
-    let families =
-        revoke::end_sessions(&txn, db.now(), current.user_id, Some(current.institution_id)).await?;
     audit::record(
         &txn,
         db.now(),
@@ -201,6 +199,13 @@ pub async fn remove(
     )
     .await?;
     txn.commit().await?;
+    // The person's refresh tokens are theirs alone under the policies, so the admin's request
+    // cannot reach them: ending the sessions is an identity flow (see `db::wall`).
+    let system = db.system();
+    let sessions = system.begin().await?;
+    let families =
+        revoke::end_sessions(&sessions, db.now(), current.user_id, Some(current.institution_id)).await?;
+    sessions.commit().await?;
     revocations.deny(&families, db.now()).await;
     Ok(current.id)
 }

@@ -139,10 +139,12 @@ pub async fn add(
         ));
     }
     if let Some(user_id) = form.user_id {
+        // The lead may ask whether a person belongs to a site, not read the site's members: a
+        // question the row level policies cannot tell from a listing, so it is asked outside them.
         let member = membership::Entity::find()
             .filter(membership::Column::UserId.eq(user_id))
             .filter(membership::Column::InstitutionId.eq(form.institution_id))
-            .one(db.conn())
+            .one(db.system().conn())
             .await?;
         if member.is_none() {
             return Err(ServiceError::NotFound { field: "userId" });

@@ -29,6 +29,8 @@ pub struct ProjectsBehindResults;
 impl Scope for ProjectsBehindResults {
     type Entity = project::Entity;
 
+    const BEYOND_ROW_POLICIES: bool = true;
+
     fn select(actor: &Actor, _: NaiveDate) -> Select<project::Entity> {
         visibility::projects_behind(actor)
     }

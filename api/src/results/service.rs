@@ -5,7 +5,6 @@ use entity::{measure, shared_result_measure as linked, shared_result_share as sh
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -194,6 +193,7 @@ pub async fn create(
         result_id: id,
         version: 1,
         project_id,
+        programme_id: project.programme_id,
         title: String::new(),
         summary: String::new(),
         body: String::new(),
@@ -211,7 +211,7 @@ pub async fn create(
     apply(&form, &mut model, &mut problems);
     check_links(db, project_id, &form, &mut problems).await?;
     problems.into_result()?;
-    let txn = db.conn().begin().await?;
+    let txn = db.begin().await?;
     result::Entity::insert(result::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
     write_links(
         &txn,
@@ -263,7 +263,7 @@ pub async fn update(
         form.measure_ids.clone().unwrap_or_else(|| old_measures.iter().map(|m| m.measure_id).collect());
     let shares =
         form.share_with.clone().unwrap_or_else(|| old_shares.iter().map(|s| s.institution_id).collect());
-    let txn = db.conn().begin().await?;
+    let txn = db.begin().await?;
     if current.status == ResultStatus::Draft {
         let mut active = sea_orm::ActiveModelTrait::reset_all(result::ActiveModel::from(model.clone()));
         active.id = sea_orm::ActiveValue::Unchanged(model.id);
@@ -341,7 +341,7 @@ pub async fn publish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, 
         }
     }
     let now = db.now();
-    let txn = db.conn().begin().await?;
+    let txn = db.begin().await?;
     for (link_id, text) in snapshots {
         linked::Entity::update_many()
             .col_expr(linked::Column::Snapshot, Expr::val(text))
@@ -397,7 +397,7 @@ pub async fn unpublish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model
         updated_at: now,
         ..current
     };
-    let txn = db.conn().begin().await?;
+    let txn = db.begin().await?;
     let mut active = sea_orm::ActiveModelTrait::reset_all(result::ActiveModel::from(withdrawn.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(withdrawn.id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;

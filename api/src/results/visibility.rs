@@ -59,11 +59,6 @@ pub fn visible_to(actor: &Actor) -> Select<result::Entity> {
         .from(project::Entity)
         .and_where(project::Column::LeadInstitutionId.eq(institution_id))
         .to_owned();
-    let programme_projects = Query::select()
-        .column(project::Column::Id)
-        .from(project::Entity)
-        .and_where(project::Column::ProgrammeId.in_subquery(programmes_of(institution_id)))
-        .to_owned();
     let shared = Query::select()
         .column(share::Column::ResultVersionId)
         .from(share::Entity)
@@ -87,7 +82,7 @@ pub fn visible_to(actor: &Actor) -> Select<result::Entity> {
                 Condition::all()
                     .add(published())
                     .add(result::Column::Visibility.eq(ResultVisibility::Programme))
-                    .add(result::Column::ProjectId.in_subquery(programme_projects)),
+                    .add(result::Column::ProgrammeId.in_subquery(programmes_of(institution_id))),
             )
             .add(Condition::all().add(published()).add(result::Column::Id.in_subquery(shared))),
     )

@@ -1,0 +1,201 @@
+//! The database handle that services receive.
+
+mod conn;
+pub mod wall;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait,
+};
+
+pub use conn::Conn;
+pub use wall::Wall;
+
+use crate::actor::Actor;
+use crate::clock::Clock;
+
+/// What a service uses to reach the database, and the clock its rules read. Outside a request
+/// it is the pool; inside one (PostgreSQL with the wall enforced) it is that request's
+/// transaction, scoped to its actor, so resolvers and services never choose.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: Conn,
+    /// Connections for identity flows, which must read across tenants (see `wall`).
+    system: DatabaseConnection,
+    wall: Arc<Wall>,
+    clock: Clock,
+}
+
+impl Db {
+    /// One pool for everything: SQLite, tools, and PostgreSQL roles the policies do not bind.
+    pub fn new(conn: DatabaseConnection, clock: Clock) -> Self {
+        let wall = Wall::Absent("one pool for every purpose".into());
+        Self { system: conn.clone(), conn: Conn::Pool(conn), wall: Arc::new(wall), clock }
+    }
+
+    /// Requests on `conn`, identity flows on `system`; `wall` says whether the policies bind.
+    pub fn walled(conn: DatabaseConnection, system: DatabaseConnection, wall: Wall, clock: Clock) -> Self {
+        Self { conn: Conn::Pool(conn), system, wall: Arc::new(wall), clock }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    pub fn wall(&self) -> &Wall {
+        &self.wall
+    }
+
+    /// For reads: the request's transaction or the pool.
+    pub fn conn(&self) -> &Conn {
+        &self.conn
+    }
+
+    /// For writes: every mutation and its audit event commit together or not at all (within a
+    /// request's transaction, as a savepoint).
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        match &self.conn {
+            Conn::Pool(pool) => pool.begin().await,
+            Conn::Request(tx) => tx.begin().await,
+        }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        sea_orm::ConnectionTrait::get_database_backend(&self.conn)
+    }
+
+    /// The request pool, outside a request (for its gauges).
+    pub fn pool(&self) -> Option<&DatabaseConnection> {
+        match &self.conn {
+            Conn::Pool(pool) => Some(pool),
+            Conn::Request(_) => None,
+        }
+    }
+
+    /// For identity flows only: authentication, sign-in, refresh, invitations, idempotency.
+    /// Their statements see across tenants, so nothing an actor asked for runs here.
+    pub fn system(&self) -> Db {
+        Self { conn: Conn::Pool(self.system.clone()), ..self.clone() }
+    }
+
+    /// The database as `actor` may see it for one request: with the wall enforced, a
+    /// transaction whose settings name the actor to the policies; otherwise this pool.
+    /// `finish` commits it.
+    pub async fn acting_for(&self, actor: &Actor) -> Result<Db, DbErr> {
+        let Conn::Pool(pool) = &self.conn else { return Ok(self.clone()) };
+        if !self.wall.enforced() {
+            return Ok(self.clone());
+        }
+        let tx = pool.begin().await?;
+        wall::enter(&tx, actor, self.today()).await?;
+        Ok(Self { conn: Conn::Request(Arc::new(tx)), ..self.clone() })
+    }
+
+    /// Commits the request's transaction, if there is one. Every other handle on it must have
+    /// been dropped: one still held means a resolver outlived its request.
+    pub async fn finish(self) -> Result<(), DbErr> {
+        match self.conn {
+            Conn::Pool(_) => Ok(()),
+            Conn::Request(tx) => match Arc::try_unwrap(tx) {
+                Ok(tx) => tx.commit().await,
+                Err(_) => Err(DbErr::Custom("the request's transaction is still in use".into())),
+            },
+        }
+    }
+
+    /// Closes the pools, at shutdown.
+    pub async fn close(&self) -> Result<(), DbErr> {
+        if let Conn::Pool(pool) = &self.conn {
+            pool.clone().close().await?;
+        }
+        self.system.clone().close().await
+    }
+}
+
+/// Opens a pool for tools and tests: no request deadline applies.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with_deadline(url, max_connections, Duration::from_secs(10), None).await
+}
+
+/// Opens the pool requests use: waiting for a connection gives up at the request deadline, and
+/// on PostgreSQL no statement runs longer than it (`statement_timeout`), so a request stopped
+/// at its deadline leaves nothing running behind it. SQLite gets WAL so readers do not wait for
+/// the writer, and a longer busy timeout because bulk writes from several requests queue on its
+/// single writer. `system` opens connections for identity flows (see `wall`).
+pub async fn connect_with_deadline(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
+    connect_pool(url, max_connections, acquire_timeout, statement_timeout, false).await
+}
+
+pub async fn connect_pool(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    statement_timeout: Option<Duration>,
+    system: bool,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(acquire_timeout)
+        // A ping before every statement doubled the round trips of a request; connections are
+        // still checked when they have sat idle long enough to have gone stale.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite.foreign_keys(true).busy_timeout(Duration::from_secs(10)).pragma("journal_mode", "WAL")
+        });
+    // One closure: sea-orm keeps only the last one given.
+    let millis = statement_timeout.map(|limit| limit.as_millis().to_string());
+    options.map_sqlx_postgres_opts(move |mut pg| {
+        if let Some(millis) = &millis {
+            pg = pg.options([("statement_timeout", millis.as_str())]);
+        }
+        if system {
+            pg = pg.options([wall::SYSTEM_OPTION]);
+        }
+        pg
+    });
+    Database::connect(options).await
+}
+
+pub fn is_sqlite_url(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// Key of the PostgreSQL advisory lock that migrations hold: "sprgbd" in ASCII.
+const MIGRATION_LOCK: i64 = 0x7370_7267_6264;
+
+/// Applies every pending migration on `conn` (a pool of one connection, so the session-level
+/// lock and the migrations share a session). On PostgreSQL, replicas starting together take
+/// turns under an advisory lock: the first migrates, the others then find nothing pending.
+/// SQLite's own file lock serialises writers already.
+pub async fn migrate(conn: &DatabaseConnection) -> Result<(), DbErr> {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    let postgres = conn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        conn.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await?;
+    }
+    let migrated = Migrator::up(conn, None).await;
+    if postgres {
+        conn.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await?;
+    }
+    migrated
+}
