@@ -104,6 +104,22 @@ db_test_with! {
 }
 
 db_test_with! {
+    async fn a_write_refused_to_a_read_token_is_charged_one_point_and_says_so(app) with small_budget;
+    {
+        let institution = app.institution(InstitutionKind::HostInstitution).await;
+        let admin = app.token(institution, Role::Admin).await;
+        let create = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { secret } }";
+        let created = app.graphql(create, json!({}), Some(&admin)).await;
+        let reader = created["data"]["createApiToken"]["secret"].as_str().unwrap().to_owned();
+
+        let write = "mutation { signOut(input: {refreshToken: \"x\"}) { signedOut } }";
+        let (status, headers, body) = app.graphql_full(write, json!({}), Some(&reader)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(remaining_and_reset(&headers).0, 99, "charged 1 of its 2");
+    }
+}
+
+db_test_with! {
     async fn each_caller_and_each_membership_has_a_budget_of_its_own(app) with small_budget;
     {
         let college = app.institution(InstitutionKind::RoyalCollege).await;
