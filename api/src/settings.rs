@@ -107,6 +107,15 @@ pub struct Settings {
     #[arg(long, env = "SPRINGBOARD_INVITATION_TTL", default_value_t = 7 * 24 * 3600)]
     pub invitation_ttl_secs: i64,
 
+    /// Seconds after its use during which a refresh token still gets the same successor
+    /// instead of revoking its session: two browser tabs (or a retry after a lost response)
+    /// that refresh together both succeed. A few seconds cover that race even on a slow mobile
+    /// connection; a thief replaying within the window only gets what the owner got, and the
+    /// next use after the window by either of them revokes the family. 0 turns it off.
+    #[arg(long, env = "SPRINGBOARD_REFRESH_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(0..=300))]
+    pub refresh_grace_secs: i64,
+
     /// Failed sign-ins for one email before it is locked.
     #[arg(long, env = "SPRINGBOARD_LOCKOUT_THRESHOLD", default_value_t = 5)]
     pub lockout_threshold: i32,
@@ -133,6 +142,33 @@ pub struct Settings {
     /// queueing for database connections.
     #[arg(long, env = "SPRINGBOARD_MAX_CONCURRENT_COST", default_value_t = 20_000)]
     pub max_concurrent_cost: usize,
+
+    /// Cost points (as the complexity limit counts them) an API token, or a person within one
+    /// institution, may spend at once: the size of its leaky bucket. The default holds ten
+    /// operations at the complexity limit, so a full batch of the heaviest operations allowed
+    /// still fits, and a script can pull about twenty pages of 50 projects with their latest
+    /// observations before it has to pace itself. Must be at least the complexity limit.
+    #[arg(long, env = "SPRINGBOARD_RATE_LIMIT_BURST", default_value_t = 100_000)]
+    pub rate_limit_burst: u64,
+
+    /// Cost points a second that refill each budget; 0 turns cost limits off. The default
+    /// (7.2 million an hour) lets a script run cheap operations (cost under 50) forty times a
+    /// second for ever, or a page of 50 projects with their observations (cost about 5,100)
+    /// every two and a half seconds: generous for any script we know of, while no one token
+    /// can keep two cores busy on its own.
+    #[arg(long, env = "SPRINGBOARD_RATE_LIMIT_PER_SEC", default_value_t = 2_000)]
+    pub rate_limit_per_sec: u64,
+
+    /// Redis (`redis://[user:password@]host:6379/db`) for the state replicas must share: rate
+    /// limit budgets and the access-token deny-list. Unset: both live in the process, which
+    /// is right for a single replica. With it set, the server still starts and serves while
+    /// Redis is down (budgets per replica, revocations checked in the database meanwhile).
+    #[arg(long, env = "SPRINGBOARD_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+
+    /// Prefix of every key written to Redis, so that several deployments can share one.
+    #[arg(long, env = "SPRINGBOARD_REDIS_KEY_PREFIX", default_value = "springboard:")]
+    pub redis_key_prefix: String,
 
     /// Operations that may wait (at most two seconds) for room to execute; beyond them the
     /// answer is an immediate 503 with `Retry-After`.

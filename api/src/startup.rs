@@ -20,7 +20,9 @@ use crate::http::health::Readiness;
 use crate::http::metrics_access::MetricsAccess;
 use crate::http::{self, AppState};
 use crate::identity::{AuthConfig, password};
+use crate::ratelimit::{Policy, RateLimits};
 use crate::settings::Settings;
+use crate::shared_state::SharedRedis;
 
 pub struct Application {
     port: u16,
@@ -111,7 +113,15 @@ impl Application {
         };
         password::warm_up();
 
-        let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks));
+        let redis = match &settings.redis_url {
+            Some(url) => Some(Arc::new(
+                SharedRedis::connect(url, &settings.redis_key_prefix, metrics.redis_fallbacks.clone())
+                    .context("SPRINGBOARD_REDIS_URL")?,
+            )),
+            None => None,
+        };
+        let rate_limits = rate_limits(&settings, redis.clone(), db.clock().clone())?;
+        let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks).sharing(redis));
         let limits =
             QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };
         let schema = schema::build(auth.clone(), limits);
@@ -132,6 +142,7 @@ impl Application {
             max_batch_size: settings.max_batch_size,
             metrics,
             admission: Admission::new(settings.max_concurrent_cost, settings.admission_queue),
+            rate_limits,
             deadline,
             readiness: readiness.clone(),
             metrics_access: match (&settings.metrics_bind, &settings.metrics_token) {
@@ -229,6 +240,25 @@ impl Application {
     }
 }
 
+/// The budgets, if on. A budget smaller than the complexity limit would let an operation
+/// through validation that no budget can ever pay for.
+fn rate_limits(
+    settings: &Settings,
+    redis: Option<Arc<SharedRedis>>,
+    clock: Clock,
+) -> anyhow::Result<RateLimits> {
+    let policy = (settings.rate_limit_per_sec > 0)
+        .then_some(Policy { burst: settings.rate_limit_burst, per_sec: settings.rate_limit_per_sec });
+    if policy.is_some() && settings.rate_limit_burst < settings.max_query_complexity as u64 {
+        anyhow::bail!(
+            "SPRINGBOARD_RATE_LIMIT_BURST ({}) must be at least SPRINGBOARD_MAX_QUERY_COMPLEXITY ({})",
+            settings.rate_limit_burst,
+            settings.max_query_complexity
+        );
+    }
+    Ok(RateLimits::new(policy, redis, clock))
+}
+
 /// The owner's URL for migrations, when it differs from the runtime one.
 fn separate_owner(settings: &Settings) -> Option<&str> {
     let url = &settings.database.database_url;
@@ -274,6 +304,8 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static(http::request_id::HEADER),
             header::RETRY_AFTER,
             header::HeaderName::from_static("idempotency-replayed"),
+            header::HeaderName::from_static(http::rate_limit::RATELIMIT),
+            header::HeaderName::from_static(http::rate_limit::RATELIMIT_POLICY),
         ])
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {

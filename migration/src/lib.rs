@@ -25,6 +25,7 @@ mod m20261204_000019_record_project_submission;
 mod m20261204_000020_create_idempotency_keys;
 mod m20261204_000021_record_result_programme;
 mod m20261204_000022_row_level_security;
+mod m20261204_000023_remember_refresh_successors;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_create_idempotency_keys::Migration),
             Box::new(m20261204_000021_record_result_programme::Migration),
             Box::new(m20261204_000022_row_level_security::Migration),
+            Box::new(m20261204_000023_remember_refresh_successors::Migration),
         ]
     }
 }

@@ -129,7 +129,7 @@ fn forged(user: Uuid, institution: Uuid, issued: i64, expires: i64, not_before: 
     let (kid, secret) = JWT_KEYS.split_once(':').unwrap();
     let mut claims = json!({
         "iss": "springboard", "aud": "springboard-api", "sub": user, "jti": Uuid::now_v7(),
-        "iat": now + issued, "exp": now + expires, "inst": institution,
+        "sid": Uuid::now_v7(), "iat": now + issued, "exp": now + expires, "inst": institution,
     });
     if let Some(nbf) = not_before {
         claims["nbf"] = json!(now + nbf);

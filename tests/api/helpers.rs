@@ -81,6 +81,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Stops the server as SIGTERM does.
     pub shutdown: springboard::startup::Shutdown,
+    /// What the server was built with, for `replica`.
+    pub settings: Settings,
     server: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
     cleanup: Cleanup,
 }
@@ -115,14 +117,23 @@ impl TestApp {
 }
 
 enum Cleanup {
+    /// A replica: the first server's database outlives it.
+    Nothing,
     Directory(std::path::PathBuf),
-    Schema { admin_url: String, schema: String },
-    Database { admin_url: String, name: String },
+    Schema {
+        admin_url: String,
+        schema: String,
+    },
+    Database {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::Nothing => {}
             Cleanup::Directory(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
@@ -134,7 +145,7 @@ impl Drop for TestApp {
                     Cleanup::Database { admin_url, name } => {
                         (admin_url.clone(), format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                     }
-                    Cleanup::Directory(_) => unreachable!("matched above"),
+                    Cleanup::Directory(_) | Cleanup::Nothing => unreachable!("matched above"),
                 };
                 // Drop cannot await; a short-lived runtime on its own thread does the work. The
                 // lock timeout matters: a transaction this test's runtime left open cannot roll
@@ -163,7 +174,21 @@ pub fn settings(database_url: &str) -> Settings {
     settings.database.db_max_connections = 5;
     settings.cors_origins = vec!["https://partner.example.org".into()];
     settings.metrics_token = Some(Secret::new(METRICS_TOKEN));
+    // Budgets and the deny-list in the process unless a test asks for Redis (`with_redis`).
+    settings.redis_url = None;
     settings
+}
+
+/// Settings for a server that shares its budgets and deny-list through the Redis at
+/// TEST_REDIS_URL (by default the one this machine runs on 127.0.0.1:6379), under a key prefix
+/// of the test's own so that tests running at once do not share budgets.
+pub fn with_redis(settings: &mut Settings) {
+    let url = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
+    settings.redis_url = Some(Secret::new(url));
+    settings.redis_key_prefix = format!("springboard-test:{}:", Uuid::now_v7().simple());
 }
 
 /// A fresh database for one test: its URL and how to remove it afterwards.
@@ -212,14 +237,20 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     }
     adjust(&mut settings);
     let clock = ManualClock::shifted(chrono::Duration::zero());
-    let app = Application::build_with_clock(settings, clock.clock()).await.expect("building the application");
+    Some(start(settings, clock, cleanup).await)
+}
+
+async fn start(settings: Settings, clock: ManualClock, cleanup: Cleanup) -> TestApp {
+    let app = Application::build_with_clock(settings.clone(), clock.clock())
+        .await
+        .expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();
     let request_pool = app.request_pool();
     let metrics_port = app.metrics_port();
     let shutdown = app.shutdown();
     let server = std::sync::Mutex::new(Some(tokio::spawn(app.run_until_stopped())));
-    Some(TestApp {
+    TestApp {
         address,
         db,
         request_pool,
@@ -227,9 +258,18 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         clock,
         client: reqwest::Client::new(),
         shutdown,
+        settings,
         server,
         cleanup,
-    })
+    }
+}
+
+impl TestApp {
+    /// A second server on the same database, with the same settings (so the same Redis and key
+    /// prefix, if any) and the same clock: another replica behind the load balancer.
+    pub async fn replica(&self) -> TestApp {
+        start(self.settings.clone(), self.clock.clone(), Cleanup::Nothing).await
+    }
 }
 
 static SEQUENCE: AtomicU32 = AtomicU32::new(0);
@@ -354,22 +394,49 @@ impl TestApp {
         body
     }
 
-    pub async fn graphql_status(
+    /// POSTs a GraphQL request and returns the status, the headers and the body.
+    pub async fn graphql_full(
         &self,
         query: &str,
         variables: Value,
         token: Option<&str>,
-    ) -> (StatusCode, Value) {
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let mut request =
             self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.unwrap();
-        let status = response.status();
-        let body = response.json::<Value>().await.unwrap();
-        (status, body)
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.json::<Value>().await.unwrap())
     }
+
+    /// As `graphql_full`, without the headers and without `extensions.cost`: the budget left
+    /// differs from one request to the next, so two answers that must be identical (a hidden
+    /// object and a missing one) would differ by it. `rate_limits.rs` tests the cost.
+    pub async fn graphql_status(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let (status, _, body) = self.graphql_full(query, variables, token).await;
+        (status, without_cost(body))
+    }
+}
+
+/// `body` without `extensions.cost` (and without `extensions` if nothing else was in it).
+pub fn without_cost(mut body: Value) -> Value {
+    if let Some(object) = body.as_object_mut() {
+        let emptied = object.get_mut("extensions").and_then(Value::as_object_mut).is_some_and(|extensions| {
+            extensions.remove("cost");
+            extensions.is_empty()
+        });
+        if emptied {
+            object.remove("extensions");
+        }
+    }
+    body
 }
 
 pub const SIGN_IN: &str = "mutation SignIn($input: SignInInput!) {

@@ -93,7 +93,9 @@ db_test! {
         let body = app.graphql(VIEWER, json!({}), Some(access)).await;
         assert_eq!(body["data"]["viewer"]["user"]["email"], json!(person.email));
 
-        // The first token was spent: presenting it again is theft or a bug; both end the family.
+        // The first token was spent: presenting it again after the grace window (in which a
+        // second browser tab would get the same successor) is theft or a bug; both end the family.
+        app.clock.advance(chrono::Duration::seconds(app.settings.refresh_grace_secs + 1));
         let reused = app.graphql(REFRESH, json!({ "token": first }), None).await;
         assert_eq!(user_error_codes(&reused["data"]["refreshToken"]), vec!["INVALID_TOKEN"]);
         let after_reuse = app.graphql(REFRESH, json!({ "token": second }), None).await;
@@ -162,6 +164,7 @@ db_test! {
 
         springboard::members::service::remove(
             &app.db,
+            &springboard::identity::revocation::Revocations::new(chrono::Duration::minutes(15), None),
             &springboard::actor::Actor {
                 principal: springboard::actor::Principal::User { user_id: person.id, is_platform_admin: false },
                 institution: Some(springboard::actor::ActiveInstitution { id: institution, role: Role::Member }),

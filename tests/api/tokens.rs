@@ -31,7 +31,7 @@ db_test! {
         let institution = app.institution(InstitutionKind::HostInstitution).await;
         let person = app.member(institution, Role::Member).await;
         let (token, _) = keys(JWT_KEYS, "springboard", "springboard-api")
-            .sign(person.id, Some(institution), app.clock.now(), 60)
+            .sign(person.id, Some(institution), uuid::Uuid::now_v7(), app.clock.now(), 60)
             .unwrap();
         let body = app.graphql(VIEWER, json!({}), Some(&token)).await;
         assert_eq!(body["data"]["viewer"]["role"], json!("MEMBER"));
@@ -42,7 +42,7 @@ db_test! {
     async fn expired_forged_and_misaddressed_tokens_are_refused(app) {
         let institution = app.institution(InstitutionKind::HostInstitution).await;
         let person = app.member(institution, Role::Member).await;
-        let sign = |keys: JwtKeys, at: chrono::DateTime<Utc>| keys.sign(person.id, Some(institution), at, 60).unwrap().0;
+        let sign = |keys: JwtKeys, at: chrono::DateTime<Utc>| keys.sign(person.id, Some(institution), uuid::Uuid::now_v7(), at, 60).unwrap().0;
 
         let expired = sign(keys(JWT_KEYS, "springboard", "springboard-api"), app.clock.now() - Duration::hours(2));
         let forged = sign(keys("test:another-secret-that-is-long-enough-000", "springboard", "springboard-api"), app.clock.now());

@@ -37,6 +37,8 @@ pub mod codes {
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// The request did not finish within the server's deadline and was stopped.
     pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
+    /// The caller's cost budget cannot pay for the request (HTTP 429): retry after `Retry-After`.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
 }
 
 fn request_id(ctx: &Context<'_>) -> String {

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::metrics::Outcome;
 use super::negotiate::{self, ResponseMedia};
+use super::rate_limit::Meter;
 use super::render::{self, Rendered, to_body};
 use super::request_id::RequestId;
 use super::{idempotency, overload};
@@ -329,16 +330,26 @@ async fn execute_one(
             Ok(actor) => actor,
             Err(response) => return response,
         };
+        let mut meter = match Meter::charge(state, actor.as_ref(), vec![cost as u64], media).await {
+            Ok(meter) => meter,
+            Err(response) => return response,
+        };
         if let Some(response) = refuse_read_only_writes(actor.as_ref(), &[&request], media) {
-            return response;
+            meter.settle_unexecuted(state).await;
+            return meter.decorate(response);
         }
         let mutation = req.headers().contains_key(idempotency::HEADER) && is_mutation(&request);
         let guard =
             match idempotency::Guard::begin(state, req, media, actor.as_ref(), &request, mutation).await {
                 Ok(guard) => guard,
-                Err(response) => return response,
+                Err(response) => {
+                    meter.settle_unexecuted(state).await;
+                    return meter.decorate(response);
+                }
             };
-        let (body, stage) = run(req, state, actor, request).await;
+        let (mut body, stage) = run(req, state, actor, request).await;
+        meter.settle(state, &[did_work(&body, stage)]).await;
+        body.set_extension("cost", meter.cost(0));
         let status = match (media, stage) {
             _ if body.unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             (ResponseMedia::GraphqlResponseJson, stage) if stage != Stage::Executing => {
@@ -354,6 +365,9 @@ async fn execute_one(
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", overload::RETRY_AFTER_SECS));
         }
+        for field in meter.fields() {
+            response.insert_header(field);
+        }
         response.content_type(media.content_type()).body(bytes)
     })
     .await
@@ -366,8 +380,9 @@ async fn execute_batch(
     mut requests: Vec<Request>,
 ) -> HttpResponse {
     overload::within_deadline(state, media, async {
-        // Admitted as a whole, so a batch never stops half-way for want of room.
-        let cost = requests.iter_mut().map(|r| overload::cost_of(state, r)).fold(0, usize::saturating_add);
+        // Admitted and charged as a whole, so a batch never stops half-way for want of room.
+        let costs: Vec<usize> = requests.iter_mut().map(|r| overload::cost_of(state, r)).collect();
+        let cost = costs.iter().fold(0usize, |sum, cost| sum.saturating_add(*cost));
         let Ok(_ticket) = state.admission.admit(cost).await else {
             return overload::busy(state, media);
         };
@@ -375,30 +390,54 @@ async fn execute_batch(
             Ok(actor) => actor,
             Err(response) => return response,
         };
-        if let Some(response) =
-            refuse_read_only_writes(actor.as_ref(), &requests.iter().collect::<Vec<_>>(), media)
-        {
-            return response;
-        }
-        if req.headers().contains_key(idempotency::HEADER) {
-            let message = "an Idempotency-Key names one request: send the operations separately";
-            return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, message);
+        let weights = costs.iter().map(|cost| *cost as u64).collect();
+        let mut meter = match Meter::charge(state, actor.as_ref(), weights, media).await {
+            Ok(meter) => meter,
+            Err(response) => return response,
+        };
+        let refusal = refuse_read_only_writes(actor.as_ref(), &requests.iter().collect::<Vec<_>>(), media)
+            .or_else(|| {
+                let message = "an Idempotency-Key names one request: send the operations separately";
+                req.headers()
+                    .contains_key(idempotency::HEADER)
+                    .then(|| refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, message))
+            });
+        if let Some(response) = refusal {
+            meter.settle_unexecuted(state).await;
+            return meter.decorate(response);
         }
         let mut bodies = Vec::with_capacity(requests.len());
+        let mut executed = Vec::with_capacity(requests.len());
         for request in requests {
-            bodies.push(run(req, state, actor.clone(), request).await.0);
+            let (body, stage) = run(req, state, actor.clone(), request).await;
+            executed.push(did_work(&body, stage));
+            bodies.push(body);
+        }
+        meter.settle(state, &executed).await;
+        for (index, body) in bodies.iter_mut().enumerate() {
+            body.set_extension("cost", meter.cost(index));
         }
         // 503 only when nothing was done: a batch in which some operations ran is answered 200,
         // each operation with its own errors, so that a retry does not repeat what succeeded.
-        if bodies.iter().all(Rendered::unavailable) {
-            return HttpResponse::ServiceUnavailable()
-                .insert_header(("Retry-After", overload::RETRY_AFTER_SECS))
-                .content_type(media.content_type())
-                .body(to_body(&bodies));
+        let mut response = if bodies.iter().all(Rendered::unavailable) {
+            let mut unavailable = HttpResponse::ServiceUnavailable();
+            unavailable.insert_header(("Retry-After", overload::RETRY_AFTER_SECS));
+            unavailable
+        } else {
+            HttpResponse::Ok()
+        };
+        for field in meter.fields() {
+            response.insert_header(field);
         }
-        HttpResponse::Ok().content_type(media.content_type()).body(to_body(&bodies))
+        response.content_type(media.content_type()).body(to_body(&bodies))
     })
     .await
+}
+
+/// Whether an operation did the work it is charged for: it executed, and the database did not
+/// turn it away (a 503 means nothing was done, and the retry pays).
+fn did_work(body: &Rendered, stage: Stage) -> bool {
+    stage == Stage::Executing && !body.unavailable()
 }
 
 /// The answer when the request's own transaction could not begin or commit: nothing of the

@@ -28,6 +28,11 @@ pub struct Metrics {
     /// Requests refused by admission control, and stopped at their deadline.
     pub admission_refused: prometheus::IntCounter,
     pub deadline_exceeded: prometheus::IntCounter,
+    /// Requests refused for want of budget (429).
+    pub rate_limited: prometheus::IntCounter,
+    /// Calls to Redis that fell back (rate limits to this replica, the deny-list to the
+    /// database), by purpose.
+    pub redis_fallbacks: IntCounterVec,
     admission: IntGaugeVec,
     known_operations: Mutex<HashSet<String>>,
 }
@@ -101,6 +106,19 @@ impl Metrics {
         registry.register(Box::new(admission_refused.clone()))?;
         registry.register(Box::new(deadline_exceeded.clone()))?;
         registry.register(Box::new(admission.clone()))?;
+        let rate_limited = prometheus::IntCounter::new(
+            "springboard_rate_limited_total",
+            "Requests answered 429 because their budget could not pay for them",
+        )?;
+        let redis_fallbacks = IntCounterVec::new(
+            Opts::new(
+                "springboard_redis_fallbacks_total",
+                "Redis calls that failed or were skipped after a failure, so a fallback decided",
+            ),
+            &["purpose"],
+        )?;
+        registry.register(Box::new(rate_limited.clone()))?;
+        registry.register(Box::new(redis_fallbacks.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -111,6 +129,8 @@ impl Metrics {
             password_checks,
             admission_refused,
             deadline_exceeded,
+            rate_limited,
+            redis_fallbacks,
             admission,
             known_operations: Mutex::new(HashSet::new()),
         })

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod metrics_access;
 pub mod negotiate;
 pub mod overload;
+pub mod rate_limit;
 pub mod render;
 pub mod request_id;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     /// What each operation costs, before it runs.
     pub costs: Costs,
     pub admission: admission::Admission,
+    /// Each caller's budget of cost over time.
+    pub rate_limits: crate::ratelimit::RateLimits,
     /// How long a request may take, queueing and database waits included.
     pub deadline: std::time::Duration,
     /// The database's state as the background probe last saw it.

@@ -23,6 +23,11 @@ impl Rendered {
         Self { response, executed: stage == Stage::Executing }
     }
 
+    /// Adds an entry to the response's top-level `extensions`.
+    pub fn set_extension(&mut self, name: &str, value: async_graphql::Value) {
+        self.response.extensions.insert(name.to_owned(), value);
+    }
+
     /// Whether the database could not serve part of this response for now: the HTTP answer
     /// is then 503 with `Retry-After`, so that a script retries rather than reports a bug.
     pub fn unavailable(&self) -> bool {

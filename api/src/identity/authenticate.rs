@@ -1,6 +1,7 @@
 //! `Authorization: Bearer …` to `Actor`. A JWT names a user and an institution; the role is read
 //! from the database on every request so that a changed role or a removed member takes effect
-//! at once, not when the token expires.
+//! at once, not when the token expires. A token whose session was ended (sign-out, reuse, a
+//! password change) is refused through the deny-list, before any SQL.
 
 use chrono::Duration;
 use entity::api_token::{self, TokenScope};
@@ -11,6 +12,7 @@ use sea_orm::{ActiveValue::Set, EntityTrait, FromQueryResult};
 
 use super::AuthConfig;
 use super::opaque::{self, Kind};
+use super::revocation::{self, Verdict};
 use crate::actor::{ActiveInstitution, Actor, Principal};
 use crate::db::Db;
 
@@ -56,6 +58,14 @@ struct Standing {
 
 async fn jwt_actor(db: &Db, auth: &AuthConfig, token: &str) -> Result<Actor, AuthError> {
     let claims = auth.keys.verify(token, db.now(), auth.access_ttl_secs).ok_or(AuthError::InvalidToken)?;
+    let revoked = match auth.revocations.verdict(claims.sid, db.now()).await {
+        Verdict::Denied => true,
+        Verdict::NotDenied => false,
+        Verdict::Unknown => revocation::is_revoked_in_database(db.conn(), claims.sid).await?,
+    };
+    if revoked {
+        return Err(AuthError::InvalidToken);
+    }
     let mut query = Query::select();
     query
         .column((user::Entity, user::Column::IsPlatformAdmin))

@@ -3,12 +3,14 @@ use chrono::{DateTime, Utc};
 
 use crate::graphql::context::auth;
 use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
+use crate::identity::refresh;
 use crate::identity::sessions::{self, Session};
 use crate::users::graphql::User;
 
 /// Credentials for the next requests. Send `accessToken` as `Authorization: Bearer …`; when it
 /// expires, trade `refreshToken` for a new pair with `refreshToken`. Each refresh token works
-/// once.
+/// once (a second use within a few seconds gets the same new refresh token, for browser tabs
+/// that refresh together).
 #[derive(SimpleObject)]
 pub struct AuthTokens {
     pub access_token: String,
@@ -105,7 +107,9 @@ impl SessionMutation {
     }
 
     /// Trades a refresh token for a new pair. Presenting one that was already used signs that
-    /// session out everywhere.
+    /// session out everywhere, its access tokens included, unless it comes within a few seconds
+    /// of that use (two browser tabs refreshing together): then it gets the same new refresh
+    /// token as the first use did.
     async fn refresh_token(
         &self,
         ctx: &Context<'_>,
@@ -113,7 +117,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<SessionPayload> {
         let db = &request(ctx)?.db;
         let (session, user_errors) =
-            outcome(ctx, sessions::refresh(db, auth(ctx)?, &input.refresh_token).await)?;
+            outcome(ctx, refresh::refresh(db, auth(ctx)?, &input.refresh_token).await)?;
         Ok(SessionPayload::from(session, user_errors))
     }
 
@@ -132,15 +136,16 @@ impl SessionMutation {
         Ok(SessionPayload::from(session, user_errors))
     }
 
-    /// Ends the session the refresh token belongs to. Access tokens already issued stay valid
-    /// until they expire (minutes).
+    /// Ends the session the refresh token belongs to: its refresh tokens and the access tokens
+    /// issued with them stop working at once.
     async fn sign_out(
         &self,
         ctx: &Context<'_>,
         input: SignOutInput,
     ) -> async_graphql::Result<SignOutPayload> {
         let db = &request(ctx)?.db;
-        let (done, user_errors) = outcome(ctx, sessions::sign_out(db, &input.refresh_token).await)?;
+        let (done, user_errors) =
+            outcome(ctx, sessions::sign_out(db, auth(ctx)?, &input.refresh_token).await)?;
         Ok(SignOutPayload { signed_out: done.is_some(), user_errors })
     }
 }

@@ -1,11 +1,15 @@
-//! Access tokens: short-lived HS256 JWTs naming the user and the active institution. The `kid`
-//! header picks the verifying key, so keys rotate without signing anyone out.
+//! Access tokens: short-lived HS256 JWTs naming the user, the active institution and the
+//! session family they belong to (`sid`, so that ending a session reaches them: see
+//! `revocation`). The `kid` header picks the verifying key, so keys rotate without signing
+//! anyone out.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use uuid::Uuid;
 
 use crate::settings::Secret;
@@ -13,7 +17,7 @@ use crate::settings::Secret;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// How far past `exp` a token is still accepted, for replicas whose clocks disagree slightly.
-const CLOCK_SKEW_SECS: i64 = 30;
+pub const CLOCK_SKEW_SECS: i64 = 30;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -23,6 +27,9 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: Uuid,
+    /// The session family (of the refresh token issued with this token). Required: a token
+    /// without one could not be revoked.
+    pub sid: Uuid,
     /// Not used when signing; a token that carries one is refused until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
@@ -49,6 +56,8 @@ pub struct JwtKeys {
     decoding: HashMap<String, DecodingKey>,
     issuer: String,
     audience: String,
+    /// The secrets themselves, signing key's first, to derive keys for other purposes from.
+    secrets: Vec<Secret>,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -87,13 +96,26 @@ impl JwtKeys {
                 .collect(),
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
+            secrets: entries.iter().map(|(_, secret)| Secret::new(*secret)).collect(),
         })
+    }
+
+    /// A key for `purpose` derived from each configured secret, the signing key's first: keys
+    /// that rotate with the JWT keys and need no setting of their own. HMAC-SHA256 with the
+    /// secret as key is a PRF, so a derived key reveals nothing of the secret or of the key
+    /// derived for another purpose.
+    pub fn derived_keys(&self, purpose: &str) -> Vec<[u8; 32]> {
+        self.secrets
+            .iter()
+            .map(|secret| hmac_sha256(secret.expose().as_bytes(), &[purpose.as_bytes()]))
+            .collect()
     }
 
     pub fn sign(
         &self,
         user_id: Uuid,
         institution_id: Option<Uuid>,
+        session_id: Uuid,
         now: DateTime<Utc>,
         ttl_secs: i64,
     ) -> Result<(String, DateTime<Utc>), jsonwebtoken::errors::Error> {
@@ -105,6 +127,7 @@ impl JwtKeys {
             exp: expires_at.timestamp(),
             iat: now.timestamp(),
             jti: Uuid::now_v7(),
+            sid: session_id,
             nbf: None,
             inst: institution_id,
         };
@@ -138,6 +161,16 @@ impl JwtKeys {
     }
 }
 
+/// HMAC-SHA256 of the concatenated `parts` under `key`.
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,7 +185,7 @@ mod tests {
     #[test]
     fn a_token_signed_with_an_older_key_still_verifies_after_rotation() {
         let before = keys(A);
-        let (token, _) = before.sign(Uuid::now_v7(), None, Utc::now(), 60).unwrap();
+        let (token, _) = before.sign(Uuid::now_v7(), None, Uuid::now_v7(), Utc::now(), 60).unwrap();
         let after = keys(&format!("{B},{A}"));
         assert!(after.verify(&token, Utc::now(), 3600).is_some());
         let retired = keys(B);
@@ -162,7 +195,9 @@ mod tests {
     #[test]
     fn expired_tokens_are_refused() {
         let k = keys(A);
-        let (token, _) = k.sign(Uuid::now_v7(), None, Utc::now() - chrono::Duration::hours(1), 60).unwrap();
+        let (token, _) = k
+            .sign(Uuid::now_v7(), None, Uuid::now_v7(), Utc::now() - chrono::Duration::hours(1), 60)
+            .unwrap();
         assert!(k.verify(&token, Utc::now(), 3600).is_none());
     }
 
@@ -170,7 +205,7 @@ mod tests {
     fn expiry_is_judged_by_the_clock_it_is_given() {
         let k = keys(A);
         let signed_at = Utc::now() + chrono::Duration::days(3 * 365);
-        let (token, expires_at) = k.sign(Uuid::now_v7(), None, signed_at, 60).unwrap();
+        let (token, expires_at) = k.sign(Uuid::now_v7(), None, Uuid::now_v7(), signed_at, 60).unwrap();
         assert!(k.verify(&token, signed_at, 60).is_some());
         assert!(k.verify(&token, expires_at + chrono::Duration::seconds(CLOCK_SKEW_SECS), 60).is_none());
     }
@@ -179,9 +214,10 @@ mod tests {
     fn tokens_from_the_future_or_living_too_long_are_refused() {
         let k = keys(A);
         let now = Utc::now();
-        let (issued_later, _) = k.sign(Uuid::now_v7(), None, now + chrono::Duration::minutes(5), 60).unwrap();
+        let (issued_later, _) =
+            k.sign(Uuid::now_v7(), None, Uuid::now_v7(), now + chrono::Duration::minutes(5), 60).unwrap();
         assert!(k.verify(&issued_later, now, 60).is_none(), "iat in the future");
-        let (too_long, _) = k.sign(Uuid::now_v7(), None, now, 61).unwrap();
+        let (too_long, _) = k.sign(Uuid::now_v7(), None, Uuid::now_v7(), now, 61).unwrap();
         assert!(k.verify(&too_long, now, 60).is_none(), "a lifetime beyond the configured one");
         assert!(k.verify(&too_long, now, 61).is_some());
 
@@ -192,6 +228,7 @@ mod tests {
             exp: (now + chrono::Duration::seconds(60)).timestamp(),
             iat: now.timestamp(),
             jti: Uuid::now_v7(),
+            sid: Uuid::now_v7(),
             nbf: Some((now + chrono::Duration::seconds(40)).timestamp()),
             inst: None,
         };

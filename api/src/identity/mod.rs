@@ -6,11 +6,19 @@ pub mod graphql;
 pub mod jwt;
 pub mod opaque;
 pub mod password;
+pub mod refresh;
+pub mod revocation;
+pub mod revoke;
 pub mod sessions;
+pub mod successor;
 pub mod throttle;
 
+use std::sync::Arc;
+
 use crate::settings::Settings;
+use crate::shared_state::SharedRedis;
 use jwt::JwtKeys;
+use revocation::Revocations;
 
 /// Token lifetimes, keys and lockout rules, fixed at start-up.
 #[derive(Debug)]
@@ -21,6 +29,10 @@ pub struct AuthConfig {
     pub invitation_ttl_secs: i64,
     pub lockout_threshold: i32,
     pub lockout_secs: i64,
+    /// How long after its use a refresh token still gets the same successor.
+    pub refresh_grace_secs: i64,
+    /// Session families whose access tokens are refused.
+    pub revocations: Revocations,
     /// Counts the passwords sign-in verifies (exported in `/metrics`).
     pub password_checks: prometheus::IntCounter,
 }
@@ -34,7 +46,20 @@ impl AuthConfig {
             invitation_ttl_secs: settings.invitation_ttl_secs,
             lockout_threshold: settings.lockout_threshold,
             lockout_secs: settings.lockout_secs,
+            refresh_grace_secs: settings.refresh_grace_secs,
+            revocations: Revocations::new(Self::deny_for(settings.access_token_ttl_secs), None),
             password_checks,
         }
+    }
+
+    /// Shares the deny-list with every replica through Redis.
+    pub fn sharing(mut self, redis: Option<Arc<SharedRedis>>) -> Self {
+        self.revocations = Revocations::new(Self::deny_for(self.access_ttl_secs), redis);
+        self
+    }
+
+    /// How long a denial must last: until the last access token issued before it has expired.
+    fn deny_for(access_ttl_secs: i64) -> chrono::Duration {
+        chrono::Duration::seconds(access_ttl_secs.saturating_add(jwt::CLOCK_SKEW_SECS))
     }
 }

@@ -38,7 +38,12 @@ pub fn mint(kind: Kind) -> Minted {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let secret = URL_SAFE_NO_PAD.encode(secret);
-    Minted { id, hash: digest(&secret), token: format!("{}_{}_{}", kind.prefix(), id.simple(), secret) }
+    Minted { id, hash: digest(&secret), token: assemble(kind, id, &secret) }
+}
+
+/// The token for a secret that was derived rather than drawn (a refresh token's successor).
+pub fn assemble(kind: Kind, id: Uuid, secret: &str) -> String {
+    format!("{}_{}_{}", kind.prefix(), id.simple(), secret)
 }
 
 /// The id and secret of a token of the given kind, or `None` if it is not one.

@@ -1,16 +1,15 @@
-//! Sessions: sign-in, refresh-token rotation with reuse detection, switching institution,
-//! sign-out.
+//! Sessions: sign-in, switching institution, sign-out. Refresh-token rotation is in `refresh`,
+//! ending sessions in `revoke`.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{membership, refresh_token, user};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::opaque::{self, Kind};
-use super::{AuthConfig, password, throttle};
+use super::opaque::{self, Kind, Minted};
+use super::{AuthConfig, password, revoke, throttle};
 use crate::actor::Actor;
 use crate::audit::{self, Subject, service::AuditActor};
 use crate::db::Db;
@@ -37,7 +36,7 @@ fn invalid_credentials() -> ServiceError {
     ServiceError::invalid("email", UserErrorCode::InvalidCredentials, "email or password is incorrect")
 }
 
-fn invalid_refresh_token() -> ServiceError {
+pub(super) fn invalid_refresh_token() -> ServiceError {
     ServiceError::invalid(
         "refreshToken",
         UserErrorCode::InvalidToken,
@@ -103,7 +102,8 @@ pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Sessio
             .map(|m| m.institution_id),
     };
     let txn = db.begin().await?;
-    let session = issue(&txn, db.now(), auth, user, institution_id, Uuid::now_v7()).await?;
+    let refresh = opaque::mint(Kind::RefreshToken);
+    let session = issue(&txn, db.now(), auth, user, institution_id, Uuid::now_v7(), refresh).await?;
     audit::record(
         &txn,
         db.now(),
@@ -113,53 +113,6 @@ pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Sessio
         Subject { kind: "User", id: session.user.id },
     )
     .await?;
-    txn.commit().await?;
-    Ok(session)
-}
-
-/// Spends `token` and issues its successor in the same family. A token that was already spent
-/// means it was copied: the whole family is revoked and the holder must sign in again.
-pub async fn refresh(db: &Db, auth: &AuthConfig, token: &str) -> Result<Session, ServiceError> {
-    // Identity flow: it finds the user before anyone is known (see `db::wall`).
-    let db = &db.system();
-    let (id, secret) = opaque::parse(Kind::RefreshToken, token).ok_or_else(invalid_refresh_token)?;
-    let row = refresh_token::Entity::find_by_id(id).one(db.conn()).await?;
-    let row = row.filter(|r| opaque::verify(&secret, &r.secret_hash)).ok_or_else(invalid_refresh_token)?;
-    let now = db.now();
-    if row.revoked_at.is_some() || row.expires_at <= now {
-        return Err(invalid_refresh_token());
-    }
-    let txn = db.begin().await?;
-    // Conditional on `used_at IS NULL` so that of two concurrent uses only one wins.
-    let spent = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::UsedAt, Expr::val(now))
-        .filter(refresh_token::Column::Id.eq(row.id))
-        .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if spent.rows_affected == 0 {
-        revoke_family(&txn, row.family_id, now).await?;
-        audit::record(
-            &txn,
-            db.now(),
-            AuditActor::user(row.user_id),
-            row.institution_id,
-            "session.refresh_reuse_detected",
-            Subject { kind: "User", id: row.user_id },
-        )
-        .await?;
-        txn.commit().await?;
-        tracing::warn!(user.id = %row.user_id, "refresh token reused; session family revoked");
-        return Err(invalid_refresh_token());
-    }
-    let user = user::Entity::find_by_id(row.user_id).one(&txn).await?.ok_or_else(invalid_refresh_token)?;
-    // The membership may have been removed since sign-in.
-    if let Some(institution_id) = row.institution_id {
-        membership_of(&txn, user.id, institution_id, "refreshToken")
-            .await
-            .map_err(|_| invalid_refresh_token())?;
-    }
-    let session = issue(&txn, db.now(), auth, user, row.institution_id, row.family_id).await?;
     txn.commit().await?;
     Ok(session)
 }
@@ -177,7 +130,8 @@ pub async fn switch_institution(
     let user =
         user::Entity::find_by_id(user_id).one(db.conn()).await?.ok_or(ServiceError::Unauthenticated)?;
     let txn = db.begin().await?;
-    let session = issue(&txn, db.now(), auth, user, Some(institution_id), Uuid::now_v7()).await?;
+    let refresh = opaque::mint(Kind::RefreshToken);
+    let session = issue(&txn, db.now(), auth, user, Some(institution_id), Uuid::now_v7(), refresh).await?;
     audit::record(
         &txn,
         db.now(),
@@ -191,15 +145,15 @@ pub async fn switch_institution(
     Ok(session)
 }
 
-/// Revokes the refresh token's whole family. Access tokens already issued expire on their own.
-pub async fn sign_out(db: &Db, token: &str) -> Result<(), ServiceError> {
+/// Revokes the refresh token's whole family, and the access tokens issued with it.
+pub async fn sign_out(db: &Db, auth: &AuthConfig, token: &str) -> Result<(), ServiceError> {
     // Identity flow: it finds the user before anyone is known (see `db::wall`).
     let db = &db.system();
     let (id, secret) = opaque::parse(Kind::RefreshToken, token).ok_or_else(invalid_refresh_token)?;
     let row = refresh_token::Entity::find_by_id(id).one(db.conn()).await?;
     let row = row.filter(|r| opaque::verify(&secret, &r.secret_hash)).ok_or_else(invalid_refresh_token)?;
     let txn = db.begin().await?;
-    revoke_family(&txn, row.family_id, db.now()).await?;
+    revoke::revoke_families(&txn, &[row.family_id], db.now()).await?;
     audit::record(
         &txn,
         db.now(),
@@ -210,26 +164,13 @@ pub async fn sign_out(db: &Db, token: &str) -> Result<(), ServiceError> {
     )
     .await?;
     txn.commit().await?;
-    Ok(())
-}
-
-async fn revoke_family(
-    conn: &impl ConnectionTrait,
-    family_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::val(now))
-        .filter(refresh_token::Column::FamilyId.eq(family_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
+    auth.revocations.deny(&[row.family_id], db.now()).await;
     Ok(())
 }
 
 /// The institution id if the user is a member of it; otherwise `NotFound`, as for an
 /// institution that does not exist.
-async fn membership_of(
+pub(super) async fn membership_of(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
     institution_id: Uuid,
@@ -244,17 +185,20 @@ async fn membership_of(
         .ok_or(ServiceError::NotFound { field })
 }
 
-async fn issue<C: ConnectionTrait + TransactionTrait>(
+/// Records `minted` as the family's newest refresh token and signs an access token with it.
+pub(super) async fn issue<C: ConnectionTrait + TransactionTrait>(
     conn: &C,
     now: DateTime<Utc>,
     auth: &AuthConfig,
     user: user::Model,
     institution_id: Option<Uuid>,
     family_id: Uuid,
+    minted: Minted,
 ) -> Result<Session, ServiceError> {
-    let (access_token, access_token_expires_at) =
-        auth.keys.sign(user.id, institution_id, now, auth.access_ttl_secs).map_err(ServiceError::internal)?;
-    let minted = opaque::mint(Kind::RefreshToken);
+    let (access_token, access_token_expires_at) = auth
+        .keys
+        .sign(user.id, institution_id, family_id, now, auth.access_ttl_secs)
+        .map_err(ServiceError::internal)?;
     let refresh_token_expires_at = now + Duration::seconds(auth.refresh_ttl_secs);
     refresh_token::Entity::insert(refresh_token::ActiveModel {
         id: Set(minted.id),
@@ -264,6 +208,7 @@ async fn issue<C: ConnectionTrait + TransactionTrait>(
         secret_hash: Set(minted.hash),
         expires_at: Set(refresh_token_expires_at),
         used_at: Set(None),
+        successor_id: Set(None),
         revoked_at: Set(None),
         created_at: Set(now),
     })

@@ -272,7 +272,7 @@ impl MemberMutation {
     ) -> async_graphql::Result<RemoveMemberPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.membership_id, NodeKind::Membership, "membershipId") {
-            Ok(id) => service::remove(db, actor, id).await,
+            Ok(id) => service::remove(db, &auth(ctx)?.revocations, actor, id).await,
             Err(e) => Err(e),
         };
         let (removed, user_errors) = outcome(ctx, result)?;

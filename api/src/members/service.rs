@@ -12,6 +12,8 @@ use crate::actor::Actor;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{ServiceError, UserErrorCode};
+use crate::identity::revocation::Revocations;
+use crate::identity::revoke;
 use crate::paging::{Order, Page, PageRequest, paginate};
 
 /// Memberships an actor may see: those of its active institution, and a person's own.
@@ -169,8 +171,14 @@ pub async fn change_role(
     Ok(updated)
 }
 
-/// Admins remove anyone; anyone may leave. Never the last admin.
-pub async fn remove(db: &Db, actor: &Actor, id: Uuid) -> Result<Uuid, ServiceError> {
+/// Admins remove anyone; anyone may leave. Never the last admin. The person's sessions within
+/// the institution end with the membership, access tokens included, on every replica.
+pub async fn remove(
+    db: &Db,
+    revocations: &Revocations,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Uuid, ServiceError> {
     let txn = db.begin().await?;
     lock_institution(&txn, own_institution(actor)?).await?;
     let current = in_own_institution(&txn, actor, id).await?;
@@ -191,6 +199,14 @@ pub async fn remove(db: &Db, actor: &Actor, id: Uuid) -> Result<Uuid, ServiceErr
     )
     .await?;
     txn.commit().await?;
+    // The person's refresh tokens are theirs alone under the policies, so the admin's request
+    // cannot reach them: ending the sessions is an identity flow (see `db::wall`).
+    let system = db.system();
+    let sessions = system.begin().await?;
+    let families =
+        revoke::end_sessions(&sessions, db.now(), current.user_id, Some(current.institution_id)).await?;
+    sessions.commit().await?;
+    revocations.deny(&families, db.now()).await;
     Ok(current.id)
 }
 
