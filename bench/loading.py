@@ -258,6 +258,9 @@ class Server:
             "SPRINGBOARD_BIND": self.base,
             "SPRINGBOARD_MAX_BODY_BYTES": "16777216",
             "SPRINGBOARD_METRICS_TOKEN": METRICS_TOKEN,
+            # One token drives every request here: measure throughput, not the per-caller budget
+            # (a --server-env setting overrides this).
+            "SPRINGBOARD_RATE_LIMIT_PER_SEC": "0",
             "RUST_LOG": "warn",
         })
         env.pop("SPRINGBOARD_DEMO", None)

@@ -89,12 +89,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Migrate { database, action, runtime_role }) => {
-            telemetry::init(LogFormat::Text);
-            migrate(&database, action, runtime_role).await
+            let telemetry = telemetry::init(LogFormat::Text);
+            let migrated = migrate(&database, action, runtime_role).await;
+            telemetry.shutdown();
+            migrated
         }
         Some(Command::CreateAdmin { database, email, name }) => {
-            telemetry::init(LogFormat::Text);
-            create_admin(&database, &email, &name).await
+            let telemetry = telemetry::init(LogFormat::Text);
+            let created = create_admin(&database, &email, &name).await;
+            telemetry.shutdown();
+            created
         }
         Some(Command::Schema) => {
             print!("{}", springboard::graphql::schema::sdl());
@@ -104,7 +108,14 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    telemetry::init(args.settings.log_format);
+    let telemetry = telemetry::init(args.settings.log_format);
+    let served = serve_with(args).await;
+    // Off the runtime's threads: the exporter's last send blocks.
+    tokio::task::spawn_blocking(move || telemetry.shutdown()).await.ok();
+    served
+}
+
+async fn serve_with(args: ServeArgs) -> anyhow::Result<()> {
     let host = args.settings.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host).to_owned();
     let app = Application::build(args.settings).await?;
     if args.demo {

@@ -226,7 +226,7 @@ async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
 /// A server on port 0 over a fresh database, with the settings adjusted first (limits, lifetimes).
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     if std::env::var("TEST_LOG").is_ok() {
-        springboard::telemetry::init(springboard::settings::LogFormat::Text);
+        drop(springboard::telemetry::init(springboard::settings::LogFormat::Text));
     }
     let (url, cleanup) = fresh_database(backend).await?;
     let mut settings = settings(&url);

@@ -161,9 +161,12 @@ pub async fn connect_pool(
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite.foreign_keys(true).busy_timeout(Duration::from_secs(10)).pragma("journal_mode", "WAL")
         });
-    // One closure: sea-orm keeps only the last one given.
+    // One closure: sea-orm keeps only the last one given. JIT stays off: it compiles a plan once
+    // its estimated cost passes `jit_above_cost`, which the row level policies' subplans push
+    // the nested reads past, and compiling took about 70 ms of a statement that runs in 17.
     let millis = statement_timeout.map(|limit| limit.as_millis().to_string());
     options.map_sqlx_postgres_opts(move |mut pg| {
+        pg = pg.options([("jit", "off")]);
         if let Some(millis) = &millis {
             pg = pg.options([("statement_timeout", millis.as_str())]);
         }

@@ -9,7 +9,7 @@ BEGIN
     EXECUTE format('ALTER TABLE %I DISABLE ROW LEVEL SECURITY', p.tablename);
   END LOOP;
 END $$;
-DROP FUNCTION sb_funded_programmes(), sb_visible_measures(), sb_led_measures(), sb_own_sites(),
+DROP FUNCTION sb_led_measures(), sb_own_sites(),
   sb_led_results(), sb_visible_results(), sb_programmes_taken_part(),
-  sb_led_projects(), sb_visible_projects(), sb_today(), sb_platform_admin(), sb_admin(),
+  sb_led_projects(), sb_visible_projects(), sb_funded_programmes(), sb_hosted_projects(), sb_today(), sb_platform_admin(), sb_admin(),
   sb_writer(), sb_token(), sb_user(), sb_institution(), sb_system();
