@@ -72,6 +72,26 @@ def check_mode(server: L.Server, mode: str, db: str) -> None:
                            f"not-binding warning {'present' if mode == 'without_rls' else 'absent'}:\n{server.log_tail()}")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of the processes, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass  # a backend that ended meanwhile
+    return total / tick
+
+
+def backend_pids(db: str) -> list[int]:
+    rows = L.psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()",
+                  db="postgres")
+    return [int(x) for x in rows.split()]
+
+
 def measure_mode(mode: str, round_no: int, binary: str, db: str, info: dict, args, workdir: str, jwt: str,
                  extra_env: dict[str, str]) -> dict:
     env = {**extra_env, **MODES[mode]["env"](db)}
@@ -86,11 +106,21 @@ def measure_mode(mode: str, round_no: int, binary: str, db: str, info: dict, arg
             facts = L.check_response(q, status, parsed, raw, info)
             script = L.write_lua(workdir, f"{mode}-{q['name']}", q["body"], q["token"])
             L.run_wrk(server.port, script, args.connections, 2.0)  # warm-up, not reported
+            # CPU per request splits the cost between this server and PostgreSQL; on two shared
+            # cores it varies less from run to run than requests per second do.
+            pids = backend_pids(db)
+            before = (cpu_seconds([server.proc.pid]), cpu_seconds(pids))
             result, _ = L.run_wrk(server.port, script, args.connections, args.duration)
+            after = (cpu_seconds([server.proc.pid]), cpu_seconds(pids))
+            done = max(1, result.get("requests", 0) or round(result["requests_per_s"] * args.duration))
+            result["server_cpu_ms_per_request"] = round(1000 * (after[0] - before[0]) / done, 3)
+            result["postgres_cpu_ms_per_request"] = round(1000 * (after[1] - before[1]) / done, 3)
             result["facts"] = facts
             out[q["name"]] = result
             log(f"  {mode} round {round_no} {q['name']}: {result['requests_per_s']:.1f} req/s, "
-                f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, non-2xx {result['non_2xx']}")
+                f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, non-2xx {result['non_2xx']}, "
+                f"CPU per request: server {result['server_cpu_ms_per_request']:.3f} ms, "
+                f"PostgreSQL {result['postgres_cpu_ms_per_request']:.3f} ms")
             if result["non_2xx"] or any(result["socket_errors"].values()):
                 raise L.BenchError(f"{mode} {q['name']}: failed answers under load: {result}")
     except BaseException:

@@ -26,6 +26,7 @@ mod m20261204_000020_create_idempotency_keys;
 mod m20261204_000021_record_result_programme;
 mod m20261204_000022_row_level_security;
 mod m20261204_000023_remember_refresh_successors;
+mod m20261204_000024_probe_measure_visibility;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000021_record_result_programme::Migration),
             Box::new(m20261204_000022_row_level_security::Migration),
             Box::new(m20261204_000023_remember_refresh_successors::Migration),
+            Box::new(m20261204_000024_probe_measure_visibility::Migration),
         ]
     }
 }
