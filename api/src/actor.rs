@@ -10,7 +10,13 @@ use crate::error::ServiceError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Principal {
     /// A person signed in with a JWT.
-    User { user_id: Uuid, is_platform_admin: bool },
+    User {
+        user_id: Uuid,
+        is_platform_admin: bool,
+        /// The sign-in session the access token belongs to (its `sid`), so that a password
+        /// change can end every session but this one. `None` for actors made in-process.
+        session_id: Option<Uuid>,
+    },
     /// An integration script with an API token of one institution.
     ApiToken { token_id: Uuid, scope: TokenScope },
 }
@@ -99,7 +105,7 @@ impl Actor {
 
     pub fn require_platform_admin(&self) -> Result<Uuid, ServiceError> {
         match self.principal {
-            Principal::User { user_id, is_platform_admin: true } => Ok(user_id),
+            Principal::User { user_id, is_platform_admin: true, .. } => Ok(user_id),
             _ => Err(ServiceError::Forbidden("only platform admins can do this")),
         }
     }
@@ -116,7 +122,11 @@ mod tests {
 
     fn user(role: Role) -> Actor {
         Actor {
-            principal: Principal::User { user_id: Uuid::now_v7(), is_platform_admin: false },
+            principal: Principal::User {
+                user_id: Uuid::now_v7(),
+                is_platform_admin: false,
+                session_id: None,
+            },
             institution: Some(ActiveInstitution { id: Uuid::now_v7(), role }),
         }
     }

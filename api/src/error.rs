@@ -20,6 +20,10 @@ pub enum UserErrorCode {
     InvalidCredentials,
     /// Too many failed sign-ins; try again later.
     AccountLocked,
+    /// The password is common, breached, repetitive or built from the account's own details.
+    WeakPassword,
+    /// Too many attempts at this (password resets, second-factor codes); try again later.
+    TooManyAttempts,
     /// The token is unknown, expired, revoked or already used.
     InvalidToken,
     /// The change would leave the institution without an administrator.

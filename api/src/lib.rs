@@ -18,6 +18,7 @@ pub mod identity;
 pub mod ids;
 pub mod institutions;
 pub mod keys;
+pub mod mail;
 pub mod measures;
 pub mod members;
 pub mod paging;

@@ -43,6 +43,8 @@ enum Command {
     CreateAdmin {
         #[command(flatten)]
         database: DatabaseSettings,
+        #[command(flatten)]
+        passwords: springboard::identity::settings::PasswordSettings,
         #[arg(long)]
         email: String,
         #[arg(long, default_value = "Platform admin")]
@@ -94,9 +96,9 @@ async fn main() -> anyhow::Result<()> {
             telemetry.shutdown();
             migrated
         }
-        Some(Command::CreateAdmin { database, email, name }) => {
+        Some(Command::CreateAdmin { database, passwords, email, name }) => {
             let telemetry = telemetry::init(LogFormat::Text);
-            let created = create_admin(&database, &email, &name).await;
+            let created = create_admin(&database, passwords.rules(), &email, &name).await;
             telemetry.shutdown();
             created
         }
@@ -226,7 +228,12 @@ async fn prepare_runtime_role(
     Ok(())
 }
 
-async fn create_admin(database: &DatabaseSettings, email: &str, name: &str) -> anyhow::Result<()> {
+async fn create_admin(
+    database: &DatabaseSettings,
+    rules: springboard::identity::PasswordRules,
+    email: &str,
+    name: &str,
+) -> anyhow::Result<()> {
     let password = match std::env::var("SPRINGBOARD_ADMIN_PASSWORD") {
         Ok(password) => password,
         Err(_) if std::io::stdin().is_terminal() => rpassword::prompt_password("Password: ")?,
@@ -240,7 +247,7 @@ async fn create_admin(database: &DatabaseSettings, email: &str, name: &str) -> a
     let conn = db::connect(owner_url(database), 1).await.context("connecting to the database")?;
     db::migrate(&conn).await.context("applying migrations")?;
     let db = Db::new(conn, springboard::clock::Clock::system());
-    match springboard::users::service::create_platform_admin(&db, email, name, &password).await {
+    match springboard::users::service::create_platform_admin(&db, &rules, email, name, &password).await {
         Ok(user) => {
             println!("created platform admin {} ({})", user.email, user.id);
             Ok(())

@@ -76,6 +76,21 @@ pub struct Settings {
     #[command(flatten)]
     pub database: DatabaseSettings,
 
+    #[command(flatten)]
+    pub passwords: crate::identity::settings::PasswordSettings,
+
+    #[command(flatten)]
+    pub recovery: crate::identity::settings::RecoverySettings,
+
+    #[command(flatten)]
+    pub mail: crate::mail::MailSettings,
+
+    /// Proxies (load balancers) in front of the server that append to `X-Forwarded-For`: the
+    /// client address is the one the outermost of them saw. 0 (the default) trusts no header
+    /// and takes the connection's address.
+    #[arg(long, env = "SPRINGBOARD_TRUSTED_PROXY_HOPS", default_value_t = 0)]
+    pub trusted_proxy_hops: usize,
+
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "SPRINGBOARD_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,

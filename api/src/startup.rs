@@ -121,7 +121,8 @@ impl Application {
             None => None,
         };
         let rate_limits = rate_limits(&settings, redis.clone(), db.clock().clone())?;
-        let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks).sharing(redis));
+        let mailer = crate::mail::Mailer::start(&settings.mail)?;
+        let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks).sharing(redis).mailing(mailer));
         let limits =
             QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };
         let schema = schema::build(auth.clone(), limits);
@@ -150,6 +151,7 @@ impl Application {
                 (None, Some(token)) => MetricsAccess::Token(token.clone()),
                 (None, None) => MetricsAccess::Closed,
             },
+            proxy_hops: settings.trusted_proxy_hops,
         });
         let metrics_server = match &settings.metrics_bind {
             Some(bind) => {

@@ -2,6 +2,7 @@
 //! nothing here knows about GraphQL.
 
 pub mod api_token;
+pub mod attempt_window;
 pub mod audit_event;
 pub mod capacity_assessment;
 pub mod commitment;
@@ -12,6 +13,7 @@ pub mod invitation;
 pub mod measure;
 pub mod membership;
 pub mod observation;
+pub mod password_reset;
 pub mod programme;
 pub mod project;
 pub mod project_site;

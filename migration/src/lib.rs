@@ -27,6 +27,7 @@ mod m20261204_000021_record_result_programme;
 mod m20261204_000022_row_level_security;
 mod m20261204_000023_remember_refresh_successors;
 mod m20261204_000024_probe_measure_visibility;
+mod m20261204_000025_create_password_resets;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000022_row_level_security::Migration),
             Box::new(m20261204_000023_remember_refresh_successors::Migration),
             Box::new(m20261204_000024_probe_measure_visibility::Migration),
+            Box::new(m20261204_000025_create_password_resets::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 use springboard::clock::ManualClock;
 use springboard::db::{self, Db};
-use springboard::identity::password::Password;
+use springboard::identity::password::PasswordRules;
 use springboard::settings::{Secret, Settings};
 use springboard::startup::Application;
 use springboard::users::{Email, service as users};
@@ -340,7 +340,7 @@ impl TestApp {
             email: Email::parse(&email, "email").unwrap(),
             name: "Test Person".into(),
             profession: Some("Nurse".into()),
-            password: Password::parse(PASSWORD, "password").unwrap(),
+            password: PasswordRules::default().check(PASSWORD, "password", &[]).unwrap(),
             is_platform_admin,
         };
         let user = users::insert(self.db.conn(), self.clock.now(), new, "email").await.unwrap();

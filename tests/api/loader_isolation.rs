@@ -32,7 +32,7 @@ use crate::loading_fixtures::*;
 
 fn acting(institution: Uuid, role: Role) -> Actor {
     Actor {
-        principal: Principal::User { user_id: Uuid::now_v7(), is_platform_admin: false },
+        principal: Principal::User { user_id: Uuid::now_v7(), is_platform_admin: false, session_id: None },
         institution: Some(ActiveInstitution { id: institution, role }),
     }
 }

@@ -166,7 +166,7 @@ db_test! {
             &app.db,
             &springboard::identity::revocation::Revocations::new(chrono::Duration::minutes(15), None),
             &springboard::actor::Actor {
-                principal: springboard::actor::Principal::User { user_id: person.id, is_platform_admin: false },
+                principal: springboard::actor::Principal::User { user_id: person.id, is_platform_admin: false, session_id: None },
                 institution: Some(springboard::actor::ActiveInstitution { id: institution, role: Role::Member }),
             },
             membership,

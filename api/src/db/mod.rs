@@ -27,18 +27,41 @@ pub struct Db {
     system: DatabaseConnection,
     wall: Arc<Wall>,
     clock: Clock,
+    /// Work that must wait for the request's transaction to commit (see `after_commit`).
+    on_commit: Option<Arc<OnCommit>>,
+}
+
+type Deferred = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct OnCommit(std::sync::Mutex<Vec<Deferred>>);
+
+impl OnCommit {
+    fn push(&self, work: Deferred) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(work);
+    }
+
+    fn take(&self) -> Vec<Deferred> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+impl std::fmt::Debug for OnCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnCommit(..)")
+    }
 }
 
 impl Db {
     /// One pool for everything: SQLite, tools, and PostgreSQL roles the policies do not bind.
     pub fn new(conn: DatabaseConnection, clock: Clock) -> Self {
         let wall = Wall::Absent("one pool for every purpose".into());
-        Self { system: conn.clone(), conn: Conn::Pool(conn), wall: Arc::new(wall), clock }
+        Self { system: conn.clone(), conn: Conn::Pool(conn), wall: Arc::new(wall), clock, on_commit: None }
     }
 
     /// Requests on `conn`, identity flows on `system`; `wall` says whether the policies bind.
     pub fn walled(conn: DatabaseConnection, system: DatabaseConnection, wall: Wall, clock: Clock) -> Self {
-        Self { conn: Conn::Pool(conn), system, wall: Arc::new(wall), clock }
+        Self { conn: Conn::Pool(conn), system, wall: Arc::new(wall), clock, on_commit: None }
     }
 
     pub fn clock(&self) -> &Clock {
@@ -86,7 +109,7 @@ impl Db {
     /// For identity flows only: authentication, sign-in, refresh, invitations, idempotency.
     /// Their statements see across tenants, so nothing an actor asked for runs here.
     pub fn system(&self) -> Db {
-        Self { conn: Conn::Pool(self.system.clone()), ..self.clone() }
+        Self { conn: Conn::Pool(self.system.clone()), on_commit: None, ..self.clone() }
     }
 
     /// The database as `actor` may see it for one request: with the wall enforced, a
@@ -99,7 +122,7 @@ impl Db {
         }
         let tx = pool.begin().await?;
         wall::enter(&tx, actor, self.today()).await?;
-        Ok(Self { conn: Conn::Request(Arc::new(tx)), ..self.clone() })
+        Ok(Self { conn: Conn::Request(Arc::new(tx)), on_commit: Some(Arc::default()), ..self.clone() })
     }
 
     /// Commits the request's transaction, if there is one. Every other handle on it must have
@@ -108,9 +131,24 @@ impl Db {
         match self.conn {
             Conn::Pool(_) => Ok(()),
             Conn::Request(tx) => match Arc::try_unwrap(tx) {
-                Ok(tx) => tx.commit().await,
+                Ok(tx) => {
+                    tx.commit().await?;
+                    let deferred = self.on_commit.map(|list| list.take());
+                    deferred.into_iter().flatten().for_each(|work| work());
+                    Ok(())
+                }
                 Err(_) => Err(DbErr::Custom("the request's transaction is still in use".into())),
             },
+        }
+    }
+
+    /// Runs `work` once what was written so far is committed: at once outside a request's
+    /// transaction (whose writes commit as they go), after `finish` within one, and never if
+    /// that transaction is rolled back. For effects outside the database, such as email.
+    pub fn after_commit(&self, work: impl FnOnce() + Send + 'static) {
+        match &self.on_commit {
+            Some(list) => list.push(Box::new(work)),
+            None => work(),
         }
     }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::db::Db;
 use crate::error::ServiceError;
-use crate::identity::password::Password;
+use crate::identity::password::PasswordRules;
 use crate::users::{Email, service as users};
 
 mod measures;
@@ -63,7 +63,17 @@ const INSTITUTIONS: [(&str, &str, InstitutionKind, Nation); 6] = [
 const ROLES: [(&str, Role); 3] = [("admin", Role::Admin), ("member", Role::Member), ("viewer", Role::Viewer)];
 
 fn demo_password() -> String {
-    std::env::var("SPRINGBOARD_DEMO_PASSWORD").ok().filter(|p| p.chars().count() >= 12).unwrap_or_else(|| {
+    let chosen = std::env::var("SPRINGBOARD_DEMO_PASSWORD").ok();
+    let accepted = chosen.filter(|p| {
+        let ok = PasswordRules::default().check(p, "password", &[]).is_ok();
+        if !ok {
+            tracing::warn!(
+                "SPRINGBOARD_DEMO_PASSWORD breaks the password rules: a random one is used instead"
+            );
+        }
+        ok
+    });
+    accepted.unwrap_or_else(|| {
         let mut bytes = [0u8; 12];
         rand::rng().fill_bytes(&mut bytes);
         URL_SAFE_NO_PAD.encode(bytes)
@@ -130,7 +140,7 @@ fn new_user(email: &str, name: &str, password: &str) -> Result<users::NewUser, S
         email: Email::parse(email, "email").map_err(invalid)?,
         name: name.to_owned(),
         profession: None,
-        password: Password::parse(password, "password").map_err(invalid)?,
+        password: PasswordRules::default().check(password, "password", &[]).map_err(invalid)?,
         is_platform_admin: false,
     })
 }
@@ -167,6 +177,7 @@ impl DemoWorld {
             principal: crate::actor::Principal::User {
                 user_id: institution.admin_id,
                 is_platform_admin: false,
+                session_id: None,
             },
             institution: Some(crate::actor::ActiveInstitution { id: institution.id, role: Role::Admin }),
         };

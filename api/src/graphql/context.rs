@@ -12,6 +12,8 @@ pub struct RequestContext {
     pub actor: Option<Actor>,
     pub db: Db,
     pub request_id: String,
+    /// For limits counted per client; `None` when the connection's address is unknown.
+    pub client_address: Option<std::net::IpAddr>,
 }
 
 pub fn request<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestContext> {

@@ -9,6 +9,7 @@ use crate::funding::graphql::FundingMutation;
 use crate::graphql::node::NodeQuery;
 use crate::identity::AuthConfig;
 use crate::identity::graphql::SessionMutation;
+use crate::identity::graphql_passwords::PasswordMutation;
 use crate::institutions::graphql::{DirectoryQuery, InstitutionMutation, InstitutionQuery};
 use crate::measures::graphql::MeasureMutation;
 use crate::members::graphql::MemberMutation;
@@ -33,6 +34,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     SessionMutation,
+    PasswordMutation,
     InstitutionMutation,
     MemberMutation,
     ApiTokenMutation,

@@ -514,6 +514,7 @@ async fn run(
             actor: actor.clone(),
             db: db.clone(),
             request_id: request_id.clone(),
+            client_address: super::client_address::of(req, state.proxy_hops),
         });
         let mut response = drive(state.schema.execute(request), queue).await;
         let again = replay.is_some() && attempt < MAX_CONFLICT_ATTEMPTS && render::lost_a_conflict(&response);

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL over HTTP, health, readiness and metrics.
 
 pub mod admission;
+pub mod client_address;
 pub mod graphql;
 pub mod health;
 pub mod idempotency;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub readiness: Arc<health::Readiness>,
     /// Who may read `/metrics` on the public address.
     pub metrics_access: metrics_access::MetricsAccess,
+    /// Trusted proxies in front of the server (see `client_address`).
+    pub proxy_hops: usize,
 }
 
 /// The private listener's only route.

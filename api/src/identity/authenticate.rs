@@ -95,7 +95,11 @@ async fn jwt_actor(db: &Db, auth: &AuthConfig, token: &str) -> Result<Actor, Aut
         (Some(_), None) => return Err(AuthError::InvalidToken),
     };
     Ok(Actor {
-        principal: Principal::User { user_id: claims.sub, is_platform_admin: standing.is_platform_admin },
+        principal: Principal::User {
+            user_id: claims.sub,
+            is_platform_admin: standing.is_platform_admin,
+            session_id: Some(claims.sid),
+        },
         institution,
     })
 }

@@ -1,23 +1,29 @@
 //! Authentication: passwords, access and refresh tokens, API tokens, and turning a bearer
 //! credential into an `Actor`.
 
+pub mod attempts;
 pub mod authenticate;
 pub mod graphql;
+pub mod graphql_passwords;
 pub mod jwt;
 pub mod opaque;
 pub mod password;
+pub mod passwords;
 pub mod refresh;
 pub mod revocation;
 pub mod revoke;
 pub mod sessions;
+pub mod settings;
 pub mod successor;
 pub mod throttle;
 
 use std::sync::Arc;
 
+use crate::mail::Mailer;
 use crate::settings::Settings;
 use crate::shared_state::SharedRedis;
 use jwt::JwtKeys;
+pub use password::PasswordRules;
 use revocation::Revocations;
 
 /// Token lifetimes, keys and lockout rules, fixed at start-up.
@@ -35,6 +41,10 @@ pub struct AuthConfig {
     pub revocations: Revocations,
     /// Counts the passwords sign-in verifies (exported in `/metrics`).
     pub password_checks: prometheus::IntCounter,
+    pub password_rules: password::PasswordRules,
+    pub recovery: settings::RecoverySettings,
+    /// Reset links, invitations and security notices.
+    pub mailer: Mailer,
 }
 
 impl AuthConfig {
@@ -49,7 +59,16 @@ impl AuthConfig {
             refresh_grace_secs: settings.refresh_grace_secs,
             revocations: Revocations::new(Self::deny_for(settings.access_token_ttl_secs), None),
             password_checks,
+            password_rules: settings.passwords.rules(),
+            recovery: settings.recovery.clone(),
+            mailer: Mailer::log_only(&settings.mail.link_base_url),
         }
+    }
+
+    /// Sends email through `mailer` rather than to the log.
+    pub fn mailing(mut self, mailer: Mailer) -> Self {
+        self.mailer = mailer;
+        self
     }
 
     /// Shares the deny-list with every replica through Redis.

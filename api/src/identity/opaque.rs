@@ -14,6 +14,7 @@ pub enum Kind {
     ApiToken,
     RefreshToken,
     Invitation,
+    PasswordReset,
 }
 
 impl Kind {
@@ -22,6 +23,7 @@ impl Kind {
             Kind::ApiToken => "sbt",
             Kind::RefreshToken => "sbr",
             Kind::Invitation => "sbi",
+            Kind::PasswordReset => "sbp",
         }
     }
 }

@@ -31,9 +31,9 @@ pub async fn revoke_families(
     Ok(())
 }
 
-/// Ends the user's live sessions (those acting within `institution`, or all of them) in the
-/// database, within the caller's transaction, and returns their families: hand them to
-/// `Revocations::deny` once that transaction has committed.
+/// Ends the user's live sessions (those acting within `institution`, or all of them) but
+/// `keep`, in the database, within the caller's transaction, and returns their families: hand
+/// them to `Revocations::deny` once that transaction has committed.
 ///
 /// A family is live while it has a refresh token that is neither revoked nor expired; every
 /// access token still valid was issued with such a token (refresh tokens outlive access tokens
@@ -43,6 +43,7 @@ pub async fn end_sessions(
     now: DateTime<Utc>,
     user_id: Uuid,
     institution: Option<Uuid>,
+    keep: Option<Uuid>,
 ) -> Result<Vec<Uuid>, ServiceError> {
     let mut live = refresh_token::Entity::find()
         .select_only()
@@ -53,6 +54,9 @@ pub async fn end_sessions(
         .filter(Column::ExpiresAt.gt(now));
     if let Some(institution_id) = institution {
         live = live.filter(Column::InstitutionId.eq(institution_id));
+    }
+    if let Some(kept) = keep {
+        live = live.filter(Column::FamilyId.ne(kept));
     }
     let families: Vec<Uuid> = live.into_tuple().all(conn).await?;
     revoke_families(conn, &families, now).await?;
@@ -71,7 +75,7 @@ pub async fn end_every_session(
     let db = &db.system();
     let now = db.now();
     let txn = db.begin().await?;
-    let families = end_sessions(&txn, now, user_id, None).await?;
+    let families = end_sessions(&txn, now, user_id, None, None).await?;
     let subject = Subject { kind: "User", id: user_id };
     audit::record(&txn, now, AuditActor::user(user_id), None, "session.end_all", subject).await?;
     txn.commit().await?;

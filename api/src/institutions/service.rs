@@ -134,6 +134,9 @@ pub async fn create(
         }
     };
     txn.commit().await?;
+    if let Some(issued) = &invitation {
+        invitations::send(db, auth, issued, &model.name);
+    }
     Ok(CreatedInstitution { institution: model, membership, invitation })
 }
 

@@ -240,7 +240,9 @@ impl MemberMutation {
             password: input.password,
             profession: input.profession,
         };
-        let result = invitations::accept(&request.db, request.actor.as_ref(), acceptance).await;
+        let result =
+            invitations::accept(&request.db, &auth(ctx)?.password_rules, request.actor.as_ref(), acceptance)
+                .await;
         let (accepted, user_errors) = outcome(ctx, result)?;
         let membership = accepted.map(|a| {
             let accepted = Arc::new(a);

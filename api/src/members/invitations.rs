@@ -14,7 +14,8 @@ use crate::db::Db;
 use crate::error::{Problems, ServiceError, UserErrorCode};
 use crate::identity::AuthConfig;
 use crate::identity::opaque::{self, Kind};
-use crate::identity::password::Password;
+use crate::identity::password::PasswordRules;
+use crate::mail::{MailKind, Outgoing};
 use crate::paging::{Order, Page, PageRequest, paginate};
 use crate::users::{Email, service as users};
 
@@ -115,8 +116,35 @@ pub async fn invite(
         }
     }
     let issued = insert(&txn, db.now(), auth, actor, institution_id, email, role).await?;
+    let institution = entity::institution::Entity::find_by_id(institution_id).one(&txn).await?;
     txn.commit().await?;
+    let institution_name = institution.map(|i| i.name).unwrap_or_default();
+    send(db, auth, &issued, &institution_name);
     Ok(issued)
+}
+
+/// Emails the invitation's link to the invitee once it is committed. The token is returned to
+/// the caller as well, for front ends that deliver invitations themselves.
+pub(crate) fn send(db: &Db, auth: &AuthConfig, issued: &IssuedInvitation, institution_name: &str) {
+    let link = auth.mailer.link("accept-invitation", &issued.token);
+    let role = match issued.invitation.role {
+        Role::Admin => "an administrator",
+        Role::Member => "a member",
+        Role::Viewer => "a viewer",
+    };
+    let expires = issued.invitation.expires_at.format("%Y-%m-%d %H:%M");
+    let mail = Outgoing {
+        kind: MailKind::Invitation,
+        to: issued.invitation.email.clone(),
+        subject: format!("You are invited to {institution_name} on Springboard"),
+        body: format!(
+            "You are invited to join {institution_name} on Springboard as {role}.\n\n\
+             To accept, open this link before {expires} (UTC):\n\n{link}\n\n\
+             If you do not know why you received this, ignore it: nothing happens unless the link is opened.\n"
+        ),
+    };
+    let mailer = auth.mailer.clone();
+    db.after_commit(move || mailer.send(mail));
 }
 
 pub async fn revoke(db: &Db, actor: &Actor, id: Uuid) -> Result<invitation::Model, ServiceError> {
@@ -185,7 +213,12 @@ fn invalid_invitation() -> ServiceError {
 
 /// Joins the invitation's institution. If the email already has an account, the caller must be
 /// signed in as it; otherwise the account is created from `name` and `password`.
-pub async fn accept(db: &Db, actor: Option<&Actor>, input: Acceptance) -> Result<Accepted, ServiceError> {
+pub async fn accept(
+    db: &Db,
+    rules: &PasswordRules,
+    actor: Option<&Actor>,
+    input: Acceptance,
+) -> Result<Accepted, ServiceError> {
     // Identity flow: the invitee may be nobody yet (see `db::wall`).
     let db = &db.system();
     let (id, secret) = opaque::parse(Kind::Invitation, input.token.trim()).ok_or_else(invalid_invitation)?;
@@ -215,8 +248,11 @@ pub async fn accept(db: &Db, actor: Option<&Actor>, input: Acceptance) -> Result
         None => {
             let mut problems = Problems::default();
             let name = problems.take(users::parse_name(input.name.as_deref().unwrap_or_default(), "name"));
-            let password =
-                problems.take(Password::parse(input.password.as_deref().unwrap_or_default(), "password"));
+            let password = problems.take(rules.check(
+                input.password.as_deref().unwrap_or_default(),
+                "password",
+                &[&invitation.email, input.name.as_deref().unwrap_or_default()],
+            ));
             let profession = problems.take(crate::text::optional(
                 input.profession.as_deref(),
                 "profession",

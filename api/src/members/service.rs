@@ -204,7 +204,8 @@ pub async fn remove(
     let system = db.system();
     let sessions = system.begin().await?;
     let families =
-        revoke::end_sessions(&sessions, db.now(), current.user_id, Some(current.institution_id)).await?;
+        revoke::end_sessions(&sessions, db.now(), current.user_id, Some(current.institution_id), None)
+            .await?;
     sessions.commit().await?;
     revocations.deny(&families, db.now()).await;
     Ok(current.id)

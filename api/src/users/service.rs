@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::error::{ServiceError, UserErrorCode};
-use crate::identity::password::{self, Password};
+use crate::identity::password::{self, Password, PasswordRules};
 use crate::text;
 use crate::users::Email;
 
@@ -148,14 +148,15 @@ impl crate::scope::Scope for VisibleUsers {
 /// Creates a platform admin, for the `create-admin` command.
 pub async fn create_platform_admin(
     db: &Db,
+    rules: &PasswordRules,
     email: &str,
     name: &str,
     password: &str,
 ) -> Result<user::Model, ServiceError> {
     let mut problems = crate::error::Problems::default();
+    let password = problems.take(rules.check(password, "password", &[email, name]));
     let email = problems.take(Email::parse(email, "email"));
     let name = problems.take(parse_name(name, "name"));
-    let password = problems.take(Password::parse(password, "password"));
     problems.into_result()?;
     let (Some(email), Some(name), Some(password)) = (email, name, password) else {
         return Err(ServiceError::invalid("", UserErrorCode::Invalid, "invalid input"));

@@ -1,0 +1,38 @@
+//! Account settings: password rules and the recovery flows. Shared by `serve` and `create-admin`.
+
+use clap::Args;
+
+use super::password::{DEFAULT_MIN_CHARS, PasswordRules};
+
+#[derive(Args, Clone, Debug)]
+pub struct PasswordSettings {
+    /// Fewest characters a new password may have (NIST SP 800-63B: 15 where the password is the
+    /// only factor; never fewer than 8). Existing passwords keep working.
+    #[arg(long, env = "SPRINGBOARD_PASSWORD_MIN_CHARS", default_value_t = DEFAULT_MIN_CHARS)]
+    pub password_min_chars: usize,
+}
+
+impl PasswordSettings {
+    pub fn rules(&self) -> PasswordRules {
+        PasswordRules::with_min_chars(self.password_min_chars)
+    }
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct RecoverySettings {
+    /// How long a password-reset link works, in seconds.
+    #[arg(long, env = "SPRINGBOARD_PASSWORD_RESET_TTL", default_value_t = 30 * 60,
+          value_parser = clap::value_parser!(i64).range(60..=24 * 3600))]
+    pub password_reset_ttl_secs: i64,
+
+    /// Password resets that may be asked for per email address per hour (known or not: the
+    /// answer must not tell them apart).
+    #[arg(long, env = "SPRINGBOARD_PASSWORD_RESETS_PER_EMAIL", default_value_t = 3,
+          value_parser = clap::value_parser!(i32).range(1..=1_000))]
+    pub password_resets_per_email: i32,
+
+    /// Password resets that may be asked for per client address per hour.
+    #[arg(long, env = "SPRINGBOARD_PASSWORD_RESETS_PER_CLIENT", default_value_t = 30,
+          value_parser = clap::value_parser!(i32).range(1..=100_000))]
+    pub password_resets_per_client: i32,
+}
