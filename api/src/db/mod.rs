@@ -202,9 +202,13 @@ pub async fn connect_pool(
     // One closure: sea-orm keeps only the last one given. JIT stays off: it compiles a plan once
     // its estimated cost passes `jit_above_cost`, which the row level policies' subplans push
     // the nested reads past, and compiling took about 70 ms of a statement that runs in 17.
+    // Prepared statements keep one generic plan: with the policies' subplans, PostgreSQL's own
+    // choice was a fresh plan at every execution (0.3 to 0.5 ms each for the one-project query's
+    // two statements, more than running them), where the generic plan ran as fast. Every
+    // statement here is a key lookup, a key list or a page by key, which one plan serves.
     let millis = statement_timeout.map(|limit| limit.as_millis().to_string());
     options.map_sqlx_postgres_opts(move |mut pg| {
-        pg = pg.options([("jit", "off")]);
+        pg = pg.options([("jit", "off"), ("plan_cache_mode", "force_generic_plan")]);
         if let Some(millis) = &millis {
             pg = pg.options([("statement_timeout", millis.as_str())]);
         }
