@@ -1,7 +1,7 @@
 //! Critical values for the run-chart rules about how often a series crosses its median.
 
-/// The published limits on the number of runs for a given number of useful observations (points not on
-/// the median): fewer runs than `lower` is too few, more than `upper` too many.
+/// Limits on the number of runs for a given number of useful observations (points not on the median):
+/// fewer runs than `lower` is too few, more than `upper` too many.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RunCountLimits {
     pub lower: usize,
@@ -9,72 +9,74 @@ pub struct RunCountLimits {
 }
 
 const FIRST_TABULATED: usize = 10;
-
-/// Perla, Provost and Murray (BMJ Qual Saf 2011; 20: 46–51), Table 1, after Swed and Eisenhart (1943): for
-/// 10, 11, … 60 useful observations, (lower, upper) limits on the number of runs, each at about a 5% risk
-/// of a false signal. The even rows agree with an exact computation for equal halves above and below the
-/// median (see the tests); the odd rows are as published, which rounds differently in places.
-const RUN_COUNT_TABLE: [(u8, u8); 51] = [
-    (3, 9),
-    (3, 10),
-    (3, 11),
-    (4, 11),
-    (4, 12),
-    (5, 12),
-    (5, 13),
-    (5, 13),
-    (6, 14),
-    (6, 15),
-    (6, 16),
-    (7, 16),
-    (7, 17),
-    (7, 17),
-    (8, 18),
-    (8, 18),
-    (9, 19),
-    (10, 19),
-    (10, 20),
-    (10, 20),
-    (11, 21),
-    (11, 22),
-    (11, 23),
-    (12, 23),
-    (12, 24),
-    (13, 24),
-    (13, 25),
-    (13, 25),
-    (14, 26),
-    (14, 26),
-    (15, 27),
-    (15, 27),
-    (16, 28),
-    (16, 28),
-    (17, 29),
-    (17, 30),
-    (17, 31),
-    (18, 31),
-    (18, 32),
-    (19, 32),
-    (19, 33),
-    (20, 33),
-    (20, 34),
-    (21, 34),
-    (21, 35),
-    (22, 35),
-    (22, 36),
-    (23, 36),
-    (23, 37),
-    (24, 38),
-    (24, 38),
-];
+const LAST_TABULATED: usize = 60;
 
 /// The limits for `useful_observations`, or `None` outside 10..=60: below 10 the rule has too little to go
-/// on, and the published table stops at 60 (the Anhøj rules cover any length).
+/// on, and Perla, Provost and Murray's table (BMJ Qual Saf 2011; 20: 46–51, Table 1) stops at 60 (the
+/// Anhøj rules cover any length).
+///
+/// Computed, not copied: the exact distribution of the number of runs R among n₁ points above and n₂
+/// below the median, all orders equally likely (Swed and Eisenhart, 1943), with n₁ = ⌊n/2⌋ and
+/// n₂ = ⌈n/2⌉. `lower` is the largest r with P(R ≤ r) ≤ 5 %, `upper` the smallest r with
+/// P(R ≥ r) ≤ 5 %. That convention gives every even row of the published table; the published odd rows
+/// differ from it in 13 places, where the table's rounding moved a limit by one run.
 pub fn run_count_limits(useful_observations: usize) -> Option<RunCountLimits> {
-    let row = useful_observations.checked_sub(FIRST_TABULATED)?;
-    RUN_COUNT_TABLE
-        .get(row)
-        .map(|&(lower, upper)| RunCountLimits { lower: lower.into(), upper: upper.into() })
+    if !(FIRST_TABULATED..=LAST_TABULATED).contains(&useful_observations) {
+        return None;
+    }
+    let above = useful_observations / 2;
+    let below = useful_observations - above;
+    let ways: Vec<u128> =
+        (0..=useful_observations).map(|runs| orders_with_runs(above, below, runs)).collect();
+    let total: u128 = ways.iter().sum();
+    // P ≤ 5 % exactly, in whole numbers: 20 · ways ≤ total.
+    let within_five_percent = |ways: u128| 20 * ways <= total;
+    let mut lower = 0;
+    let mut cumulative = 0;
+    for (runs, count) in ways.iter().enumerate() {
+        cumulative += count;
+        if within_five_percent(cumulative) {
+            lower = runs;
+        }
+    }
+    let mut upper = useful_observations + 1;
+    let mut cumulative = 0;
+    for (runs, count) in ways.iter().enumerate().rev() {
+        cumulative += count;
+        if within_five_percent(cumulative) {
+            upper = runs;
+        }
+    }
+    Some(RunCountLimits { lower, upper })
+}
+
+/// How many orders of `above` points above and `below` points below the median make exactly `runs`
+/// runs: 2k runs alternate k blocks of each side (either side first); 2k + 1 runs have k + 1 blocks of
+/// one side and k of the other. Splitting n points into j non-empty blocks can be done C(n − 1, j − 1)
+/// ways.
+fn orders_with_runs(above: usize, below: usize, runs: usize) -> u128 {
+    let blocks = |points: usize, count: usize| -> u128 {
+        match (points, count) {
+            (0, _) | (_, 0) => u128::from(points == count),
+            _ => choose(points - 1, count - 1),
+        }
+    };
+    let k = runs / 2;
+    if runs < 2 {
+        0
+    } else if runs.is_multiple_of(2) {
+        2 * blocks(above, k) * blocks(below, k)
+    } else {
+        blocks(above, k + 1) * blocks(below, k) + blocks(above, k) * blocks(below, k + 1)
+    }
+}
+
+/// C(n, k) in whole numbers; every value needed here (n ≤ 59) fits many times over in a u128.
+fn choose(n: usize, k: usize) -> u128 {
+    if k > n {
+        return 0;
+    }
+    (0..k.min(n - k)).fold(1u128, |acc, i| acc * (n - i) as u128 / (i as u128 + 1))
 }
 
 /// Anhøj: the longest run (consecutive useful points on one side of the median) expected by chance,

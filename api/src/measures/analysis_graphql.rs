@@ -168,7 +168,9 @@ pub struct RunChart {
     pub runs: i32,
     pub crossings: i32,
     pub longest_run: i32,
-    /// The published table's limits, when the rule applies (10 to 60 useful observations).
+    /// Limits on the number of runs, when the rule applies (10 to 60 useful observations): the exact
+    /// Swed–Eisenhart 5 % limits, which give every even row of Perla, Provost and Murray's table (2011);
+    /// fewer runs than the lower limit, or more than the upper, is a signal.
     pub run_count_lower_limit: Option<i32>,
     pub run_count_upper_limit: Option<i32>,
     pub points: Vec<RunChartPoint>,

@@ -221,3 +221,16 @@ fn each_rule_can_be_switched_off() {
         RunChartConfig { shift_length: None, trend_length: None, run_count: false, ..Default::default() };
     assert!(run_chart(&series(&values), Direction::HigherIsBetter, &config).signals.is_empty());
 }
+
+/// Fifteen useful points, 7 below the median and 8 above, in 4 runs. The exact limits are (4, 13):
+/// P(R ≤ 3) = 0.0023 and P(R ≤ 4) = 0.0154, in exact fractions; the published odd row (5, 12) would
+/// have called 4 runs too few.
+#[test]
+fn four_runs_in_fifteen_useful_points_are_within_the_exact_limits() {
+    let chart = chart(&[1.0, 2.0, 1.0, 2.0, 8.0, 9.0, 8.0, 9.0, 5.0, 1.0, 2.0, 1.0, 5.0, 8.0, 9.0, 8.0, 9.0]);
+    assert_eq!(chart.median, Some(5.0));
+    assert_eq!(chart.useful_observations, 15);
+    assert_eq!(chart.runs, 4);
+    assert_eq!(chart.run_count_limits, Some(RunCountLimits { lower: 4, upper: 13 }));
+    assert!(chart.signals.is_empty(), "{:?}", chart.signals);
+}

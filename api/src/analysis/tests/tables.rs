@@ -4,15 +4,106 @@ fn limits(lower: usize, upper: usize) -> Option<RunCountLimits> {
     Some(RunCountLimits { lower, upper })
 }
 
+/// Every row from 10 to 60 useful observations: (n, lower, upper) from the exact distribution of runs
+/// with ⌊n/2⌋ points above the median and ⌈n/2⌉ below, summed in exact fractions (Python's
+/// `fractions`): lower is the largest r with P(R ≤ r) ≤ 1/20, upper the smallest r with P(R ≥ r) ≤ 1/20.
 #[test]
-fn the_run_count_table_gives_the_published_limits() {
-    assert_eq!(run_count_limits(10), limits(3, 9));
-    assert_eq!(run_count_limits(15), limits(5, 12));
-    assert_eq!(run_count_limits(20), limits(6, 16));
-    assert_eq!(run_count_limits(27), limits(10, 19));
-    assert_eq!(run_count_limits(30), limits(11, 21));
-    assert_eq!(run_count_limits(45), limits(17, 30));
-    assert_eq!(run_count_limits(60), limits(24, 38));
+fn every_row_of_the_run_count_table_is_the_exact_swed_eisenhart_limit() {
+    let expected = [
+        (10, 3, 9),
+        (11, 3, 10),
+        (12, 3, 11),
+        (13, 4, 11),
+        (14, 4, 12),
+        (15, 4, 13),
+        (16, 5, 13),
+        (17, 5, 14),
+        (18, 6, 14),
+        (19, 6, 15),
+        (20, 6, 16),
+        (21, 7, 16),
+        (22, 7, 17),
+        (23, 8, 17),
+        (24, 8, 18),
+        (25, 9, 18),
+        (26, 9, 19),
+        (27, 9, 20),
+        (28, 10, 20),
+        (29, 10, 21),
+        (30, 11, 21),
+        (31, 11, 22),
+        (32, 11, 23),
+        (33, 12, 23),
+        (34, 12, 24),
+        (35, 13, 24),
+        (36, 13, 25),
+        (37, 14, 25),
+        (38, 14, 26),
+        (39, 14, 27),
+        (40, 15, 27),
+        (41, 15, 28),
+        (42, 16, 28),
+        (43, 16, 29),
+        (44, 17, 29),
+        (45, 17, 30),
+        (46, 17, 31),
+        (47, 18, 31),
+        (48, 18, 32),
+        (49, 19, 32),
+        (50, 19, 33),
+        (51, 20, 33),
+        (52, 20, 34),
+        (53, 21, 34),
+        (54, 21, 35),
+        (55, 21, 36),
+        (56, 22, 36),
+        (57, 22, 37),
+        (58, 23, 37),
+        (59, 23, 38),
+        (60, 24, 38),
+    ];
+    for (useful, lower, upper) in expected {
+        assert_eq!(run_count_limits(useful), limits(lower, upper), "{useful} useful observations");
+    }
+}
+
+/// Perla, Provost and Murray (2011), Table 1, the even rows 10, 12, … 60 as published: the computation
+/// gives each of them. (Thirteen odd rows as published differ by one run from it: 15, 17, 23, 25, 27, 29,
+/// 37, 39, 41, 43, 55, 57 and 59.)
+#[test]
+fn the_computed_table_gives_every_published_even_row() {
+    let published = [
+        (3, 9),
+        (3, 11),
+        (4, 12),
+        (5, 13),
+        (6, 14),
+        (6, 16),
+        (7, 17),
+        (8, 18),
+        (9, 19),
+        (10, 20),
+        (11, 21),
+        (11, 23),
+        (12, 24),
+        (13, 25),
+        (14, 26),
+        (15, 27),
+        (16, 28),
+        (17, 29),
+        (17, 31),
+        (18, 32),
+        (19, 33),
+        (20, 34),
+        (21, 35),
+        (22, 36),
+        (23, 37),
+        (24, 38),
+    ];
+    for (row, (lower, upper)) in published.into_iter().enumerate() {
+        let useful = 10 + 2 * row;
+        assert_eq!(run_count_limits(useful), limits(lower, upper), "{useful} useful observations");
+    }
 }
 
 #[test]
@@ -20,41 +111,6 @@ fn the_run_count_rule_does_not_apply_below_ten_or_beyond_the_table() {
     assert_eq!(run_count_limits(0), None);
     assert_eq!(run_count_limits(9), None);
     assert_eq!(run_count_limits(61), None);
-}
-
-/// Number of arrangements of m points above and m below the median giving exactly `runs` runs.
-fn arrangements_with_runs(m: u64, runs: u64) -> u64 {
-    fn choose(n: u64, k: u64) -> u64 {
-        if k > n {
-            return 0;
-        }
-        (0..k).fold(1, |acc, i| acc * (n - i) / (i + 1))
-    }
-    let k = runs / 2;
-    if runs.is_multiple_of(2) {
-        2 * choose(m - 1, k - 1) * choose(m - 1, k - 1)
-    } else {
-        2 * choose(m - 1, k - 1) * choose(m - 1, k)
-    }
-}
-
-#[test]
-fn every_even_row_of_the_run_count_table_matches_the_exact_swed_eisenhart_distribution() {
-    for useful in (10..=60).step_by(2) {
-        let m = useful / 2;
-        let total: u64 = (2..=useful).map(|runs| arrangements_with_runs(m, runs)).sum();
-        // The published lower limit is the largest r with P(R ≤ r) ≤ 5%; the upper mirrors it.
-        let mut cumulative = 0;
-        let mut lower = 0;
-        for runs in 2..=useful {
-            cumulative += arrangements_with_runs(m, runs);
-            if 20 * cumulative <= total {
-                lower = runs;
-            }
-        }
-        let expected = limits(lower as usize, (useful + 2 - lower) as usize);
-        assert_eq!(run_count_limits(useful as usize), expected, "{useful} useful observations");
-    }
 }
 
 #[test]
