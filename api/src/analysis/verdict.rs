@@ -1,7 +1,7 @@
 //! What the charts say about a series as a whole: the verdict, and the assurance against a target.
 
 use super::model::{Direction, Effect, Signal};
-use super::numeric::same_level;
+use super::numeric::{is_above, is_below};
 use super::run_chart::RunChart;
 use super::spc::SpcChart;
 
@@ -108,30 +108,34 @@ pub fn verdict(run_chart: &RunChart, spc: &SpcChart, config: &VerdictConfig) -> 
 /// Whether the process, as its limits describe it, will meet a target (MDC's assurance icons).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Assurance {
-    /// The target lies at or beyond the limit on the bad side: every point the process produces meets it.
+    /// The target lies beyond the limit on the bad side: every point the process produces meets it.
     ConsistentlyPasses,
-    /// The target lies at or beyond the limit on the good side: no point will meet it.
+    /// The target lies beyond the limit on the good side: no point will meet it.
     ConsistentlyFails,
-    /// The target lies between the limits: it will be hit and missed at random.
+    /// The target lies within the limits, on them included: it will be hit and missed at random.
     Inconsistent,
 }
 
 /// Assurance of the latest point's limits against `target` (in the plotted unit: a proportion from 0 to 1
 /// on a p-chart). An XmR chart's latest limits are its latest segment's; a p-chart's depend on each
 /// point's denominator, so the latest point's own limits are used, as the best guide to the next period.
-/// For HIGHER_IS_BETTER a target at or below the lower limit passes and at or above the upper limit
-/// fails; LOWER_IS_BETTER mirrors it. Passing is checked first, so when the limits collapse onto the mean
-/// (a constant series) a target equal to it passes. `None` without points or with a non-finite target.
+///
+/// As Making Data Count defines it (and NHSRplotthedots computes it): only a target strictly beyond a
+/// limit is assured either way; one inside the limits or on one is hit-or-miss. For HIGHER_IS_BETTER a
+/// target below the lower limit passes and above the upper limit fails; LOWER_IS_BETTER mirrors it. So a
+/// p-chart whose upper limit is clipped to 1 cannot "fail" a target of 1 (a process that sometimes
+/// reaches 100 % sometimes meets it), and a constant series is hit-or-miss against a target equal to its
+/// value. "On a limit" allows for rounding (`is_above`, `is_below`). `None` without points or with a non-finite
+/// target.
 pub fn assurance(chart: &SpcChart, direction: Direction, target: f64) -> Option<Assurance> {
     let limits = chart.points.last()?.limits;
     if !target.is_finite() {
         return None;
     }
-    let at_or_below = |level: f64| target < level || same_level(target, level);
-    let at_or_above = |level: f64| target > level || same_level(target, level);
+    let (below_lower, above_upper) = (is_below(target, limits.lower), is_above(target, limits.upper));
     let (passes, fails) = match direction {
-        Direction::HigherIsBetter => (at_or_below(limits.lower), at_or_above(limits.upper)),
-        Direction::LowerIsBetter => (at_or_above(limits.upper), at_or_below(limits.lower)),
+        Direction::HigherIsBetter => (below_lower, above_upper),
+        Direction::LowerIsBetter => (above_upper, below_lower),
     };
     Some(if passes {
         Assurance::ConsistentlyPasses

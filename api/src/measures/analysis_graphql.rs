@@ -20,7 +20,11 @@ mirror_enum! {
     Verdict <=> AVerdict { Improving, Deteriorating, NoSignal, InsufficientData }
 }
 mirror_enum! {
-    /// Whether the process, as its limits describe it, will meet the target.
+    /// Whether the process, as its limits describe it, will meet the target, as Making Data Count
+    /// defines it: CONSISTENTLY_PASSES when the target lies beyond the limit on the bad side,
+    /// CONSISTENTLY_FAILS when beyond the limit on the good side, INCONSISTENT (hit-or-miss) when
+    /// it lies within the limits or on one (a p-chart's limits are clipped to 0 and 1, so a
+    /// target of 100 % is hit-or-miss for a process whose limit reaches it).
     Assurance <=> AAssurance { ConsistentlyPasses, ConsistentlyFails, Inconsistent }
 }
 mirror_enum! {

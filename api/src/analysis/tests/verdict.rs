@@ -173,22 +173,52 @@ fn assurance_compares_the_target_with_the_limits_on_each_side() {
     let higher = |target| assurance(&chart, Direction::HigherIsBetter, target);
     let lower = |target| assurance(&chart, Direction::LowerIsBetter, target);
     assert_eq!(higher(7.0), Some(Assurance::ConsistentlyPasses));
-    assert_eq!(higher(7.84), Some(Assurance::ConsistentlyPasses));
+    assert_eq!(higher(7.83), Some(Assurance::ConsistentlyPasses));
+    assert_eq!(higher(7.84), Some(Assurance::Inconsistent), "on the lower limit: hit-or-miss");
     assert_eq!(higher(10.0), Some(Assurance::Inconsistent));
-    assert_eq!(higher(13.16), Some(Assurance::ConsistentlyFails));
+    assert_eq!(higher(13.16), Some(Assurance::Inconsistent), "on the upper limit: hit-or-miss");
+    assert_eq!(higher(13.17), Some(Assurance::ConsistentlyFails));
     assert_eq!(higher(14.0), Some(Assurance::ConsistentlyFails));
     assert_eq!(lower(14.0), Some(Assurance::ConsistentlyPasses));
+    assert_eq!(lower(13.16), Some(Assurance::Inconsistent));
     assert_eq!(lower(10.0), Some(Assurance::Inconsistent));
+    assert_eq!(lower(7.84), Some(Assurance::Inconsistent));
     assert_eq!(lower(7.0), Some(Assurance::ConsistentlyFails));
     assert_eq!(higher(f64::NAN), None);
 }
 
 #[test]
-fn a_constant_series_consistently_passes_a_target_equal_to_its_value() {
+fn a_constant_series_is_hit_or_miss_against_a_target_equal_to_its_value() {
     let chart = spc_chart(&series(&[7.0; 12]), Direction::HigherIsBetter, &SpcConfig::default());
-    assert_eq!(assurance(&chart, Direction::HigherIsBetter, 7.0), Some(Assurance::ConsistentlyPasses));
-    assert_eq!(assurance(&chart, Direction::LowerIsBetter, 7.0), Some(Assurance::ConsistentlyPasses));
+    assert_eq!(assurance(&chart, Direction::HigherIsBetter, 7.0), Some(Assurance::Inconsistent));
+    assert_eq!(assurance(&chart, Direction::LowerIsBetter, 7.0), Some(Assurance::Inconsistent));
     assert_eq!(assurance(&chart, Direction::HigherIsBetter, 7.5), Some(Assurance::ConsistentlyFails));
+    assert_eq!(assurance(&chart, Direction::HigherIsBetter, 6.5), Some(Assurance::ConsistentlyPasses));
+}
+
+/// A proportion that reaches 100 %: p̄ = 131/140 = 0.93571…, and with n = 20 the upper limit
+/// p̄ + 3·√(p̄(1 − p̄)/20) = 1.1002… is clipped to 1. A target of 1 lies on that limit, so it is
+/// hit-or-miss (MDC), not a certain failure, whichever way is better.
+#[test]
+fn a_target_of_one_on_a_p_chart_clipped_at_one_is_hit_or_miss() {
+    let pairs =
+        [(18.0, 20.0), (19.0, 20.0), (17.0, 20.0), (20.0, 20.0), (19.0, 20.0), (18.0, 20.0), (20.0, 20.0)];
+    let chart = spc_chart(&proportions(&pairs), Direction::HigherIsBetter, &SpcConfig::default());
+    assert_close(chart.segments[0].centre, 131.0 / 140.0);
+    assert_eq!(chart.points[6].limits.upper, 1.0);
+    assert_eq!(assurance(&chart, Direction::HigherIsBetter, 1.0), Some(Assurance::Inconsistent));
+    assert_eq!(assurance(&chart, Direction::LowerIsBetter, 1.0), Some(Assurance::Inconsistent));
+}
+
+/// The mirror image: p̄ = 3/140 = 0.02142…, lower limit p̄ − 3·√(p̄(1 − p̄)/20) = −0.0757… clipped to
+/// 0, so a target of 0 is hit-or-miss too.
+#[test]
+fn a_target_of_zero_on_a_p_chart_clipped_at_zero_is_hit_or_miss() {
+    let pairs = [(1.0, 20.0), (0.0, 20.0), (1.0, 20.0), (0.0, 20.0), (0.0, 20.0), (1.0, 20.0), (0.0, 20.0)];
+    let chart = spc_chart(&proportions(&pairs), Direction::LowerIsBetter, &SpcConfig::default());
+    assert_eq!(chart.points[6].limits.lower, 0.0);
+    assert_eq!(assurance(&chart, Direction::LowerIsBetter, 0.0), Some(Assurance::Inconsistent));
+    assert_eq!(assurance(&chart, Direction::HigherIsBetter, 0.0), Some(Assurance::Inconsistent));
 }
 
 #[test]
