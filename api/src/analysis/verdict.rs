@@ -14,7 +14,8 @@ pub enum Verdict {
     InsufficientData,
 }
 
-/// How many points each chart needs before its signals count towards a verdict.
+/// How many points each chart needs: the run chart before its signals count towards a verdict, the
+/// SPC chart before its limits stop being trial limits (its signals count before, provisionally).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VerdictConfig {
     /// Points on the run chart (IHI: at least 10 before the run rules mean much).
@@ -38,16 +39,23 @@ pub struct VerdictReport {
     pub signals: Vec<Signal>,
     /// Whether the run chart had enough points for its signals to count.
     pub run_chart_considered: bool,
-    /// Whether the SPC chart's latest segment had enough points for its signals to count.
+    /// Whether the SPC chart's signals counted: always, once it has a point (MDC reads signals on trial
+    /// limits too).
     pub spc_considered: bool,
+    /// The SPC chart's latest segment has fewer points than settled limits need, so its limits are trial
+    /// limits and the verdict may change as they settle.
+    pub provisional: bool,
     /// Signals ending before this period (the start of the SPC chart's latest segment) were ignored.
     pub from_period: Option<i64>,
 }
 
 /// The verdict on a series. The rule, in order:
 ///
-/// 1. A chart's signals count only if it has enough points ([`VerdictConfig`]): the whole run chart, the
-///    SPC chart's latest segment. If neither has, the verdict is INSUFFICIENT_DATA.
+/// 1. The run chart's signals count once it has enough points ([`VerdictConfig`]). The SPC chart's count
+///    always, as Making Data Count shows them on trial limits; while its latest segment is shorter than
+///    settled limits need, the verdict is provisional. If the run chart is too short, the latest segment
+///    too, and no signal with a side shows, the verdict is INSUFFICIENT_DATA: then a chart's points show
+///    no signal the verdict ignores.
 /// 2. Only signals with a good or bad side count (shifts, trends, Anhøj long runs, points beyond limits,
 ///    two-of-three), and only those whose last point lies in the SPC chart's latest segment: a rebase says
 ///    the process changed, and the verdict is about the process as it is now.
@@ -59,18 +67,17 @@ pub fn verdict(run_chart: &RunChart, spc: &SpcChart, config: &VerdictConfig) -> 
     let latest_segment = spc.segments.last();
     let from_period = latest_segment.map(|segment| segment.first_period);
     let run_chart_considered = run_chart.points.len() >= config.min_run_chart_points;
-    let spc_considered =
+    let spc_considered = latest_segment.is_some();
+    let spc_settled =
         latest_segment.is_some_and(|segment| segment.end - segment.start + 1 >= config.min_spc_points);
     let report = |verdict: Verdict, signals: Vec<Signal>| VerdictReport {
+        provisional: verdict != Verdict::InsufficientData && !spc_settled,
         verdict,
         signals,
         run_chart_considered,
         spc_considered,
         from_period,
     };
-    if !run_chart_considered && !spc_considered {
-        return report(Verdict::InsufficientData, Vec::new());
-    }
     let considered = |chart_considered: bool, signals: &[Signal]| -> Vec<Signal> {
         let chart_signals = if chart_considered { signals } else { &[] };
         chart_signals
@@ -83,6 +90,9 @@ pub fn verdict(run_chart: &RunChart, spc: &SpcChart, config: &VerdictConfig) -> 
     let mut in_scope = considered(run_chart_considered, &run_chart.signals);
     in_scope.extend(considered(spc_considered, &spc.signals));
     in_scope.sort_by_key(|signal| (signal.last_period, signal.first_period));
+    if !run_chart_considered && !spc_settled && in_scope.is_empty() {
+        return report(Verdict::InsufficientData, Vec::new());
+    }
 
     let latest = |effect: Effect| in_scope.iter().filter(|s| s.effect == effect).map(|s| s.last_period).max();
     let since = |effect: Effect, after: Option<i64>| -> Vec<Signal> {

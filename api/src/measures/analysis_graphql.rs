@@ -237,8 +237,15 @@ pub struct VerdictReport {
     pub verdict: Verdict,
     /// The signals that justify it.
     pub signals: Vec<AnalysisSignal>,
+    /// Whether the run chart's signals counted: it needs 10 points.
     pub run_chart_considered: bool,
+    /// Whether the SPC chart's signals counted: always once it has points, on trial limits too.
     pub spc_considered: bool,
+    /// True while the SPC chart's latest segment has fewer than 12 points: its limits are trial
+    /// limits, and the verdict may change as they settle. Its signals count meanwhile (as Making
+    /// Data Count shows them); with no signal and too few points for either chart the verdict is
+    /// INSUFFICIENT_DATA instead.
+    pub provisional: bool,
 }
 
 #[derive(SimpleObject)]
@@ -299,6 +306,7 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: &Measure
             signals: signals(measure, &analysis.verdict.signals),
             run_chart_considered: analysis.verdict.run_chart_considered,
             spc_considered: analysis.verdict.spc_considered,
+            provisional: analysis.verdict.provisional,
         },
         assurance: analysis.assurance.map(Into::into),
         change_from_baseline,

@@ -59,6 +59,9 @@ pub struct FrozenAnalysis {
     pub measure_name: String,
     /// IMPROVING, DETERIORATING, NO_SIGNAL or INSUFFICIENT_DATA.
     pub verdict: String,
+    /// The verdict stood on the SPC chart's trial limits (fewer than 12 points in its latest
+    /// segment) when it was frozen.
+    pub provisional: bool,
     pub signals: Vec<SnapshotSignal>,
     pub centre: Option<f64>,
     pub change_from_baseline: Option<f64>,
@@ -73,6 +76,7 @@ impl From<MeasureSnapshot> for FrozenAnalysis {
         Self {
             measure_name: s.measure_name,
             verdict: s.verdict,
+            provisional: s.provisional,
             signals: s
                 .signals
                 .into_iter()

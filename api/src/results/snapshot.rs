@@ -22,6 +22,10 @@ pub struct SnapshotSignal {
 pub struct MeasureSnapshot {
     pub measure_name: String,
     pub verdict: String,
+    /// The verdict stood on trial limits. Absent from snapshots frozen before it was recorded, which
+    /// the rule of the time did not judge on trial limits at all.
+    #[serde(default)]
+    pub provisional: bool,
     pub signals: Vec<SnapshotSignal>,
     /// The current centre line (mean, or pooled proportion) when frozen.
     pub centre: Option<f64>,
@@ -51,6 +55,7 @@ pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<Me
     Ok(MeasureSnapshot {
         measure_name: measure.name.clone(),
         verdict: screaming(&format!("{:?}", analysis.verdict.verdict)),
+        provisional: analysis.verdict.provisional,
         signals: analysis
             .verdict
             .signals

@@ -29,36 +29,85 @@ fn analysed(values: &[f64], direction: Direction, config: &AnalysisConfig) -> An
 }
 
 #[test]
-fn fewer_points_than_either_chart_needs_are_insufficient_data() {
+fn fewer_points_than_either_chart_needs_and_no_signal_are_insufficient_data() {
+    let analysis = analysed(
+        &[5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0],
+        Direction::HigherIsBetter,
+        &AnalysisConfig::default(),
+    );
+    assert_eq!(analysis.verdict.verdict, Verdict::InsufficientData);
+    assert!(!analysis.verdict.run_chart_considered && analysis.verdict.spc_considered);
+    assert!(!analysis.verdict.provisional, "there is nothing to be provisional about");
+    assert!(analysis.spc.signals.is_empty() && analysis.verdict.signals.is_empty());
+}
+
+/// Nine points going up: too few for the run chart, but the SPC chart shows signals on its trial limits
+/// (mean 5, mean moving range 1, limits 2.34 and 7.66: 8 and 9 above, and the trend), as MDC draws
+/// them; the verdict follows the points and says it is provisional.
+#[test]
+fn a_signal_on_trial_limits_decides_a_provisional_verdict() {
     let analysis = analysed(
         &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
         Direction::HigherIsBetter,
         &AnalysisConfig::default(),
     );
-    assert_eq!(analysis.verdict.verdict, Verdict::InsufficientData);
-    assert!(!analysis.verdict.run_chart_considered && !analysis.verdict.spc_considered);
-    assert!(analysis.verdict.signals.is_empty(), "the nine-point trend is not enough to judge");
+    assert!(!analysis.verdict.run_chart_considered && analysis.verdict.spc_considered);
+    assert_eq!(analysis.verdict.verdict, Verdict::Improving);
+    assert!(analysis.verdict.provisional);
+    let rules: Vec<Rule> = analysis.verdict.signals.iter().map(|signal| signal.rule).collect();
+    assert!(rules.contains(&Rule::SpcTrend) && rules.contains(&Rule::OutsideProcessLimits), "{rules:?}");
+    assert!(analysis.verdict.signals.iter().all(|signal| signal.effect == Effect::Improvement));
+    assert!(analysis.spc.points.iter().any(|point| point.special_cause == Some(Effect::Improvement)));
+}
+
+/// A point beyond the trial limits of eight points counts, provisionally: a DETERIORATING verdict when
+/// higher is better. Limits from the eight points: mean 10.875, mean moving range 2, so the upper limit
+/// is 10.875 + 2.66 × 2 = 16.195 (worked by hand) and 4 sits below the lower one, 5.555.
+#[test]
+fn a_point_beyond_trial_limits_counts_provisionally() {
+    let analysis = analysed(
+        &[12.0, 11.0, 13.0, 12.0, 11.0, 13.0, 11.0, 4.0],
+        Direction::HigherIsBetter,
+        &AnalysisConfig::default(),
+    );
+    assert_eq!(analysis.verdict.verdict, Verdict::Deteriorating);
+    assert!(analysis.verdict.provisional);
+    let rules: Vec<Rule> = analysis.verdict.signals.iter().map(|signal| signal.rule).collect();
+    assert!(rules.contains(&Rule::OutsideProcessLimits), "{rules:?}");
 }
 
 #[test]
-fn ten_points_let_the_run_chart_decide_before_the_spc_chart_can() {
+fn ten_points_let_the_run_chart_decide_while_the_spc_limits_are_trial() {
     let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
     let analysis = analysed(&values, Direction::HigherIsBetter, &AnalysisConfig::default());
-    assert!(analysis.verdict.run_chart_considered && !analysis.verdict.spc_considered);
+    assert!(analysis.verdict.run_chart_considered && analysis.verdict.spc_considered);
     assert_eq!(analysis.verdict.verdict, Verdict::Improving);
+    assert!(analysis.verdict.provisional);
     let rules: Vec<Rule> = analysis.verdict.signals.iter().map(|signal| signal.rule).collect();
-    assert_eq!(rules, [Rule::RunChartTrend], "too few runs has no side, so it does not count");
+    assert!(rules.contains(&Rule::RunChartTrend) && rules.contains(&Rule::SpcTrend), "{rules:?}");
+    assert!(!rules.contains(&Rule::TooFewRuns), "too few runs has no side, so it does not count");
+}
+
+#[test]
+fn twelve_points_in_the_latest_segment_settle_the_verdict() {
+    let values = [5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0, 6.0];
+    let analysis = analysed(&values, Direction::HigherIsBetter, &AnalysisConfig::default());
+    assert_eq!(analysis.verdict.verdict, Verdict::NoSignal);
+    assert!(!analysis.verdict.provisional);
 }
 
 #[test]
 fn the_minimum_numbers_of_points_are_configurable() {
     let mut config = AnalysisConfig::default();
     config.verdict.min_run_chart_points = 11;
-    let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
-    assert_eq!(
-        analysed(&values, Direction::HigherIsBetter, &config).verdict.verdict,
-        Verdict::InsufficientData
-    );
+    config.verdict.min_spc_points = 13;
+    let values = [5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0, 6.0];
+    let analysis = analysed(&values, Direction::HigherIsBetter, &config);
+    assert_eq!(analysis.verdict.verdict, Verdict::NoSignal);
+    assert!(analysis.verdict.provisional, "12 points are trial limits when 13 are needed");
+    config.verdict.min_run_chart_points = 13;
+    let short = analysed(&values, Direction::HigherIsBetter, &config);
+    assert_eq!(short.verdict.verdict, Verdict::InsufficientData);
 }
 
 #[test]
@@ -157,7 +206,8 @@ fn a_latest_segment_too_short_for_spc_leaves_the_run_chart_to_decide() {
         ..AnalysisConfig::default()
     };
     let analysis = analysed(&values, Direction::HigherIsBetter, &config);
-    assert!(analysis.verdict.run_chart_considered && !analysis.verdict.spc_considered);
+    assert!(analysis.verdict.run_chart_considered && analysis.verdict.spc_considered);
+    assert!(analysis.verdict.provisional, "six points since the rebase: trial limits");
     // Median 11 (the 11s sit on it): the 10s are a downward shift ending at period 11, before the rebase;
     // the six points after it are an upward shift, which decides.
     assert_eq!(analysis.verdict.verdict, Verdict::Improving);
