@@ -31,6 +31,10 @@ pub struct SpcConfig {
     pub two_of_three: bool,
     /// Fix each segment's mean and limits on its first `k` points (at least one, at most all of them).
     pub baseline_points: Option<usize>,
+    /// Fix the mean and limits on the points up to this period index, in the segment that holds them:
+    /// a segment wholly within the baseline uses all its points, one that starts after it computes its
+    /// own limits from all of its points. Takes precedence over `baseline_points`.
+    pub baseline_until: Option<i64>,
     /// Period indices at which a new segment starts: the first point at or after each one opens a segment.
     /// Periods rather than positions, so that a missing or excluded point cannot move a rebase.
     pub rebase_periods: Vec<i64>,
@@ -46,6 +50,7 @@ impl Default for SpcConfig {
             trend_length: Some(7),
             two_of_three: true,
             baseline_points: None,
+            baseline_until: None,
             rebase_periods: Vec::new(),
             firm_limits_points: 12,
         }
@@ -115,7 +120,13 @@ pub fn spc_chart(series: &Series, direction: Direction, config: &SpcConfig) -> S
     let mut segments = Vec::new();
     for (start, end) in segment_bounds(samples, &config.rebase_periods) {
         let slice = &samples[start..=end];
-        let baseline = config.baseline_points.map_or(slice.len(), |k| k.clamp(1, slice.len()));
+        let baseline = match config.baseline_until {
+            Some(until) => match slice.iter().filter(|sample| sample.period <= until).count() {
+                0 => slice.len(),
+                within => within,
+            },
+            None => config.baseline_points.map_or(slice.len(), |k| k.clamp(1, slice.len())),
+        };
         let fit = match series.kind() {
             ChartKind::Xmr => fit_xmr(slice, baseline),
             ChartKind::P => fit_p(slice, baseline),

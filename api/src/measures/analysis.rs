@@ -127,9 +127,11 @@ pub fn analyse_rows(
         .collect();
     if let Some(until) = measure.baseline_until {
         let last = analysis::period_index(until, frequency);
+        // The SPC chart fixes the segment holding the baseline on it, and later segments on their
+        // own points; the run chart has one median, from the points up to the date.
+        config.spc.baseline_until = Some(last);
         let baseline = points.iter().filter(|p| p.period <= last).count();
         if baseline > 0 {
-            config.spc.baseline_points = Some(baseline);
             config.run_chart.baseline_points = Some(baseline);
         }
     }

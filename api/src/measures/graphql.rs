@@ -87,7 +87,10 @@ impl Measure {
     async fn target(&self) -> Option<f64> {
         self.0.target
     }
-    /// When set, SPC limits are computed from the points up to this period and then held.
+    /// When set, SPC limits are computed from the points up to this period and then held, within
+    /// the segment that holds it; a segment after a later rebase computes its own from all its
+    /// points, and one wholly before the date uses all of its points. The run chart takes its
+    /// median from the points up to this period.
     async fn baseline_until(&self) -> Option<NaiveDate> {
         self.0.baseline_until
     }

@@ -296,3 +296,39 @@ fn signals_are_read_through_the_measure_direction() {
     assert_eq!(higher.signals[0].effect, Effect::Improvement);
     assert_eq!(lower.signals[0].effect, Effect::Concern);
 }
+
+/// A baseline date with a rebase after it: the first segment is fixed on its first six points (up to
+/// period 5); the second, from period 12, is not the baseline's business and computes its own mean and
+/// limits from all twelve of its points, which are then firm, not trial. By hand: segment one's
+/// baseline 10, 12, 10, 12, 10, 12 has mean 11 and mean moving range 2; segment two's points
+/// 30, 32, … 40, 42 have mean 36.
+#[test]
+fn a_baseline_date_fixes_only_the_segment_that_holds_it() {
+    let values = [
+        10.0, 12.0, 10.0, 12.0, 10.0, 12.0, 20.0, 22.0, 20.0, 22.0, 20.0, 22.0, //
+        30.0, 32.0, 30.0, 32.0, 30.0, 32.0, 40.0, 42.0, 40.0, 42.0, 40.0, 42.0,
+    ];
+    let config = SpcConfig { baseline_until: Some(5), rebase_periods: vec![12], ..SpcConfig::default() };
+    let chart = spc_chart(&series(&values), Direction::HigherIsBetter, &config);
+    assert_eq!(chart.segments.len(), 2);
+    assert_eq!(chart.segments[0].baseline_points, 6);
+    assert_close(chart.segments[0].centre, 11.0);
+    assert!(chart.segments[0].trial);
+    assert_eq!(chart.segments[1].baseline_points, 12);
+    assert_close(chart.segments[1].centre, 36.0);
+    assert!(!chart.segments[1].trial, "twelve points of its own: firm limits");
+    assert!(chart.points[12..].iter().all(|point| point.in_baseline));
+}
+
+/// A baseline date after the first rebase: the first segment lies wholly inside the baseline (all its
+/// points), the second holds the date (its points up to it), the third computes its own.
+#[test]
+fn a_baseline_date_spanning_segments_uses_each_segments_share() {
+    let values = [5.0, 6.0, 5.0, 6.0, 9.0, 10.0, 9.0, 10.0, 20.0, 21.0, 20.0, 21.0];
+    let config = SpcConfig { baseline_until: Some(5), rebase_periods: vec![4, 8], ..SpcConfig::default() };
+    let chart = spc_chart(&series(&values), Direction::HigherIsBetter, &config);
+    let baselines: Vec<usize> = chart.segments.iter().map(|segment| segment.baseline_points).collect();
+    assert_eq!(baselines, [4, 2, 4]);
+    assert_close(chart.segments[1].centre, 9.5);
+    assert_close(chart.segments[2].centre, 20.5);
+}
