@@ -290,3 +290,29 @@ db_test! {
         assert_eq!(count_rows(&app, "measures").await, 1);
     }
 }
+
+db_test! {
+    async fn the_limits_multiplier_is_an_option_and_the_chart_says_which_was_used(app) {
+        let w = world(&app).await;
+        let m = measure(&app, &w, "COUNT", "WEEKLY", "HIGHER_IS_BETTER").await;
+        let rows = weekly_rows(app.last_monday(), &[&w.north_slug], 14, |week| 10.0 + (week % 3) as f64);
+        record(&app, &w.lead, &m, rows).await;
+        let query = "query($m: ID!, $o: AnalysisOptions) { node(id: $m) { ... on Measure {
+          analysis(options: $o) { spc { limitsMultiplier segments { limits { upper } } } } } } }";
+        let read = |options: Value| {
+            let (app, m, lead) = (&app, &m, &w.lead);
+            async move {
+                let body = app.graphql(query, json!({ "m": m, "o": options }), Some(lead)).await;
+                body["data"]["node"]["analysis"]["spc"].clone()
+            }
+        };
+        let default = read(Value::Null).await;
+        let mdc = read(json!({ "limitsMultiplier": "MAKING_DATA_COUNT" })).await;
+        let textbook = read(json!({ "limitsMultiplier": "TEXTBOOK" })).await;
+        assert_eq!(default, mdc, "Making Data Count's is the default");
+        assert_eq!(mdc["limitsMultiplier"], json!("MAKING_DATA_COUNT"));
+        assert_eq!(textbook["limitsMultiplier"], json!("TEXTBOOK"));
+        let upper = |spc: &Value| spc["segments"][0]["limits"]["upper"].as_f64().unwrap();
+        assert!(upper(&textbook) < upper(&mdc), "3 / 1.128 is a little less than 2.66");
+    }
+}

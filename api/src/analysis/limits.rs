@@ -7,6 +7,25 @@ use super::numeric::{mean, ratio};
 /// estimate of mean ± 3 sigma.
 pub const XMR_LIMIT_FACTOR: f64 = 2.66;
 
+/// How far an XmR chart's process limits sit from its mean, in mean moving ranges.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LimitsScale {
+    /// 2.66, as Making Data Count (and NHSRplotthedots) round 3 / d2.
+    #[default]
+    MakingDataCount,
+    /// 3 / 1.128 = 2.6596…, unrounded, as textbooks and most other tools compute it.
+    Textbook,
+}
+
+impl LimitsScale {
+    pub fn factor(self) -> f64 {
+        match self {
+            Self::MakingDataCount => XMR_LIMIT_FACTOR,
+            Self::Textbook => 3.0 / 1.128,
+        }
+    }
+}
+
 /// Process limits (about three sigma) and two-sigma lines. A p-chart's are clipped to [0, 1].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
@@ -26,8 +45,8 @@ pub(crate) struct Fit {
 }
 
 /// Mean of the baseline, mean of the moving ranges inside it (a single point has none: 0), and limits at
-/// mean ± 2.66 × that, two-sigma lines at two thirds of the way.
-pub(crate) fn fit_xmr(slice: &[Sample], baseline: usize) -> Fit {
+/// mean ± `scale` × that (2.66 by default), two-sigma lines at two thirds of the way.
+pub(crate) fn fit_xmr(slice: &[Sample], baseline: usize, scale: LimitsScale) -> Fit {
     let values: Vec<f64> = slice.iter().map(|sample| sample.value).collect();
     let moving_ranges: Vec<Option<f64>> = (0..values.len())
         .map(|index| index.checked_sub(1).map(|previous| (values[index] - values[previous]).abs()))
@@ -35,7 +54,7 @@ pub(crate) fn fit_xmr(slice: &[Sample], baseline: usize) -> Fit {
     let centre = mean(&values[..baseline]).unwrap_or_default();
     let baseline_ranges: Vec<f64> = moving_ranges[..baseline].iter().flatten().copied().collect();
     let mean_moving_range = mean(&baseline_ranges).unwrap_or_default();
-    let width = XMR_LIMIT_FACTOR * mean_moving_range;
+    let width = scale.factor() * mean_moving_range;
     let two_sigma_width = 2.0 / 3.0 * width;
     let limits = Limits {
         lower: centre - width,

@@ -26,7 +26,7 @@ pub use input::{
     ExcludedPoint, ExclusionReason, Fraction, Frequency, MAX_MAGNITUDE, Measurement, Point, Sample, Series,
     period_index,
 };
-pub use limits::{Limits, XMR_LIMIT_FACTOR};
+pub use limits::{Limits, LimitsScale, XMR_LIMIT_FACTOR};
 pub use model::{ChartKind, Direction, Effect, Movement, Position, Rule, Signal, Unit};
 pub use run_chart::{AnhoejLimits, RunChart, RunChartConfig, RunChartPoint, run_chart};
 pub use spc::{Segment, SpcChart, SpcConfig, SpcPoint, spc_chart};

@@ -14,7 +14,7 @@
 //! signal. A p-chart whose proportion is 0 or 1 throughout behaves the same way.
 
 use super::input::{Sample, Series, after_gap};
-use super::limits::{Limits, fit_p, fit_xmr};
+use super::limits::{Limits, LimitsScale, fit_p, fit_xmr};
 use super::model::{ChartKind, Direction, Effect, Movement, Position, Rule, Signal};
 use super::numeric::{is_above, is_below, position};
 use super::rules::{self, CentrePoints, Span, Ties};
@@ -40,6 +40,9 @@ pub struct SpcConfig {
     pub rebase_periods: Vec<i64>,
     /// Limits computed from fewer points than this are "trial" limits (MDC: 12; 20 is the textbook ideal).
     pub firm_limits_points: usize,
+    /// XmR limits at 2.66 (MDC) or 3 / 1.128 mean moving ranges from the mean. A p-chart's limits are
+    /// three binomial sigmas either way.
+    pub limits_scale: LimitsScale,
 }
 
 impl Default for SpcConfig {
@@ -53,6 +56,7 @@ impl Default for SpcConfig {
             baseline_until: None,
             rebase_periods: Vec::new(),
             firm_limits_points: 12,
+            limits_scale: LimitsScale::MakingDataCount,
         }
     }
 }
@@ -111,6 +115,8 @@ pub struct SpcChart {
     pub segments: Vec<Segment>,
     /// Ordered by their last point, then their first.
     pub signals: Vec<Signal>,
+    /// The scale the XmR limits were drawn at.
+    pub limits_scale: LimitsScale,
 }
 
 pub fn spc_chart(series: &Series, direction: Direction, config: &SpcConfig) -> SpcChart {
@@ -128,7 +134,7 @@ pub fn spc_chart(series: &Series, direction: Direction, config: &SpcConfig) -> S
             None => config.baseline_points.map_or(slice.len(), |k| k.clamp(1, slice.len())),
         };
         let fit = match series.kind() {
-            ChartKind::Xmr => fit_xmr(slice, baseline),
+            ChartKind::Xmr => fit_xmr(slice, baseline, config.limits_scale),
             ChartKind::P => fit_p(slice, baseline),
         };
         for (offset, (sample, (limits, moving_range))) in
@@ -171,7 +177,7 @@ pub fn spc_chart(series: &Series, direction: Direction, config: &SpcConfig) -> S
         signals.extend(found.signals(&mut points[segment.start..=segment.end]));
     }
     signals.sort_by_key(|signal| (signal.end, signal.start));
-    SpcChart { kind: series.kind(), points, segments, signals }
+    SpcChart { kind: series.kind(), points, segments, signals, limits_scale: config.limits_scale }
 }
 
 /// Runs of samples between rebases, as inclusive index ranges; a rebase with no point after it (before

@@ -8,13 +8,23 @@ use entity::measure;
 use super::analysis::{MeasureAnalysis, period_date};
 use crate::analysis::{
     self, AnalysisConfig, Assurance as AAssurance, ChartKind as AChartKind, Effect as AEffect,
-    ExclusionReason as AExclusionReason, Movement as AMovement, Position as APosition, Rule as ARule,
-    Verdict as AVerdict,
+    ExclusionReason as AExclusionReason, LimitsScale as ALimitsScale, Movement as AMovement,
+    Position as APosition, Rule as ARule, Verdict as AVerdict,
 };
 use crate::error::{FieldError, ServiceError, UserErrorCode};
 use crate::graphql::{GlobalId, NodeKind};
 use crate::mirror_enum;
 
+mirror_enum! {
+    /// How far an XmR chart's process limits sit from its mean, in mean moving ranges. A point
+    /// between the two scales' limits is inside or outside by the scale chosen.
+    LimitsMultiplier <=> ALimitsScale {
+        /// 2.66, as Making Data Count and NHSRplotthedots draw them (the default).
+        MakingDataCount,
+        /// 3 / 1.128 = 2.6596…, unrounded, as textbooks and most other SPC tools compute it.
+        Textbook,
+    }
+}
 mirror_enum! {
     /// The verdict on a series, read through the measure's direction.
     Verdict <=> AVerdict { Improving, Deteriorating, NoSignal, InsufficientData }
@@ -83,6 +93,9 @@ pub struct AnalysisOptions {
     pub run_chart_trend_length: Option<i32>,
     pub spc_shift_length: Option<i32>,
     pub spc_trend_length: Option<i32>,
+    /// XmR limits at 2.66 mean moving ranges (MAKING_DATA_COUNT, the default) or 3 / 1.128
+    /// (TEXTBOOK). P-charts' limits are three binomial sigmas either way.
+    pub limits_multiplier: Option<LimitsMultiplier>,
 }
 
 const MIN_RULE_LENGTH: i32 = 2;
@@ -122,6 +135,9 @@ impl AnalysisOptions {
             return Err(ServiceError::Invalid(problems));
         }
         config.run_chart.anhoej = self.anhoej;
+        if let Some(multiplier) = self.limits_multiplier {
+            config.spc.limits_scale = multiplier.into();
+        }
         for rule in self.disabled_rules {
             match rule {
                 AnalysisRule::RunChartShift => config.run_chart.shift_length = None,
@@ -227,6 +243,8 @@ pub struct SpcPoint {
 #[derive(SimpleObject)]
 pub struct SpcChart {
     pub kind: ChartKind,
+    /// The scale the XmR limits were drawn at (the option, or its default).
+    pub limits_multiplier: LimitsMultiplier,
     pub segments: Vec<SpcSegment>,
     pub points: Vec<SpcPoint>,
     pub signals: Vec<AnalysisSignal>,
@@ -338,6 +356,7 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: &Measure
         },
         spc: SpcChart {
             kind: spc.kind.into(),
+            limits_multiplier: spc.limits_scale.into(),
             segments: spc
                 .segments
                 .iter()

@@ -62,6 +62,8 @@ pub struct FrozenAnalysis {
     /// The verdict stood on the SPC chart's trial limits (fewer than 12 points in its latest
     /// segment) when it was frozen.
     pub provisional: bool,
+    /// MAKING_DATA_COUNT or TEXTBOOK: the scale of the XmR limits the verdict was read on.
+    pub limits_multiplier: String,
     pub signals: Vec<SnapshotSignal>,
     pub centre: Option<f64>,
     pub change_from_baseline: Option<f64>,
@@ -77,6 +79,7 @@ impl From<MeasureSnapshot> for FrozenAnalysis {
             measure_name: s.measure_name,
             verdict: s.verdict,
             provisional: s.provisional,
+            limits_multiplier: s.limits_multiplier,
             signals: s
                 .signals
                 .into_iter()

@@ -26,6 +26,10 @@ pub struct MeasureSnapshot {
     /// the rule of the time did not judge on trial limits at all.
     #[serde(default)]
     pub provisional: bool,
+    /// The XmR limits' scale (`MAKING_DATA_COUNT` or `TEXTBOOK`); snapshots frozen before it was
+    /// recorded used Making Data Count's, the only one there was.
+    #[serde(default = "making_data_count")]
+    pub limits_multiplier: String,
     pub signals: Vec<SnapshotSignal>,
     /// The current centre line (mean, or pooled proportion) when frozen.
     pub centre: Option<f64>,
@@ -34,6 +38,10 @@ pub struct MeasureSnapshot {
     pub points: usize,
     pub latest_period: Option<NaiveDate>,
     pub taken_at: DateTime<Utc>,
+}
+
+fn making_data_count() -> String {
+    "MAKING_DATA_COUNT".to_owned()
 }
 
 /// `NoSignal` → `NO_SIGNAL`: the names clients see for the analysis enums.
@@ -56,6 +64,7 @@ pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<Me
         measure_name: measure.name.clone(),
         verdict: screaming(&format!("{:?}", analysis.verdict.verdict)),
         provisional: analysis.verdict.provisional,
+        limits_multiplier: screaming(&format!("{:?}", analysis.spc.limits_scale)),
         signals: analysis
             .verdict
             .signals

@@ -1,7 +1,7 @@
 use super::{after_baseline, assert_close, proportions, series, summary};
 use crate::analysis::{
-    ChartKind, Direction, Effect, ExcludedPoint, ExclusionReason, Limits, Movement, Rule, SpcChart,
-    SpcConfig, spc_chart,
+    ChartKind, Direction, Effect, ExcludedPoint, ExclusionReason, Limits, LimitsScale, Movement, Rule,
+    SpcChart, SpcConfig, spc_chart,
 };
 
 const UP: Option<Movement> = Some(Movement::Up);
@@ -331,4 +331,29 @@ fn a_baseline_date_spanning_segments_uses_each_segments_share() {
     assert_eq!(baselines, [4, 2, 4]);
     assert_close(chart.segments[1].centre, 9.5);
     assert_close(chart.segments[2].centre, 20.5);
+}
+
+/// Twelve baseline points alternating 9.5 and 10.5: mean 10, every moving range 1. Making Data Count's
+/// upper limit is 10 + 2.66 = 12.66; the textbook's 10 + 3 / 1.128 = 12.659574…. A 13th point at
+/// 12.6598 lies between them: inside by the first, beyond by the second.
+#[test]
+fn a_point_between_the_two_scales_limits_is_classified_by_the_chosen_one() {
+    let mut values: Vec<f64> = (0..12).map(|i| if i % 2 == 0 { 9.5 } else { 10.5 }).collect();
+    values.push(12.6598);
+    let chart = |scale| {
+        let config = SpcConfig { baseline_points: Some(12), limits_scale: scale, ..SpcConfig::default() };
+        spc_chart(&series(&values), Direction::HigherIsBetter, &config)
+    };
+    let mdc = chart(LimitsScale::MakingDataCount);
+    assert_close(mdc.points[12].limits.upper, 12.66);
+    assert!(!mdc.points[12].above_upper_limit);
+    assert!(mdc.signals.iter().all(|signal| signal.rule != Rule::OutsideProcessLimits));
+    assert_eq!(mdc.limits_scale, LimitsScale::MakingDataCount);
+
+    let textbook = chart(LimitsScale::Textbook);
+    assert_close(textbook.points[12].limits.upper, 10.0 + 3.0 / 1.128);
+    assert!(textbook.points[12].above_upper_limit);
+    assert!(
+        textbook.signals.iter().any(|signal| signal.rule == Rule::OutsideProcessLimits && signal.end == 12)
+    );
 }
