@@ -292,13 +292,13 @@ db_test! {
 }
 
 db_test! {
-    async fn the_limits_multiplier_is_an_option_and_the_chart_says_which_was_used(app) {
+    async fn the_limits_options_are_taken_and_the_chart_says_which_were_used(app) {
         let w = world(&app).await;
         let m = measure(&app, &w, "COUNT", "WEEKLY", "HIGHER_IS_BETTER").await;
         let rows = weekly_rows(app.last_monday(), &[&w.north_slug], 14, |week| 10.0 + (week % 3) as f64);
         record(&app, &w.lead, &m, rows).await;
         let query = "query($m: ID!, $o: AnalysisOptions) { node(id: $m) { ... on Measure {
-          analysis(options: $o) { spc { limitsMultiplier segments { limits { upper } } } } } } }";
+          analysis(options: $o) { spc { limitsMultiplier movingRangesScreened segments { limits { upper } } points { movingRangeScreenedOut } } } } } }";
         let read = |options: Value| {
             let (app, m, lead) = (&app, &m, &w.lead);
             async move {
@@ -314,5 +314,11 @@ db_test! {
         assert_eq!(textbook["limitsMultiplier"], json!("TEXTBOOK"));
         let upper = |spc: &Value| spc["segments"][0]["limits"]["upper"].as_f64().unwrap();
         assert!(upper(&textbook) < upper(&mdc), "3 / 1.128 is a little less than 2.66");
+        assert_eq!(mdc["movingRangesScreened"], json!(false));
+        let screened = read(json!({ "screenMovingRanges": true })).await;
+        assert_eq!(screened["movingRangesScreened"], json!(true));
+        assert_eq!(screened["limitsMultiplier"], json!("MAKING_DATA_COUNT"));
+        // 10, 11, 12 repeating has moving ranges of 1 and 2 only: none is an outlier.
+        assert!(screened["points"].as_array().unwrap().iter().all(|p| p["movingRangeScreenedOut"] == json!(false)));
     }
 }

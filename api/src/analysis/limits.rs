@@ -1,7 +1,11 @@
 //! Centre lines and limits for one segment of an SPC chart, from its baseline points.
 
 use super::input::Sample;
-use super::numeric::{mean, ratio};
+use super::numeric::{is_above, mean, ratio};
+
+/// D4 for moving ranges of two points: the upper limit of a moving-range chart, in mean moving ranges.
+/// A moving range above it is itself a special cause, and screening leaves it out of the limits.
+pub const MOVING_RANGE_SCREEN: f64 = 3.267;
 
 /// 3 / d2, with d2 = 1.128 for moving ranges of two points: mean ± 2.66 × mean moving range is the XmR
 /// estimate of mean ± 3 sigma.
@@ -42,18 +46,30 @@ pub(crate) struct Fit {
     pub segment_limits: Option<Limits>,
     pub point_limits: Vec<Limits>,
     pub moving_ranges: Vec<Option<f64>>,
+    /// Per point: its moving range was left out of the mean moving range by screening.
+    pub screened_out: Vec<bool>,
 }
 
 /// Mean of the baseline, mean of the moving ranges inside it (a single point has none: 0), and limits at
-/// mean ± `scale` × that (2.66 by default), two-sigma lines at two thirds of the way.
-pub(crate) fn fit_xmr(slice: &[Sample], baseline: usize, scale: LimitsScale) -> Fit {
+/// mean ± `scale` × that (2.66 by default), two-sigma lines at two thirds of the way. With `screen`, the
+/// baseline's moving ranges above 3.267 times their mean are left out and the mean taken again over the
+/// rest (once, as PowerBI-SPC does), so that one jump does not widen the limits.
+pub(crate) fn fit_xmr(slice: &[Sample], baseline: usize, scale: LimitsScale, screen: bool) -> Fit {
     let values: Vec<f64> = slice.iter().map(|sample| sample.value).collect();
     let moving_ranges: Vec<Option<f64>> = (0..values.len())
         .map(|index| index.checked_sub(1).map(|previous| (values[index] - values[previous]).abs()))
         .collect();
     let centre = mean(&values[..baseline]).unwrap_or_default();
     let baseline_ranges: Vec<f64> = moving_ranges[..baseline].iter().flatten().copied().collect();
-    let mean_moving_range = mean(&baseline_ranges).unwrap_or_default();
+    let unscreened = mean(&baseline_ranges).unwrap_or_default();
+    let screen_above = |range: f64| screen && is_above(range, MOVING_RANGE_SCREEN * unscreened);
+    let screened_out: Vec<bool> = moving_ranges
+        .iter()
+        .enumerate()
+        .map(|(index, range)| index < baseline && range.is_some_and(screen_above))
+        .collect();
+    let kept: Vec<f64> = baseline_ranges.iter().copied().filter(|&range| !screen_above(range)).collect();
+    let mean_moving_range = mean(&kept).unwrap_or(unscreened);
     let width = scale.factor() * mean_moving_range;
     let two_sigma_width = 2.0 / 3.0 * width;
     let limits = Limits {
@@ -68,6 +84,7 @@ pub(crate) fn fit_xmr(slice: &[Sample], baseline: usize, scale: LimitsScale) -> 
         segment_limits: Some(limits),
         point_limits: vec![limits; values.len()],
         moving_ranges,
+        screened_out,
     }
 }
 
@@ -99,5 +116,6 @@ pub(crate) fn fit_p(slice: &[Sample], baseline: usize) -> Fit {
         segment_limits: None,
         point_limits,
         moving_ranges: vec![None; slice.len()],
+        screened_out: vec![false; slice.len()],
     }
 }

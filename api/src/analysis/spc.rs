@@ -43,6 +43,9 @@ pub struct SpcConfig {
     /// XmR limits at 2.66 (MDC) or 3 / 1.128 mean moving ranges from the mean. A p-chart's limits are
     /// three binomial sigmas either way.
     pub limits_scale: LimitsScale,
+    /// Leave moving ranges above 3.267 times their mean out of the XmR limits (PowerBI-SPC's default;
+    /// Making Data Count keeps them).
+    pub screen_moving_ranges: bool,
 }
 
 impl Default for SpcConfig {
@@ -57,6 +60,7 @@ impl Default for SpcConfig {
             rebase_periods: Vec::new(),
             firm_limits_points: 12,
             limits_scale: LimitsScale::MakingDataCount,
+            screen_moving_ranges: false,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct SpcPoint {
     pub limits: Limits,
     /// |x − previous x| within the segment (XmR only; none for a segment's first point).
     pub moving_range: Option<f64>,
+    /// Screening left this point's moving range out of the segment's mean moving range.
+    pub moving_range_screened_out: bool,
     pub position: Position,
     /// The period before this one is missing from the chart.
     pub after_gap: bool,
@@ -117,6 +123,8 @@ pub struct SpcChart {
     pub signals: Vec<Signal>,
     /// The scale the XmR limits were drawn at.
     pub limits_scale: LimitsScale,
+    /// Whether outlying moving ranges were left out of the XmR limits.
+    pub moving_ranges_screened: bool,
 }
 
 pub fn spc_chart(series: &Series, direction: Direction, config: &SpcConfig) -> SpcChart {
@@ -134,7 +142,7 @@ pub fn spc_chart(series: &Series, direction: Direction, config: &SpcConfig) -> S
             None => config.baseline_points.map_or(slice.len(), |k| k.clamp(1, slice.len())),
         };
         let fit = match series.kind() {
-            ChartKind::Xmr => fit_xmr(slice, baseline, config.limits_scale),
+            ChartKind::Xmr => fit_xmr(slice, baseline, config.limits_scale, config.screen_moving_ranges),
             ChartKind::P => fit_p(slice, baseline),
         };
         for (offset, (sample, (limits, moving_range))) in
@@ -148,6 +156,7 @@ pub fn spc_chart(series: &Series, direction: Direction, config: &SpcConfig) -> S
                 centre: fit.centre,
                 limits: *limits,
                 moving_range: *moving_range,
+                moving_range_screened_out: fit.screened_out[offset],
                 position: position(sample.value, fit.centre),
                 after_gap: after_gap(samples, start + offset),
                 in_baseline: offset < baseline,
@@ -177,7 +186,14 @@ pub fn spc_chart(series: &Series, direction: Direction, config: &SpcConfig) -> S
         signals.extend(found.signals(&mut points[segment.start..=segment.end]));
     }
     signals.sort_by_key(|signal| (signal.end, signal.start));
-    SpcChart { kind: series.kind(), points, segments, signals, limits_scale: config.limits_scale }
+    SpcChart {
+        kind: series.kind(),
+        points,
+        segments,
+        signals,
+        limits_scale: config.limits_scale,
+        moving_ranges_screened: config.screen_moving_ranges,
+    }
 }
 
 /// Runs of samples between rebases, as inclusive index ranges; a rebase with no point after it (before

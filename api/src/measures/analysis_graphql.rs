@@ -96,6 +96,12 @@ pub struct AnalysisOptions {
     /// XmR limits at 2.66 mean moving ranges (MAKING_DATA_COUNT, the default) or 3 / 1.128
     /// (TEXTBOOK). P-charts' limits are three binomial sigmas either way.
     pub limits_multiplier: Option<LimitsMultiplier>,
+    /// Leave moving ranges above 3.267 times their mean (the moving-range chart's upper limit) out
+    /// of the XmR limits, so that one jump does not widen them (PowerBI-SPC's default; Making Data
+    /// Count keeps them, and so does the default here). The points whose moving range was left out
+    /// say so (`movingRangeScreenedOut`).
+    #[graphql(default)]
+    pub screen_moving_ranges: bool,
 }
 
 const MIN_RULE_LENGTH: i32 = 2;
@@ -135,6 +141,7 @@ impl AnalysisOptions {
             return Err(ServiceError::Invalid(problems));
         }
         config.run_chart.anhoej = self.anhoej;
+        config.spc.screen_moving_ranges = self.screen_moving_ranges;
         if let Some(multiplier) = self.limits_multiplier {
             config.spc.limits_scale = multiplier.into();
         }
@@ -228,6 +235,9 @@ pub struct SpcPoint {
     pub centre: f64,
     pub limits: ChartLimits,
     pub moving_range: Option<f64>,
+    /// Screening (`screenMovingRanges`) left this point's moving range out of its segment's mean
+    /// moving range.
+    pub moving_range_screened_out: bool,
     pub position: PointPosition,
     pub after_gap: bool,
     pub in_baseline: bool,
@@ -245,6 +255,8 @@ pub struct SpcChart {
     pub kind: ChartKind,
     /// The scale the XmR limits were drawn at (the option, or its default).
     pub limits_multiplier: LimitsMultiplier,
+    /// Whether outlying moving ranges were left out of the XmR limits (the option).
+    pub moving_ranges_screened: bool,
     pub segments: Vec<SpcSegment>,
     pub points: Vec<SpcPoint>,
     pub signals: Vec<AnalysisSignal>,
@@ -357,6 +369,7 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: &Measure
         spc: SpcChart {
             kind: spc.kind.into(),
             limits_multiplier: spc.limits_scale.into(),
+            moving_ranges_screened: spc.moving_ranges_screened,
             segments: spc
                 .segments
                 .iter()
@@ -381,6 +394,7 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: &Measure
                     centre: p.centre,
                     limits: limits(p.limits),
                     moving_range: p.moving_range,
+                    moving_range_screened_out: p.moving_range_screened_out,
                     position: p.position.into(),
                     after_gap: p.after_gap,
                     in_baseline: p.in_baseline,

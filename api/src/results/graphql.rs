@@ -64,6 +64,8 @@ pub struct FrozenAnalysis {
     pub provisional: bool,
     /// MAKING_DATA_COUNT or TEXTBOOK: the scale of the XmR limits the verdict was read on.
     pub limits_multiplier: String,
+    /// Whether outlying moving ranges were left out of the XmR limits.
+    pub moving_ranges_screened: bool,
     pub signals: Vec<SnapshotSignal>,
     pub centre: Option<f64>,
     pub change_from_baseline: Option<f64>,
@@ -80,6 +82,7 @@ impl From<MeasureSnapshot> for FrozenAnalysis {
             verdict: s.verdict,
             provisional: s.provisional,
             limits_multiplier: s.limits_multiplier,
+            moving_ranges_screened: s.moving_ranges_screened,
             signals: s
                 .signals
                 .into_iter()

@@ -30,6 +30,9 @@ pub struct MeasureSnapshot {
     /// recorded used Making Data Count's, the only one there was.
     #[serde(default = "making_data_count")]
     pub limits_multiplier: String,
+    /// Outlying moving ranges were left out of the limits (never, before it was recorded).
+    #[serde(default)]
+    pub moving_ranges_screened: bool,
     pub signals: Vec<SnapshotSignal>,
     /// The current centre line (mean, or pooled proportion) when frozen.
     pub centre: Option<f64>,
@@ -65,6 +68,7 @@ pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<Me
         verdict: screaming(&format!("{:?}", analysis.verdict.verdict)),
         provisional: analysis.verdict.provisional,
         limits_multiplier: screaming(&format!("{:?}", analysis.spc.limits_scale)),
+        moving_ranges_screened: analysis.spc.moving_ranges_screened,
         signals: analysis
             .verdict
             .signals

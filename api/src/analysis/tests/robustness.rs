@@ -70,6 +70,7 @@ fn no_nan_or_infinity_escapes_whatever_the_input() {
                 baseline_points: random.pick(&[None, Some(0), Some(1), Some(5), Some(100)]),
                 baseline_until: random.pick(&[None, Some(-5), Some(0), Some(10), Some(30), Some(200)]),
                 rebase_periods: vec![random.pick(&[-20, 5, 20, 70])],
+                screen_moving_ranges: random.pick(&[false, true]),
                 ..SpcConfig::default()
             },
             ..AnalysisConfig::default()

@@ -357,3 +357,32 @@ fn a_point_between_the_two_scales_limits_is_classified_by_the_chosen_one() {
         textbook.signals.iter().any(|signal| signal.rule == Rule::OutsideProcessLimits && signal.end == 12)
     );
 }
+
+/// Baseline 10, 11, 10, 11, 10, 11, 10, 30, 10, 11, 10, 11 (mean 145 / 12 = 12.083…): moving ranges
+/// 1 ×6, 20, 20, 1 ×3, mean 49 / 11 = 4.4545…. Screening's cut is 3.267 × 4.4545… = 14.553…, so both
+/// 20s go and the mean moving range is 1: the upper limit falls from 12.083… + 11.849… = 23.93… to
+/// 12.083… + 2.66 = 14.743…, and a 13th point at 14.9 is beyond it only when screened.
+#[test]
+fn screening_leaves_outlying_moving_ranges_out_of_the_limits_and_says_which() {
+    let values = [10.0, 11.0, 10.0, 11.0, 10.0, 11.0, 10.0, 30.0, 10.0, 11.0, 10.0, 11.0, 14.9];
+    let chart = |screen| {
+        let config =
+            SpcConfig { baseline_points: Some(12), screen_moving_ranges: screen, ..SpcConfig::default() };
+        spc_chart(&series(&values), Direction::HigherIsBetter, &config)
+    };
+    let kept = chart(false);
+    assert_close(kept.segments[0].mean_moving_range.unwrap(), 49.0 / 11.0);
+    assert!(!kept.points[12].above_upper_limit);
+    assert!(kept.points.iter().all(|point| !point.moving_range_screened_out));
+    assert!(!kept.moving_ranges_screened);
+
+    let screened = chart(true);
+    assert_close(screened.segments[0].centre, 145.0 / 12.0);
+    assert_close(screened.segments[0].mean_moving_range.unwrap(), 1.0);
+    assert_close(screened.points[12].limits.upper, 145.0 / 12.0 + 2.66);
+    assert!(screened.points[12].above_upper_limit);
+    let left_out: Vec<usize> =
+        (0..values.len()).filter(|&i| screened.points[i].moving_range_screened_out).collect();
+    assert_eq!(left_out, [7, 8]);
+    assert!(screened.moving_ranges_screened);
+}
