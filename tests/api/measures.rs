@@ -18,7 +18,7 @@ const CREATE_MEASURE: &str = "mutation($input: CreateMeasureInput!) {
   createMeasure(input: $input) { measure { id } userErrors { field code message } }
 }";
 const ANALYSIS: &str = "query($m: ID!, $s: ID) { node(id: $m) { ... on Measure {
-  analysis(siteId: $s) { verdict { verdict signals { rule effect } } spc { kind points { value } } runChart { median } }
+  analysis(siteId: $s) { verdict { verdict signals { rule effect } } variation spc { kind points { value } } runChart { median } }
 } } }";
 
 /// A college's project with two accepted host sites, and a writer token for each party.
@@ -228,6 +228,7 @@ db_test! {
         let north = app.graphql(ANALYSIS, json!({ "m": m, "s": north_site }), Some(&w.north)).await;
         let analysis = &north["data"]["node"]["analysis"];
         assert_eq!(analysis["verdict"]["verdict"], json!("IMPROVING"), "{north}");
+        assert_eq!(analysis["variation"], json!("IMPROVING_HIGH"), "{north}");
         assert_eq!(analysis["spc"]["kind"], json!("P"));
         assert_eq!(analysis["spc"]["points"].as_array().unwrap().len(), 24);
         let south = app.graphql(ANALYSIS, json!({ "m": m, "s": w.south_site }), Some(&w.lead)).await;

@@ -30,13 +30,15 @@ impl LimitsScale {
     }
 }
 
-/// Process limits (about three sigma) and two-sigma lines. A p-chart's are clipped to [0, 1].
+/// Process limits (about three sigma), and two- and one-sigma lines. A p-chart's are clipped to [0, 1].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
     pub lower: f64,
     pub upper: f64,
     pub lower_two_sigma: f64,
     pub upper_two_sigma: f64,
+    pub lower_one_sigma: f64,
+    pub upper_one_sigma: f64,
 }
 
 /// A segment's centre and limits, and each point's limits and moving range.
@@ -77,6 +79,8 @@ pub(crate) fn fit_xmr(slice: &[Sample], baseline: usize, scale: LimitsScale, scr
         upper: centre + width,
         lower_two_sigma: centre - two_sigma_width,
         upper_two_sigma: centre + two_sigma_width,
+        lower_one_sigma: centre - width / 3.0,
+        upper_one_sigma: centre + width / 3.0,
     };
     Fit {
         centre,
@@ -107,6 +111,8 @@ pub(crate) fn fit_p(slice: &[Sample], baseline: usize) -> Fit {
                 upper: (centre + 3.0 * sigma).min(1.0),
                 lower_two_sigma: (centre - 2.0 * sigma).max(0.0),
                 upper_two_sigma: (centre + 2.0 * sigma).min(1.0),
+                lower_one_sigma: (centre - sigma).max(0.0),
+                upper_one_sigma: (centre + sigma).min(1.0),
             }
         })
         .collect();

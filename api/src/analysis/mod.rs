@@ -31,7 +31,9 @@ pub use model::{ChartKind, Direction, Effect, Movement, Position, Rule, Signal, 
 pub use run_chart::{AnhoejLimits, RunChart, RunChartConfig, RunChartPoint, run_chart};
 pub use spc::{Segment, SpcChart, SpcConfig, SpcPoint, spc_chart};
 pub use tables::{RunCountLimits, anhoej_longest_run_limit, anhoej_min_crossings, run_count_limits};
-pub use verdict::{Assurance, Verdict, VerdictConfig, VerdictReport, assurance, verdict};
+pub use verdict::{
+    Assurance, Variation, Verdict, VerdictConfig, VerdictReport, assurance, variation, verdict,
+};
 
 /// What the analysis needs to know about a measure.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,6 +58,8 @@ pub struct Analysis {
     pub spc: SpcChart,
     /// `None` without a target or without points.
     pub assurance: Option<Assurance>,
+    /// The latest point's variation icon; `None` without points.
+    pub variation: Option<Variation>,
     pub verdict: VerdictReport,
     /// Observations neither chart could use, with the reason.
     pub excluded: Vec<ExcludedPoint>,
@@ -67,5 +71,6 @@ pub fn analyse(points: &[Point], measure: &MeasureSpec, config: &AnalysisConfig)
     let spc = spc_chart(&series, measure.direction, &config.spc);
     let assurance = measure.target.and_then(|target| assurance(&spc, measure.direction, target));
     let verdict = verdict(&run_chart, &spc, &config.verdict);
-    Analysis { run_chart, spc, assurance, verdict, excluded: series.excluded().to_vec() }
+    let variation = variation(&spc);
+    Analysis { run_chart, spc, assurance, variation, verdict, excluded: series.excluded().to_vec() }
 }

@@ -1,6 +1,6 @@
 //! What the charts say about a series as a whole: the verdict, and the assurance against a target.
 
-use super::model::{Direction, Effect, Signal};
+use super::model::{Direction, Effect, Position, Signal};
 use super::numeric::{is_above, is_below};
 use super::run_chart::RunChart;
 use super::spc::SpcChart;
@@ -153,5 +153,37 @@ pub fn assurance(chart: &SpcChart, direction: Direction, target: f64) -> Option<
         Assurance::ConsistentlyFails
     } else {
         Assurance::Inconsistent
+    })
+}
+
+/// Making Data Count's variation icon: what the latest point says, read through the measure's
+/// direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variation {
+    /// The latest point is common-cause variation.
+    CommonCause,
+    /// Special cause of an improving nature, the point above the centre line (higher is better).
+    ImprovingHigh,
+    /// Special cause of an improving nature, the point below the centre line (lower is better).
+    ImprovingLow,
+    /// Special cause of a concerning nature, above the centre line (lower is better).
+    ConcerningHigh,
+    /// Special cause of a concerning nature, below the centre line (higher is better).
+    ConcerningLow,
+    /// Special causes that disagree cover the latest point (an improvement and a concern at once).
+    Neither,
+}
+
+/// The variation icon of the SPC chart's latest point; `None` without points.
+pub fn variation(chart: &SpcChart) -> Option<Variation> {
+    let latest = chart.points.last()?;
+    let high = latest.position == Position::Above;
+    Some(match latest.special_cause {
+        None => Variation::CommonCause,
+        Some(Effect::Improvement) if high => Variation::ImprovingHigh,
+        Some(Effect::Improvement) => Variation::ImprovingLow,
+        Some(Effect::Concern) if high => Variation::ConcerningHigh,
+        Some(Effect::Concern) => Variation::ConcerningLow,
+        Some(Effect::Neither) => Variation::Neither,
     })
 }

@@ -9,7 +9,7 @@ use super::analysis::{MeasureAnalysis, period_date};
 use crate::analysis::{
     self, AnalysisConfig, Assurance as AAssurance, ChartKind as AChartKind, Effect as AEffect,
     ExclusionReason as AExclusionReason, LimitsScale as ALimitsScale, Movement as AMovement,
-    Position as APosition, Rule as ARule, Verdict as AVerdict,
+    Position as APosition, Rule as ARule, Variation as AVariation, Verdict as AVerdict,
 };
 use crate::error::{FieldError, ServiceError, UserErrorCode};
 use crate::graphql::{GlobalId, NodeKind};
@@ -23,6 +23,25 @@ mirror_enum! {
         MakingDataCount,
         /// 3 / 1.128 = 2.6596…, unrounded, as textbooks and most other SPC tools compute it.
         Textbook,
+    }
+}
+mirror_enum! {
+    /// Making Data Count's variation icon: what the SPC chart's latest point says, read through the
+    /// measure's direction. "High" and "low" say which side of the centre line the point is on (a
+    /// special cause exactly on the line reads as low).
+    Variation <=> AVariation {
+        /// Common-cause variation.
+        CommonCause,
+        /// Special cause of an improving nature, above the centre line.
+        ImprovingHigh,
+        /// Special cause of an improving nature, below the centre line.
+        ImprovingLow,
+        /// Special cause of a concerning nature, above the centre line.
+        ConcerningHigh,
+        /// Special cause of a concerning nature, below the centre line.
+        ConcerningLow,
+        /// Special causes that disagree cover the latest point.
+        Neither,
     }
 }
 mirror_enum! {
@@ -210,6 +229,9 @@ pub struct ChartLimits {
     pub upper: f64,
     pub lower_two_sigma: f64,
     pub upper_two_sigma: f64,
+    /// One sigma from the centre (a third of the way to the process limit on an XmR chart).
+    pub lower_one_sigma: f64,
+    pub upper_one_sigma: f64,
 }
 
 #[derive(SimpleObject)]
@@ -290,8 +312,10 @@ pub struct Analysis {
     /// Null when all sites are pooled.
     pub site_id: Option<ID>,
     pub verdict: VerdictReport,
-    /// Null without a target.
+    /// Null without a target. Making Data Count's assurance icon.
     pub assurance: Option<Assurance>,
+    /// Null without points. Making Data Count's variation icon.
+    pub variation: Option<Variation>,
     /// The current centre line minus the measure's baseline.
     pub change_from_baseline: Option<f64>,
     /// The target minus the current centre line.
@@ -307,6 +331,8 @@ fn limits(l: analysis::Limits) -> ChartLimits {
         upper: l.upper,
         lower_two_sigma: l.lower_two_sigma,
         upper_two_sigma: l.upper_two_sigma,
+        lower_one_sigma: l.lower_one_sigma,
+        upper_one_sigma: l.upper_one_sigma,
     }
 }
 
@@ -339,6 +365,7 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: &Measure
             provisional: analysis.verdict.provisional,
         },
         assurance: analysis.assurance.map(Into::into),
+        variation: analysis.variation.map(Into::into),
         change_from_baseline,
         gap_to_target,
         run_chart: RunChart {

@@ -66,6 +66,12 @@ pub struct FrozenAnalysis {
     pub limits_multiplier: String,
     /// Whether outlying moving ranges were left out of the XmR limits.
     pub moving_ranges_screened: bool,
+    /// CONSISTENTLY_PASSES, CONSISTENTLY_FAILS or INCONSISTENT (as `Assurance`); null without a
+    /// target, and in results published before it was recorded.
+    pub assurance: Option<String>,
+    /// As `Variation` (COMMON_CAUSE, IMPROVING_HIGH, …); null in results published before it was
+    /// recorded.
+    pub variation: Option<String>,
     pub signals: Vec<SnapshotSignal>,
     pub centre: Option<f64>,
     pub change_from_baseline: Option<f64>,
@@ -83,6 +89,8 @@ impl From<MeasureSnapshot> for FrozenAnalysis {
             provisional: s.provisional,
             limits_multiplier: s.limits_multiplier,
             moving_ranges_screened: s.moving_ranges_screened,
+            assurance: s.assurance,
+            variation: s.variation,
             signals: s
                 .signals
                 .into_iter()

@@ -33,6 +33,12 @@ pub struct MeasureSnapshot {
     /// Outlying moving ranges were left out of the limits (never, before it was recorded).
     #[serde(default)]
     pub moving_ranges_screened: bool,
+    /// The icons (`Assurance` and `Variation` as the live analysis names them); absent from older
+    /// snapshots.
+    #[serde(default)]
+    pub assurance: Option<String>,
+    #[serde(default)]
+    pub variation: Option<String>,
     pub signals: Vec<SnapshotSignal>,
     /// The current centre line (mean, or pooled proportion) when frozen.
     pub centre: Option<f64>,
@@ -69,6 +75,8 @@ pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<Me
         provisional: analysis.verdict.provisional,
         limits_multiplier: screaming(&format!("{:?}", analysis.spc.limits_scale)),
         moving_ranges_screened: analysis.spc.moving_ranges_screened,
+        assurance: analysis.assurance.map(|a| screaming(&format!("{a:?}"))),
+        variation: analysis.variation.map(|v| screaming(&format!("{v:?}"))),
         signals: analysis
             .verdict
             .signals

@@ -386,3 +386,23 @@ fn screening_leaves_outlying_moving_ranges_out_of_the_limits_and_says_which() {
     assert_eq!(left_out, [7, 8]);
     assert!(screened.moving_ranges_screened);
 }
+
+/// One-sigma lines: a third of the way to the limits on an XmR chart (10, 12 alternating: mean 11,
+/// mean moving range 2, limits ± 5.32, one sigma ± 1.77333…), and p̄ ± √(p̄(1 − p̄)/n) on a p-chart
+/// (p̄ = 131/140, n = 20: σ = 0.0548420…).
+#[test]
+fn one_sigma_lines_sit_a_third_of_the_way_to_the_limits() {
+    let values: Vec<f64> = (0..12).map(|i| if i % 2 == 0 { 10.0 } else { 12.0 }).collect();
+    let xmr = spc_chart(&series(&values), Direction::HigherIsBetter, &SpcConfig::default());
+    assert_close(xmr.points[0].limits.upper_one_sigma, 11.0 + 5.32 / 3.0);
+    assert_close(xmr.points[0].limits.lower_one_sigma, 11.0 - 5.32 / 3.0);
+
+    let pairs =
+        [(18.0, 20.0), (19.0, 20.0), (17.0, 20.0), (20.0, 20.0), (19.0, 20.0), (18.0, 20.0), (20.0, 20.0)];
+    let p = spc_chart(&proportions(&pairs), Direction::HigherIsBetter, &SpcConfig::default());
+    let centre: f64 = 131.0 / 140.0;
+    let sigma = (centre * (1.0 - centre) / 20.0).sqrt();
+    assert_close(sigma, 0.054_842_073_823_155_97);
+    assert_close(p.points[6].limits.upper_one_sigma, centre + sigma);
+    assert_close(p.points[6].limits.lower_one_sigma, centre - sigma);
+}

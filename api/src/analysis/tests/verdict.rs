@@ -1,8 +1,8 @@
 use super::{after_baseline, assert_close, points, proportions, series};
 use crate::analysis::{
     Analysis, AnalysisConfig, Assurance, Direction, Effect, ExclusionReason, Fraction, MeasureSpec,
-    Measurement, Movement, Point, Rule, RunChartConfig, SpcConfig, Unit, Verdict, analyse, assurance,
-    spc_chart,
+    Measurement, Movement, Point, Rule, RunChartConfig, SpcConfig, Unit, Variation, Verdict, analyse,
+    assurance, spc_chart,
 };
 
 fn measure(direction: Direction) -> MeasureSpec {
@@ -313,4 +313,26 @@ fn a_proportion_measure_is_analysed_end_to_end_with_its_exclusions_reported() {
     assert_eq!(analysis.run_chart.median, Some(0.41));
     assert_eq!((analysis.run_chart.useful_observations, analysis.run_chart.runs), (10, 6));
     assert_eq!(analysis.verdict.verdict, Verdict::NoSignal);
+}
+
+/// The variation icon reads the latest point: twelve points alternating 10 and 12 (limits 5.68 to
+/// 16.32), then 20 (beyond the upper limit) or 2 (beyond the lower), under each direction.
+#[test]
+fn the_variation_icon_reads_the_latest_point_through_the_direction() {
+    let ending = |last: f64| {
+        let mut values: Vec<f64> = (0..12).map(|i| if i % 2 == 0 { 10.0 } else { 12.0 }).collect();
+        values.push(last);
+        values
+    };
+    let config = AnalysisConfig {
+        spc: SpcConfig { baseline_points: Some(12), ..SpcConfig::default() },
+        ..AnalysisConfig::default()
+    };
+    let icon = |values: &[f64], direction| analysed(values, direction, &config).variation;
+    assert_eq!(icon(&ending(20.0), Direction::HigherIsBetter), Some(Variation::ImprovingHigh));
+    assert_eq!(icon(&ending(20.0), Direction::LowerIsBetter), Some(Variation::ConcerningHigh));
+    assert_eq!(icon(&ending(2.0), Direction::HigherIsBetter), Some(Variation::ConcerningLow));
+    assert_eq!(icon(&ending(2.0), Direction::LowerIsBetter), Some(Variation::ImprovingLow));
+    assert_eq!(icon(&ending(11.0), Direction::HigherIsBetter), Some(Variation::CommonCause));
+    assert_eq!(icon(&[], Direction::HigherIsBetter), None);
 }
