@@ -121,7 +121,7 @@ impl Application {
             None => None,
         };
         let rate_limits = rate_limits(&settings, redis.clone(), db.clock().clone())?;
-        let mailer = crate::mail::Mailer::start(&settings.mail)?;
+        let mailer = crate::mail::Mailer::start(&settings.mail, metrics.emails.clone())?;
         let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks).sharing(redis).mailing(mailer));
         let limits =
             QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };

@@ -49,6 +49,19 @@ async fn signs_in_with(app: &TestApp, email: &str, password: &str) -> bool {
     app.sign_in_payload(email, password, None).await["tokens"]["accessToken"].is_string()
 }
 
+/// `springboard_emails_total{outcome}` once it reaches `at_least`, or what it is after 5 s.
+async fn eventually_counted(app: &TestApp, outcome: &str, at_least: f64) -> f64 {
+    let series = format!("springboard_emails_total{{outcome=\"{outcome}\"}}");
+    for _ in 0..50 {
+        let count = metric(app, &series).await.unwrap_or_default();
+        if count >= at_least {
+            return count;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    metric(app, &series).await.unwrap_or_default()
+}
+
 fn mail_to(sink: &SmtpSink) -> impl FnOnce(&mut Settings) {
     let url = sink.url();
     move |settings: &mut Settings| {
@@ -167,6 +180,8 @@ mail_test! {
         assert!(signs_in_with(&app, &person.email, NEW_PASSWORD).await);
         let notice = sink.next(MAIL_WAIT).await.expect("the security notice");
         assert!(notice.contains("Subject: Your Springboard password was changed"), "{notice}");
+        // Counted once the server has the mail server's answer, a moment after the message arrived.
+        assert_eq!(eventually_counted(&app, "sent", 2.0).await, 2.0);
 
         let again = app.graphql(RESET, json!({ "token": token, "new": "yet another long passphrase" }), None).await;
         assert_eq!(user_error_codes(&again["data"]["resetPassword"]), vec!["INVALID_TOKEN"], "{again}");
@@ -290,6 +305,9 @@ async fn mail_is_retried_until_the_server_comes_up(backend: Backend) {
     let mut sink = SmtpSink::start_on(port).await;
     let message = sink.next(Duration::from_secs(15)).await.expect("the reset email, delivered late");
     assert!(message.contains("reset-password?token=sbp_"), "{message}");
+    let retried = eventually_counted(&app, "retried", 1.0).await;
+    assert!(retried >= 1.0, "{retried} retries counted");
+    assert_eq!(eventually_counted(&app, "sent", 1.0).await, 1.0);
 }
 
 #[tokio::test]

@@ -33,6 +33,8 @@ pub struct Metrics {
     /// Calls to Redis that fell back (rate limits to this replica, the deny-list to the
     /// database), by purpose.
     pub redis_fallbacks: IntCounterVec,
+    /// Outgoing email by outcome: sent, retried, given_up, dropped (queue full), logged (no SMTP).
+    pub emails: IntCounterVec,
     admission: IntGaugeVec,
     known_operations: Mutex<HashSet<String>>,
 }
@@ -119,6 +121,15 @@ impl Metrics {
         )?;
         registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(redis_fallbacks.clone()))?;
+        let emails = IntCounterVec::new(
+            Opts::new(
+                "springboard_emails_total",
+                "Outgoing email by outcome: sent, retried (a delivery failed and is tried again), given_up, \
+                 dropped (the queue was full), logged (no SMTP server configured)",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(emails.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -131,6 +142,7 @@ impl Metrics {
             deadline_exceeded,
             rate_limited,
             redis_fallbacks,
+            emails,
             admission,
             known_operations: Mutex::new(HashSet::new()),
         })

@@ -67,6 +67,20 @@ struct Queued {
 pub struct Mailer {
     queue: Option<mpsc::Sender<Queued>>,
     link_base: Arc<str>,
+    /// Counts each outcome, for `/metrics`.
+    outcomes: Outcomes,
+}
+
+/// `springboard_emails_total` by outcome; a mailer made outside the server counts nowhere.
+#[derive(Clone, Default)]
+struct Outcomes(Option<prometheus::IntCounterVec>);
+
+impl Outcomes {
+    fn count(&self, outcome: &str) {
+        if let Some(counter) = &self.0 {
+            counter.with_label_values(&[outcome]).inc();
+        }
+    }
 }
 
 impl std::fmt::Debug for Mailer {
@@ -81,18 +95,23 @@ impl std::fmt::Debug for Mailer {
 impl Mailer {
     /// Messages go to the log.
     pub fn log_only(link_base: &str) -> Self {
-        Self { queue: None, link_base: Arc::from(link_base.trim_end_matches('/')) }
+        Self {
+            queue: None,
+            link_base: Arc::from(link_base.trim_end_matches('/')),
+            outcomes: Outcomes::default(),
+        }
     }
 
     /// Starts the delivery worker when SMTP is configured (within a tokio runtime).
-    pub fn start(settings: &MailSettings) -> anyhow::Result<Self> {
+    pub fn start(settings: &MailSettings, counter: prometheus::IntCounterVec) -> anyhow::Result<Self> {
         let link_base = settings.link_base_url.trim_end_matches('/');
+        let outcomes = Outcomes(Some(counter));
         let Some(url) = &settings.smtp_url else {
             tracing::warn!(
                 "SPRINGBOARD_SMTP_URL is not set: emails, with their reset and invitation links, \
                  are written to the log instead of sent"
             );
-            return Ok(Self::log_only(link_base));
+            return Ok(Self { outcomes, ..Self::log_only(link_base) });
         };
         let from: Mailbox = settings
             .mail_from
@@ -104,8 +123,8 @@ impl Mailer {
             .build();
         let (queue, receiver) = mpsc::channel(QUEUE);
         let retry_base = Duration::from_millis(settings.smtp_retry_ms.max(1));
-        tokio::spawn(deliver(transport, from, receiver, queue.clone(), retry_base));
-        Ok(Self { queue: Some(queue), link_base: Arc::from(link_base) })
+        tokio::spawn(deliver(transport, from, receiver, queue.clone(), retry_base, outcomes.clone()));
+        Ok(Self { queue: Some(queue), link_base: Arc::from(link_base), outcomes })
     }
 
     /// The front end's page for `path`, carrying `token`. Tokens are URL-safe as they are.
@@ -123,6 +142,7 @@ impl Mailer {
                 mail.body = %mail.body,
                 "email (not sent: no SMTP server configured)"
             );
+            self.outcomes.count("logged");
             return;
         };
         let kind = mail.kind.as_str();
@@ -132,6 +152,7 @@ impl Mailer {
                 mpsc::error::TrySendError::Closed(_) => "the mail worker stopped",
             };
             tracing::error!(mail.kind = kind, reason, "email dropped");
+            self.outcomes.count("dropped");
         }
     }
 }
@@ -142,6 +163,7 @@ async fn deliver(
     mut receiver: mpsc::Receiver<Queued>,
     queue: mpsc::Sender<Queued>,
     retry_base: Duration,
+    outcomes: Outcomes,
 ) {
     while let Some(queued) = receiver.recv().await {
         let kind = queued.mail.kind.as_str();
@@ -149,11 +171,15 @@ async fn deliver(
             Ok(message) => message,
             Err(reason) => {
                 tracing::error!(mail.kind = kind, reason = %reason, "email dropped: it cannot be built");
+                outcomes.count("dropped");
                 continue;
             }
         };
         match transport.send(message).await {
-            Ok(_) => tracing::info!(mail.kind = kind, attempt = queued.attempt, "email sent"),
+            Ok(_) => {
+                tracing::info!(mail.kind = kind, attempt = queued.attempt, "email sent");
+                outcomes.count("sent");
+            }
             Err(err) if queued.attempt < MAX_ATTEMPTS => {
                 let delay = retry_delay(retry_base, queued.attempt);
                 tracing::warn!(
@@ -163,6 +189,7 @@ async fn deliver(
                     error.message = %err,
                     "email not delivered; it will be tried again"
                 );
+                outcomes.count("retried");
                 let queue = queue.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
@@ -174,6 +201,7 @@ async fn deliver(
             }
             Err(err) => {
                 tracing::error!(mail.kind = kind, attempts = queued.attempt, error.message = %err, "email given up");
+                outcomes.count("given_up");
             }
         }
     }
