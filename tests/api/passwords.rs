@@ -126,6 +126,15 @@ db_test! {
         let institution = app.institution(InstitutionKind::HostInstitution).await;
         let person = app.member(institution, Role::Member).await;
         let access = app.sign_in(&person, Some(institution)).await;
+        let too_long = "x".repeat(257);
+        let checks_before = metric(&app, "springboard_sign_in_password_checks_total").await;
+        let body = app.graphql(CHANGE, json!({ "current": too_long, "new": NEW_PASSWORD }), Some(&access)).await;
+        assert_eq!(user_error_codes(&body["data"]["changePassword"]), vec!["INVALID"], "{body}");
+        assert_eq!(
+            metric(&app, "springboard_sign_in_password_checks_total").await,
+            checks_before,
+            "an over-long current password is refused without hashing it"
+        );
         let cases = [
             ("not my password at all", NEW_PASSWORD, "INVALID_CREDENTIALS", "currentPassword"),
             (PASSWORD, "fourteen chars", "INVALID", "newPassword"),

@@ -42,28 +42,29 @@ pub async fn change(
     new_password: &str,
 ) -> Result<usize, ServiceError> {
     let user_id = actor.require_user()?;
+    password::within_limit(current_password, "currentPassword")?;
     let db = &db.system();
     let user =
         user::Entity::find_by_id(user_id).one(db.conn()).await?.ok_or(ServiceError::Unauthenticated)?;
-    let attempt = match throttle::claim(db.conn(), db.now(), auth, &user.email).await? {
-        throttle::Attempt::Locked { until } => {
+    // The account is known already; only the count comes first.
+    let find = async { Ok(Some(user.password_hash.clone())) };
+    let hash_of: fn(&String) -> &str = String::as_str;
+    let (checked, _) =
+        throttle::check_password(db.conn(), db.now(), auth, &user.email, current_password, find, hash_of)
+            .await?;
+    match checked {
+        throttle::Checked::Verified => {}
+        throttle::Checked::Locked { until } | throttle::Checked::Wrong { locked_until: Some(until) } => {
             return Err(attempts::too_many("currentPassword", "wrong passwords", until));
         }
-        throttle::Attempt::Allowed { number } => number,
-    };
-    auth.password_checks.inc();
-    if !password::verify(current_password, Some(&user.password_hash)).await? {
-        let locked = throttle::record_failure(db.conn(), db.now(), auth, &user.email, attempt).await?;
-        return Err(match locked {
-            Some(until) => attempts::too_many("currentPassword", "wrong passwords", until),
-            None => ServiceError::invalid(
+        throttle::Checked::Wrong { locked_until: None } => {
+            return Err(ServiceError::invalid(
                 "currentPassword",
                 UserErrorCode::InvalidCredentials,
                 "is not your password",
-            ),
-        });
+            ));
+        }
     }
-    throttle::clear(db.conn(), db.now(), &user.email).await?;
     let new_password = auth
         .password_rules
         .check(new_password, "newPassword", &[&user.email, &user.name])

@@ -65,31 +65,23 @@ pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Sessio
         Err(e) if e.code == UserErrorCode::Required => return Err(ServiceError::Invalid(vec![e])),
         Err(_) => return Err(invalid_credentials()),
     };
-    if input.password.chars().nth(password::MAX_PASSWORD_CHARS).is_some() {
-        return Err(ServiceError::invalid(
-            "password",
-            UserErrorCode::Invalid,
-            format!("must be at most {} characters", password::MAX_PASSWORD_CHARS),
-        ));
-    }
-    let attempt = match throttle::claim(db.conn(), db.now(), auth, email.as_str()).await? {
-        throttle::Attempt::Locked { until } => return Err(locked(until)),
-        throttle::Attempt::Allowed { number } => number,
-    };
-    let user = crate::users::service::find_by_email(db.conn(), &email).await?;
-    auth.password_checks.inc();
-    let ok = password::verify(&input.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-    let user = match user.filter(|_| ok) {
-        Some(user) => user,
-        None => {
+    password::within_limit(&input.password, "password")?;
+    let find = crate::users::service::find_by_email(db.conn(), &email);
+    let hash_of: fn(&user::Model) -> &str = |user| &user.password_hash;
+    let checked =
+        throttle::check_password(db.conn(), db.now(), auth, email.as_str(), &input.password, find, hash_of)
+            .await?;
+    let user = match checked {
+        (throttle::Checked::Verified, Some(user)) => user,
+        (throttle::Checked::Locked { until }, _)
+        | (throttle::Checked::Wrong { locked_until: Some(until) }, _) => {
+            return Err(locked(until));
+        }
+        _ => {
             tracing::info!("sign-in failed");
-            return match throttle::record_failure(db.conn(), db.now(), auth, email.as_str(), attempt).await? {
-                Some(until) => Err(locked(until)),
-                None => Err(invalid_credentials()),
-            };
+            return Err(invalid_credentials());
         }
     };
-    throttle::clear(db.conn(), db.now(), email.as_str()).await?;
 
     let institution_id = match input.institution_id {
         Some(id) => Some(membership_of(db.conn(), user.id, id, "institutionId").await?),

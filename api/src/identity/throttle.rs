@@ -113,3 +113,46 @@ pub async fn clear(conn: &impl ConnectionTrait, now: DateTime<Utc>, email: &str)
         .await?;
     Ok(())
 }
+
+/// What one password check under the lockout found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checked {
+    Verified,
+    /// Wrong (or no such account); `Some` when this failure locked the email.
+    Wrong {
+        locked_until: Option<DateTime<Utc>>,
+    },
+    /// Locked before the password was looked at.
+    Locked {
+        until: DateTime<Utc>,
+    },
+}
+
+/// Checks `candidate` against the password hash of the account `find` looks up (none: checked
+/// against a dummy hash so the answer takes as long) under the lockout for `email`: counted first,
+/// before the account is even looked up, so that concurrent guesses are all counted before any
+/// success can forget the count; verified only if not locked; the count forgotten on success.
+/// Sign-in and a password change share it, so neither is a way around the other's limit. The
+/// caller has refused over-long candidates (`password::within_limit`).
+pub async fn check_password<T>(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    auth: &AuthConfig,
+    email: &str,
+    candidate: &str,
+    find: impl std::future::Future<Output = Result<Option<T>, ServiceError>>,
+    hash_of: fn(&T) -> &str,
+) -> Result<(Checked, Option<T>), ServiceError> {
+    let attempt = match claim(conn, now, auth, email).await? {
+        Attempt::Locked { until } => return Ok((Checked::Locked { until }, None)),
+        Attempt::Allowed { number } => number,
+    };
+    let account = find.await?;
+    auth.password_checks.inc();
+    if super::password::verify(candidate, account.as_ref().map(hash_of)).await? {
+        clear(conn, now, email).await?;
+        return Ok((Checked::Verified, account));
+    }
+    let locked_until = record_failure(conn, now, auth, email, attempt).await?;
+    Ok((Checked::Wrong { locked_until }, None))
+}

@@ -70,6 +70,19 @@ fn verify_now(candidate: &[u8], stored: &str) -> bool {
     computed.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_ref()))
 }
 
+/// Refuses a candidate too long to be any password (`INVALID` on `field`) before it is hashed:
+/// argon2 over megabytes of input would be a cheap way to burn a server's CPU.
+pub fn within_limit(candidate: &str, field: &str) -> Result<(), ServiceError> {
+    if candidate.chars().nth(MAX_PASSWORD_CHARS).is_some() {
+        return Err(ServiceError::invalid(
+            field,
+            crate::error::UserErrorCode::Invalid,
+            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// A password that passed `PasswordRules`. Not `Debug`, so it cannot end up in a log.
 pub struct Password(String);
 
