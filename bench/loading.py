@@ -40,6 +40,8 @@ import threading
 import time
 import traceback
 
+import totp
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_DIR = os.path.join(REPO, "bench")
 RESULTS_PATH = os.path.join(BENCH_DIR, "loading-results.json")
@@ -255,6 +257,7 @@ class Server:
         env.update({
             "DATABASE_URL": database_url(self.db_name),
             "SPRINGBOARD_JWT_SECRETS": self.jwt_secrets,
+            "SPRINGBOARD_DATA_KEYS": DATA_KEYS,
             "SPRINGBOARD_BIND": self.base,
             "SPRINGBOARD_MAX_BODY_BYTES": "16777216",
             "SPRINGBOARD_METRICS_TOKEN": METRICS_TOKEN,
@@ -451,7 +454,7 @@ class Client:
 USER_ERRORS = "userErrors { field message code }"
 
 SIGN_IN = f"""mutation SignIn($email: String!, $password: String!) {{
-  signIn(input: {{email: $email, password: $password}}) {{ tokens {{ accessToken }} institutionId {USER_ERRORS} }}
+  signIn(input: {{email: $email, password: $password}}) {{ {totp.SIGN_IN_FIELDS} {USER_ERRORS} }}
 }}"""
 
 
@@ -472,6 +475,7 @@ class Session:
         self._token: str | None = None
         self._at = 0.0
         self._lock = threading.Lock()
+        self._authenticator = totp.Authenticator()
 
     def token(self) -> str:
         with self._lock:
@@ -479,7 +483,8 @@ class Session:
                 data = self.client.execute(SIGN_IN, {"email": self.email, "password": self.password},
                                            what=f"signIn {self.email}")["data"]
                 p = payload(data, "signIn", f"signIn {self.email}")
-                self._token = p["tokens"]["accessToken"]
+                self._token = self._authenticator.complete(
+                    p, lambda q, v, w: self.client.execute(q, v, what=w)["data"], f"signIn {self.email}")
                 self._at = time.monotonic()
             return self._token
 
@@ -1560,6 +1565,10 @@ def random_jwt_secrets(kid: str) -> str:
     """One signing key for every server of a run, so a token works on all of them."""
     alphabet = string.ascii_letters + string.digits
     return f"{kid}:" + "".join(secrets.choice(alphabet) for _ in range(48))
+
+
+# One data key for every server of a run, so an authenticator enrolled on one opens on all.
+DATA_KEYS = random_jwt_secrets("bench")
 
 
 def write_results(path: str, results: dict, summary: str, indent: int = 2) -> None:

@@ -26,6 +26,13 @@ pub enum UserErrorCode {
     TooManyAttempts,
     /// The token is unknown, expired, revoked or already used.
     InvalidToken,
+    /// The second-factor code is wrong, outside its thirty seconds, or was used before.
+    InvalidCode,
+    /// Two-factor sign-in is already on; turn it off first to enrol another authenticator.
+    AlreadyEnabled,
+    /// Two-factor sign-in cannot be turned off: platform admins, and members of an institution
+    /// that requires it, must keep it.
+    TwoFactorRequired,
     /// The change would leave the institution without an administrator.
     LastAdmin,
     /// The user already belongs to the institution.

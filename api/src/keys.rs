@@ -1,6 +1,7 @@
-//! Where the JWT signing keys come from. Configured keys win. Without them, the embedded SQLite
-//! setup generates a key into a file beside the database (mode 0600) so that a first run needs
-//! no configuration and tokens survive restarts; PostgreSQL, being production, refuses to start.
+//! Where the JWT signing keys and the data keys come from. Configured keys win. Without them, the
+//! embedded SQLite setup generates each into a file beside the database (mode 0600) so that a first
+//! run needs no configuration and tokens and authenticators survive restarts; PostgreSQL, being
+//! production, refuses to start.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,35 +12,55 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
 use crate::identity::jwt::JwtKeys;
+use crate::identity::sealing::DataKeys;
 use crate::settings::{Secret, Settings};
 
 pub fn resolve(settings: &Settings) -> anyhow::Result<JwtKeys> {
     let (issuer, audience) = (&settings.jwt_issuer, &settings.jwt_audience);
-    if let Some(spec) = &settings.jwt_secrets {
-        return JwtKeys::parse(spec, issuer, audience).context("SPRINGBOARD_JWT_SECRETS is invalid");
+    let spec = spec_of(settings, settings.jwt_secrets.as_ref(), "SPRINGBOARD_JWT_SECRETS", "jwt-secret")?;
+    JwtKeys::parse(&spec, issuer, audience)
+        .context("SPRINGBOARD_JWT_SECRETS (or its generated file) is invalid")
+}
+
+/// The keys that seal authenticator secrets, found as the JWT keys are: configured, or
+/// generated beside a SQLite file.
+pub fn resolve_data_keys(settings: &Settings) -> anyhow::Result<DataKeys> {
+    let configured = settings.two_factor.data_keys.as_ref();
+    let spec = spec_of(settings, configured, "SPRINGBOARD_DATA_KEYS", "data-key")?;
+    DataKeys::parse(&spec).context("SPRINGBOARD_DATA_KEYS (or its generated file) is invalid")
+}
+
+/// The configured `kid:secret` list, or one generated into `FILE.suffix` beside a SQLite file.
+fn spec_of(
+    settings: &Settings,
+    configured: Option<&Secret>,
+    variable: &str,
+    suffix: &str,
+) -> anyhow::Result<Secret> {
+    if let Some(spec) = configured {
+        return Ok(spec.clone());
     }
     let url = &settings.database.database_url;
     if !crate::db::is_sqlite_url(url) {
-        bail!("SPRINGBOARD_JWT_SECRETS must be set when the database is not the embedded SQLite");
+        bail!("{variable} must be set when the database is not the embedded SQLite");
     }
-    let spec = match sqlite_file(url) {
+    Ok(match sqlite_file(url) {
         Some(db_file) => {
-            let path = secret_path(&db_file);
+            let path = secret_path(&db_file, suffix);
             let spec = load_or_create(&path)?;
             tracing::warn!(
                 path = %path.display(),
-                "no SPRINGBOARD_JWT_SECRETS configured: using a generated key kept beside the database"
+                "no {variable} configured: using a generated key kept beside the database"
             );
             spec
         }
         None => {
             tracing::warn!(
-                "no SPRINGBOARD_JWT_SECRETS and an in-memory database: tokens will not survive a restart"
+                "no {variable} and an in-memory database: what it protects will not survive a restart"
             );
             Secret::new(format!("ephemeral:{}", random_secret()))
         }
-    };
-    JwtKeys::parse(&spec, issuer, audience).context("the generated JWT key file is invalid")
+    })
 }
 
 fn random_secret() -> String {
@@ -58,9 +79,10 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
-fn secret_path(db_file: &Path) -> PathBuf {
+fn secret_path(db_file: &Path, suffix: &str) -> PathBuf {
     let mut name = db_file.as_os_str().to_owned();
-    name.push(".jwt-secret");
+    name.push(".");
+    name.push(suffix);
     PathBuf::from(name)
 }
 

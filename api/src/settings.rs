@@ -85,6 +85,9 @@ pub struct Settings {
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
 
+    #[command(flatten)]
+    pub two_factor: crate::identity::settings::TwoFactorSettings,
+
     /// Proxies (load balancers) in front of the server that append to `X-Forwarded-For`: the
     /// client address is the one the outermost of them saw. 0 (the default) trusts no header
     /// and takes the connection's address.

@@ -65,6 +65,7 @@ impl Application {
     /// As `build`, reading the time from `clock`: tests run the server at a date of their choice.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let keys = crate::keys::resolve(&settings)?;
+        let data_keys = crate::keys::resolve_data_keys(&settings)?;
         let deadline = std::time::Duration::from_millis(settings.request_deadline_ms);
         let url = &settings.database.database_url;
         // The pool gives up a little after the deadline, so that the deadline, not a pool
@@ -122,7 +123,12 @@ impl Application {
         };
         let rate_limits = rate_limits(&settings, redis.clone(), db.clock().clone())?;
         let mailer = crate::mail::Mailer::start(&settings.mail, metrics.emails.clone())?;
-        let auth = Arc::new(AuthConfig::new(keys, &settings, password_checks).sharing(redis).mailing(mailer));
+        let auth = Arc::new(
+            AuthConfig::new(keys, &settings, password_checks)
+                .sealing(data_keys)
+                .sharing(redis)
+                .mailing(mailer),
+        );
         let limits =
             QueryLimits { depth: settings.max_query_depth, complexity: settings.max_query_complexity };
         let schema = schema::build(auth.clone(), limits);

@@ -10,6 +10,8 @@ pub struct Model {
     pub slug: String,
     pub kind: InstitutionKind,
     pub nation: Nation,
+    /// Members must sign in with a second factor (they enrol at their next sign-in).
+    pub require_two_factor: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

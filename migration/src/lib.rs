@@ -28,6 +28,7 @@ mod m20261204_000022_row_level_security;
 mod m20261204_000023_remember_refresh_successors;
 mod m20261204_000024_probe_measure_visibility;
 mod m20261204_000025_create_password_resets;
+mod m20261204_000026_create_second_factors;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000023_remember_refresh_successors::Migration),
             Box::new(m20261204_000024_probe_measure_visibility::Migration),
             Box::new(m20261204_000025_create_password_resets::Migration),
+            Box::new(m20261204_000026_create_second_factors::Migration),
         ]
     }
 }

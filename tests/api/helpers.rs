@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use springboard::clock::ManualClock;
 use springboard::db::{self, Db};
 use springboard::identity::password::PasswordRules;
+use springboard::identity::sealing::DataKeys;
 use springboard::settings::{Secret, Settings};
 use springboard::startup::Application;
 use springboard::users::{Email, service as users};
@@ -17,6 +18,8 @@ use uuid::Uuid;
 
 pub const PASSWORD: &str = "a long test password";
 pub const JWT_KEYS: &str = "test:0123456789abcdef0123456789abcdef0123";
+/// Seal authenticator secrets on test servers.
+pub const DATA_KEYS: &str = "test:fedcba9876543210fedcba9876543210fedc";
 /// The bearer token test servers require on `/metrics`.
 pub const METRICS_TOKEN: &str = "test-metrics-scrape-token";
 
@@ -170,6 +173,7 @@ pub fn settings(database_url: &str) -> Settings {
     let mut settings = Settings::with_database(database_url);
     settings.bind = "127.0.0.1:0".into();
     settings.jwt_secrets = Some(Secret::new(JWT_KEYS));
+    settings.two_factor.data_keys = Some(Secret::new(DATA_KEYS));
     settings.workers = Some(1);
     settings.database.db_max_connections = 5;
     settings.cors_origins = vec!["https://partner.example.org".into()];
@@ -283,6 +287,8 @@ fn unique(prefix: &str) -> String {
 pub struct Person {
     pub id: Uuid,
     pub email: String,
+    /// The authenticator's secret, for people enrolled in two-factor sign-in.
+    pub totp_secret: Option<Vec<u8>>,
 }
 
 impl TestApp {
@@ -317,6 +323,7 @@ impl TestApp {
             slug: Set(slug[..slug.len().min(60)].to_owned()),
             kind: Set(kind),
             nation: Set(Nation::England),
+            require_two_factor: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -344,7 +351,52 @@ impl TestApp {
             is_platform_admin,
         };
         let user = users::insert(self.db.conn(), self.clock.now(), new, "email").await.unwrap();
-        Person { id: user.id, email }
+        // Platform admins always sign in with a second factor.
+        let totp_secret = match is_platform_admin {
+            true => Some(self.enrol_authenticator(user.id).await),
+            false => None,
+        };
+        Person { id: user.id, email, totp_secret }
+    }
+
+    /// Gives the person a confirmed authenticator, as `confirmTwoFactor` would, and returns its
+    /// secret.
+    pub async fn enrol_authenticator(&self, user_id: Uuid) -> Vec<u8> {
+        let secret = springboard::identity::totp::new_secret().to_vec();
+        let keys = DataKeys::parse(&Secret::new(DATA_KEYS)).unwrap();
+        entity::totp_factor::Entity::insert(entity::totp_factor::ActiveModel {
+            user_id: Set(user_id),
+            sealed_secret: Set(keys.seal(&secret, user_id.as_bytes()).unwrap()),
+            confirmed_at: Set(Some(self.clock.now())),
+            last_step: Set(None),
+            created_at: Set(self.clock.now()),
+        })
+        .exec_without_returning(self.db.conn())
+        .await
+        .unwrap();
+        secret
+    }
+
+    /// The authenticator's code `steps` periods from the server's now.
+    pub fn totp_code(&self, secret: &[u8], steps: i64) -> String {
+        let step = springboard::identity::totp::step_at(self.clock.now()) + steps;
+        springboard::identity::totp::code(secret, step)
+    }
+
+    /// Answers a sign-in challenge with the authenticator's code (the next period's if this
+    /// period's was used already) and returns the `completeSignIn` payload.
+    pub async fn complete_sign_in(&self, challenge: &str, secret: &[u8]) -> Value {
+        let mut payload = Value::Null;
+        for steps in [0, 1] {
+            let variables =
+                json!({ "input": { "challenge": challenge, "code": self.totp_code(secret, steps) } });
+            let body = self.graphql(COMPLETE_SIGN_IN, variables, None).await;
+            payload = body["data"]["completeSignIn"].clone();
+            if payload["tokens"].is_object() {
+                break;
+            }
+        }
+        payload
     }
 
     pub async fn join(&self, person: &Person, institution: Uuid, role: Role) -> Uuid {
@@ -374,7 +426,11 @@ impl TestApp {
 
     /// Signs in and returns the access token.
     pub async fn sign_in(&self, person: &Person, institution: Option<Uuid>) -> String {
-        let payload = self.sign_in_payload(&person.email, PASSWORD, institution).await;
+        let mut payload = self.sign_in_payload(&person.email, PASSWORD, institution).await;
+        if let (Some(challenge), Some(secret)) = (payload["challenge"]["token"].as_str(), &person.totp_secret)
+        {
+            payload = self.complete_sign_in(challenge, secret).await;
+        }
         payload["tokens"]["accessToken"]
             .as_str()
             .unwrap_or_else(|| panic!("sign-in failed: {payload}"))
@@ -444,6 +500,16 @@ pub const SIGN_IN: &str = "mutation SignIn($input: SignInInput!) {
     tokens { accessToken refreshToken accessTokenExpiresAt }
     user { email }
     institutionId
+    challenge { token step }
+    userErrors { field message code }
+  }
+}";
+
+pub const COMPLETE_SIGN_IN: &str = "mutation CompleteSignIn($input: CompleteSignInInput!) {
+  completeSignIn(input: $input) {
+    tokens { accessToken refreshToken }
+    institutionId
+    recoveryCodes
     userErrors { field message code }
   }
 }";

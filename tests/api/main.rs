@@ -41,3 +41,4 @@ mod smtp_sink;
 mod tenancy_probes;
 mod time_travel;
 mod tokens;
+mod two_factor;

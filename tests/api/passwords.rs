@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use springboard::settings::{Secret, Settings};
 
 use crate::helpers::*;
+use crate::mail_test;
 use crate::smtp_sink::{SmtpSink, token_in};
 use crate::{db_test, db_test_with};
 
@@ -60,44 +61,6 @@ async fn eventually_counted(app: &TestApp, outcome: &str, at_least: f64) -> f64 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     metric(app, &series).await.unwrap_or_default()
-}
-
-fn mail_to(sink: &SmtpSink) -> impl FnOnce(&mut Settings) {
-    let url = sink.url();
-    move |settings: &mut Settings| {
-        settings.mail.smtp_url = Some(Secret::new(url));
-        settings.mail.smtp_retry_ms = 200;
-        settings.mail.link_base_url = "https://front.example.org/qi".into();
-    }
-}
-
-/// Runs the body against SQLite and PostgreSQL, each with a mail server of its own.
-macro_rules! mail_test {
-    (async fn $name:ident($app:ident, $sink:ident) $body:block) => {
-        mod $name {
-            use super::*;
-
-            async fn run(backend: Backend) {
-                #[allow(unused_mut)]
-                let mut $sink = SmtpSink::start().await;
-                let Some($app) = spawn_app_with(backend, mail_to(&$sink)).await else {
-                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run");
-                    return;
-                };
-                $body
-            }
-
-            #[tokio::test]
-            async fn sqlite() {
-                run(Backend::Sqlite).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                run(Backend::Postgres).await;
-            }
-        }
-    };
 }
 
 db_test! {

@@ -222,7 +222,15 @@ async fn every_table_has_row_level_security_and_a_policy_beyond_identity_flows()
     // These are touched only by identity flows, never by a request for a tenant.
     assert_eq!(
         only_for_identity_flows,
-        vec!["attempt_windows", "idempotency_keys", "password_resets", "sign_in_throttles"]
+        vec![
+            "attempt_windows",
+            "idempotency_keys",
+            "password_resets",
+            "recovery_codes",
+            "sign_in_challenges",
+            "sign_in_throttles",
+            "totp_factors"
+        ]
     );
     // And the runtime role may not touch the migrations' own table.
     let statement =

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use springboard::settings::{Secret, Settings};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -110,4 +111,45 @@ pub fn token_in(message: &str, path: &str) -> String {
     let start =
         message.find(&marker).unwrap_or_else(|| panic!("no {path} link in:\n{message}")) + marker.len();
     message[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+pub fn mail_to(sink: &SmtpSink) -> impl FnOnce(&mut Settings) {
+    let url = sink.url();
+    move |settings: &mut Settings| {
+        settings.mail.smtp_url = Some(Secret::new(url));
+        settings.mail.smtp_retry_ms = 200;
+        settings.mail.link_base_url = "https://front.example.org/qi".into();
+    }
+}
+
+/// Runs the body against SQLite and PostgreSQL, each with a mail server of its own.
+#[macro_export]
+macro_rules! mail_test {
+    (async fn $name:ident($app:ident, $sink:ident) $body:block) => {
+        mod $name {
+            use super::*;
+            use $crate::helpers::{Backend, spawn_app_with};
+            use $crate::smtp_sink::{SmtpSink, mail_to};
+
+            async fn run(backend: Backend) {
+                #[allow(unused_mut)]
+                let mut $sink = SmtpSink::start().await;
+                let Some($app) = spawn_app_with(backend, mail_to(&$sink)).await else {
+                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+                    return;
+                };
+                $body
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(Backend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                run(Backend::Postgres).await;
+            }
+        }
+    };
 }

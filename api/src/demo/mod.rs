@@ -102,6 +102,7 @@ pub async fn seed(db: &Db, base_url: &str) -> Result<Option<DemoWorld>, ServiceE
             slug: Set(slug.to_owned()),
             kind: Set(kind),
             nation: Set(nation),
+            require_two_factor: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -154,7 +155,10 @@ fn print_instructions(base_url: &str, password: &str) {
     for (slug, name, _, _) in INSTITUTIONS {
         text.push_str(&format!("    {:<60} {name}\n", email("{admin,member,viewer}", slug)));
     }
-    text.push_str(&format!("    {:<60} platform admin\n", "platform-admin@springboard.example.org"));
+    text.push_str(&format!(
+        "    {:<60} platform admin (enrols an authenticator app at first sign-in)\n",
+        "platform-admin@springboard.example.org"
+    ));
     let sign_in = format!(
         r#"{{"query":"mutation {{ signIn(input: {{email: \"admin@northgate-general.example.org\", password: \"{password}\"}}) {{ tokens {{ accessToken }} userErrors {{ message }} }} }}"}}"#
     );

@@ -10,6 +10,7 @@ use crate::graphql::node::NodeQuery;
 use crate::identity::AuthConfig;
 use crate::identity::graphql::SessionMutation;
 use crate::identity::graphql_passwords::PasswordMutation;
+use crate::identity::two_factor_graphql::TwoFactorMutation;
 use crate::institutions::graphql::{DirectoryQuery, InstitutionMutation, InstitutionQuery};
 use crate::measures::graphql::MeasureMutation;
 use crate::members::graphql::MemberMutation;
@@ -35,6 +36,7 @@ pub struct Query(
 pub struct Mutation(
     SessionMutation,
     PasswordMutation,
+    TwoFactorMutation,
     InstitutionMutation,
     MemberMutation,
     ApiTokenMutation,

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use crate::graphql::context::auth;
 use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
 use crate::identity::refresh;
-use crate::identity::sessions::{self, Session};
+use crate::identity::sessions::{self, Session, SignedIn};
+use crate::identity::two_factor_graphql::SignInChallenge;
 use crate::users::graphql::User;
 
 /// Credentials for the next requests. Send `accessToken` as `Authorization: Bearer …`; when it
@@ -23,17 +24,21 @@ pub struct AuthTokens {
 
 #[derive(SimpleObject)]
 pub struct SessionPayload {
+    /// Null when a second step is due (`challenge`) or on error.
     pub tokens: Option<AuthTokens>,
     pub user: Option<User>,
     /// The institution the tokens act within.
     pub institution_id: Option<ID>,
+    /// `signIn` only: set, instead of `tokens`, when the account signs in with a second factor
+    /// (or must enrol one); answer it with `completeSignIn`.
+    pub challenge: Option<SignInChallenge>,
     pub user_errors: Vec<UserError>,
 }
 
 impl SessionPayload {
-    fn from(session: Option<Session>, user_errors: Vec<UserError>) -> Self {
+    pub(crate) fn from(session: Option<Session>, user_errors: Vec<UserError>) -> Self {
         match session {
-            None => Self { tokens: None, user: None, institution_id: None, user_errors },
+            None => Self { tokens: None, user: None, institution_id: None, challenge: None, user_errors },
             Some(s) => Self {
                 tokens: Some(AuthTokens {
                     access_token: s.access_token,
@@ -44,6 +49,7 @@ impl SessionPayload {
                 }),
                 institution_id: s.institution_id.map(|id| GlobalId::encode(NodeKind::Institution, id)),
                 user: Some(User(s.user)),
+                challenge: None,
                 user_errors,
             },
         }
@@ -87,7 +93,9 @@ pub struct SessionMutation;
 #[Object]
 impl SessionMutation {
     /// Unknown emails and wrong passwords get the same answer. After repeated failures the email
-    /// is locked for a while (`ACCOUNT_LOCKED`).
+    /// is locked for a while (`ACCOUNT_LOCKED`). For an account with two-factor sign-in on (or
+    /// one that must enrol it), a right password gives `challenge` instead of `tokens`: answer it
+    /// with `completeSignIn`.
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> async_graphql::Result<SessionPayload> {
         let db = &request(ctx)?.db;
         let result = match input
@@ -102,8 +110,16 @@ impl SessionMutation {
                 sessions::sign_in(db, auth(ctx)?, input).await
             }
         };
-        let (session, user_errors) = outcome(ctx, result)?;
-        Ok(SessionPayload::from(session, user_errors))
+        Ok(match outcome(ctx, result)? {
+            (Some(SignedIn::Session(session)), user_errors) => {
+                SessionPayload::from(Some(session), user_errors)
+            }
+            (Some(SignedIn::Challenge(challenge)), user_errors) => SessionPayload {
+                challenge: Some(challenge.into()),
+                ..SessionPayload::from(None, user_errors)
+            },
+            (None, user_errors) => SessionPayload::from(None, user_errors),
+        })
     }
 
     /// Trades a refresh token for a new pair. Presenting one that was already used signs that

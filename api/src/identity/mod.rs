@@ -3,19 +3,25 @@
 
 pub mod attempts;
 pub mod authenticate;
+pub mod challenges;
 pub mod graphql;
 pub mod graphql_passwords;
 pub mod jwt;
 pub mod opaque;
 pub mod password;
 pub mod passwords;
+pub mod recovery_codes;
 pub mod refresh;
 pub mod revocation;
 pub mod revoke;
+pub mod sealing;
 pub mod sessions;
 pub mod settings;
 pub mod successor;
 pub mod throttle;
+pub mod totp;
+pub mod two_factor;
+pub mod two_factor_graphql;
 
 use std::sync::Arc;
 
@@ -43,6 +49,9 @@ pub struct AuthConfig {
     pub password_checks: prometheus::IntCounter,
     pub password_rules: password::PasswordRules,
     pub recovery: settings::RecoverySettings,
+    pub two_factor: settings::TwoFactorSettings,
+    /// Seal authenticator secrets at rest.
+    pub data_keys: sealing::DataKeys,
     /// Reset links, invitations and security notices.
     pub mailer: Mailer,
 }
@@ -61,6 +70,8 @@ impl AuthConfig {
             password_checks,
             password_rules: settings.passwords.rules(),
             recovery: settings.recovery.clone(),
+            two_factor: settings.two_factor.clone(),
+            data_keys: sealing::DataKeys::ephemeral(),
             mailer: Mailer::log_only(&settings.mail.link_base_url),
         }
     }
@@ -68,6 +79,13 @@ impl AuthConfig {
     /// Sends email through `mailer` rather than to the log.
     pub fn mailing(mut self, mailer: Mailer) -> Self {
         self.mailer = mailer;
+        self
+    }
+
+    /// Seals authenticator secrets with the configured data keys rather than a key that dies
+    /// with the process.
+    pub fn sealing(mut self, data_keys: sealing::DataKeys) -> Self {
+        self.data_keys = data_keys;
         self
     }
 

@@ -15,6 +15,7 @@ pub enum Kind {
     RefreshToken,
     Invitation,
     PasswordReset,
+    SignInChallenge,
 }
 
 impl Kind {
@@ -24,6 +25,7 @@ impl Kind {
             Kind::RefreshToken => "sbr",
             Kind::Invitation => "sbi",
             Kind::PasswordReset => "sbp",
+            Kind::SignInChallenge => "sbc",
         }
     }
 }

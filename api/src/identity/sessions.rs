@@ -2,13 +2,17 @@
 //! ending sessions in `revoke`.
 
 use chrono::{DateTime, Duration, Utc};
+use entity::sign_in_challenge::ChallengeStep;
 use entity::{membership, refresh_token, user};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
+use super::challenges::{self, Challenge};
 use super::opaque::{self, Kind, Minted};
+use super::two_factor::{self, Due};
 use super::{AuthConfig, password, revoke, throttle};
 use crate::actor::Actor;
 use crate::audit::{self, Subject, service::AuditActor};
@@ -24,6 +28,12 @@ pub struct Session {
     pub refresh_token_expires_at: DateTime<Utc>,
     pub user: user::Model,
     pub institution_id: Option<Uuid>,
+}
+
+/// What a right password gets: a session, or the second step towards one.
+pub enum SignedIn {
+    Session(Session),
+    Challenge(Challenge),
 }
 
 pub struct SignIn {
@@ -57,7 +67,7 @@ fn locked(until: DateTime<Utc>) -> ServiceError {
 
 /// Unknown email and wrong password take the same path: one argon2 verification, one failure
 /// recorded, the same error.
-pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Session, ServiceError> {
+pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<SignedIn, ServiceError> {
     // Identity flow: it finds the user before anyone is known (see `db::wall`).
     let db = &db.system();
     let email = match Email::parse(&input.email, "email") {
@@ -93,19 +103,36 @@ pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Sessio
             .await?
             .map(|m| m.institution_id),
     };
+    let now = db.now();
+    let step = match two_factor::due(db.conn(), &user).await? {
+        Due::Nothing => None,
+        Due::Code => Some(ChallengeStep::Code),
+        Due::Enrol => Some(ChallengeStep::Enrol),
+    };
     let txn = db.begin().await?;
-    let refresh = opaque::mint(Kind::RefreshToken);
-    let session = issue(&txn, db.now(), auth, user, institution_id, Uuid::now_v7(), refresh).await?;
-    audit::record(
-        &txn,
-        db.now(),
-        AuditActor::user(session.user.id),
-        institution_id,
-        "session.sign_in",
-        Subject { kind: "User", id: session.user.id },
-    )
-    .await?;
+    let signed_in = match step {
+        Some(step) => {
+            SignedIn::Challenge(challenges::open(&txn, now, auth, &user, institution_id, step).await?)
+        }
+        None => SignedIn::Session(start(&txn, now, auth, user, institution_id).await?),
+    };
     txn.commit().await?;
+    Ok(signed_in)
+}
+
+/// A new session family for `user`, audited as a sign-in.
+pub(super) async fn start(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    auth: &AuthConfig,
+    user: user::Model,
+    institution_id: Option<Uuid>,
+) -> Result<Session, ServiceError> {
+    let refresh = opaque::mint(Kind::RefreshToken);
+    let session = issue(txn, now, auth, user, institution_id, Uuid::now_v7(), refresh).await?;
+    let actor = AuditActor::user(session.user.id);
+    let subject = Subject { kind: "User", id: session.user.id };
+    audit::record(txn, now, actor, institution_id, "session.sign_in", subject).await?;
     Ok(session)
 }
 

@@ -48,6 +48,11 @@ impl Institution {
     async fn nation(&self) -> Nation {
         self.0.nation.into()
     }
+    /// Whether members must sign in with a second factor. Those without one enrol at their next
+    /// sign-in; sessions already open carry on.
+    async fn require_two_factor(&self) -> bool {
+        self.0.require_two_factor
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -181,6 +186,9 @@ pub struct UpdateInstitutionInput {
     pub id: ID,
     pub name: Option<String>,
     pub nation: Option<Nation>,
+    /// Require every member to sign in with a second factor (they enrol at their next
+    /// sign-in). Turning it on needs the admin making the change to have one already.
+    pub require_two_factor: Option<bool>,
 }
 
 #[derive(SimpleObject)]
@@ -222,7 +230,7 @@ impl InstitutionMutation {
         })
     }
 
-    /// The institution's admins rename it or correct its nation.
+    /// The institution's admins rename it, correct its nation, or require two-factor sign-in.
     async fn update_institution(
         &self,
         ctx: &Context<'_>,
@@ -235,6 +243,7 @@ impl InstitutionMutation {
                     id,
                     name: input.name,
                     nation: input.nation.map(Into::into),
+                    require_two_factor: input.require_two_factor,
                 };
                 service::update(db, actor, changes).await
             }

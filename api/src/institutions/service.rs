@@ -86,6 +86,7 @@ pub async fn create(
         slug,
         kind: input.kind,
         nation: input.nation,
+        require_two_factor: false,
         created_at: now,
         updated_at: now,
     };
@@ -96,6 +97,7 @@ pub async fn create(
         slug: Set(model.slug.clone()),
         kind: Set(model.kind),
         nation: Set(model.nation),
+        require_two_factor: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -144,9 +146,11 @@ pub struct InstitutionChanges {
     pub id: Uuid,
     pub name: Option<String>,
     pub nation: Option<Nation>,
+    pub require_two_factor: Option<bool>,
 }
 
-/// An institution's admins keep its name and nation up to date.
+/// An institution's admins keep its name and nation up to date, and decide whether members
+/// need a second factor.
 pub async fn update(
     db: &Db,
     actor: &Actor,
@@ -163,6 +167,18 @@ pub async fn update(
         }
         None => None,
     };
+    if changes.require_two_factor == Some(true) && !current.require_two_factor {
+        // An admin without a second factor would lock themselves out at their next sign-in.
+        let user_id = actor.require_user()?;
+        if crate::identity::two_factor::confirmed_factor(db.system().conn(), user_id).await?.is_none() {
+            return Err(ServiceError::invalid(
+                "requireTwoFactor",
+                UserErrorCode::NotAllowedInStatus,
+                "turn on two-factor sign-in for yourself first (enrolTwoFactor, confirmTwoFactor)",
+            ));
+        }
+    }
+    let current_requires = current.require_two_factor;
     let txn = db.begin().await?;
     let mut active: institution::ActiveModel = current.into();
     if let Some(name) = name {
@@ -170,6 +186,10 @@ pub async fn update(
     }
     if let Some(nation) = changes.nation {
         active.nation = Set(nation);
+    }
+    let policy_change = changes.require_two_factor.filter(|&require| require != current_requires);
+    if let Some(require) = policy_change {
+        active.require_two_factor = Set(require);
     }
     active.updated_at = Set(db.now());
     let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
@@ -182,6 +202,12 @@ pub async fn update(
         Subject { kind: "Institution", id: updated.id },
     )
     .await?;
+    if let Some(require) = policy_change {
+        let action =
+            if require { "institution.require_two_factor" } else { "institution.stop_requiring_two_factor" };
+        let subject = Subject { kind: "Institution", id: updated.id };
+        audit::record(&txn, db.now(), actor.into(), Some(updated.id), action, subject).await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }

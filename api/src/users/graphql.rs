@@ -52,6 +52,13 @@ impl Viewer {
         let db = &request(ctx)?.db;
         Ok(crate::institutions::service::get(db, actor, active.id).await.gql(ctx)?.map(Institution))
     }
+    /// The signed-in person's two-factor sign-in; null for an API token.
+    async fn two_factor(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::identity::two_factor_graphql::TwoFactorStatus>> {
+        crate::identity::two_factor_graphql::viewer_status(ctx).await
+    }
     /// The role within that institution. For API tokens: VIEWER for READ, MEMBER for READ_WRITE.
     async fn role(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Role>> {
         Ok(actor(ctx)?.institution.map(|i| i.role.into()))
