@@ -33,6 +33,13 @@ pub enum UserErrorCode {
     /// Two-factor sign-in cannot be turned off: platform admins, and members of an institution
     /// that requires it, must keep it.
     TwoFactorRequired,
+    /// The account's institution signs its members in through its own identity provider;
+    /// the message names the institution to pass to `startSingleSignOn`.
+    SsoRequired,
+    /// Single sign-on did not complete: the identity provider could not be reached, refused the
+    /// code, or its answer could not be verified. Start again; if it persists, the institution's
+    /// admin should check its settings.
+    SsoFailed,
     /// The change would leave the institution without an administrator.
     LastAdmin,
     /// The user already belongs to the institution.

@@ -29,6 +29,7 @@ pub mod results;
 pub mod scope;
 pub mod settings;
 pub mod shared_state;
+pub mod sso;
 pub mod startup;
 pub mod telemetry;
 pub mod text;

@@ -24,6 +24,8 @@ pub mod shared_result_measure;
 pub mod shared_result_share;
 pub mod sign_in_challenge;
 pub mod sign_in_throttle;
+pub mod sso_attempt;
+pub mod sso_provider;
 pub mod team_member;
 pub mod totp_factor;
 pub mod user;

@@ -229,6 +229,8 @@ async fn every_table_has_row_level_security_and_a_policy_beyond_identity_flows()
             "recovery_codes",
             "sign_in_challenges",
             "sign_in_throttles",
+            "sso_attempts",
+            "sso_providers",
             "totp_factors"
         ]
     );

@@ -18,6 +18,7 @@ use crate::programmes::graphql::{ProgrammeMutation, ProgrammeQuery};
 use crate::projects::graphql::ProjectQuery;
 use crate::projects::mutations::ProjectMutation;
 use crate::results::graphql::{ResultMutation, ResultQuery};
+use crate::sso::graphql::{SingleSignOnMutation, SingleSignOnQuery};
 use crate::users::graphql::UserQuery;
 
 #[derive(MergedObject, Default)]
@@ -25,6 +26,7 @@ pub struct Query(
     NodeQuery,
     UserQuery,
     InstitutionQuery,
+    SingleSignOnQuery,
     DirectoryQuery,
     ProgrammeQuery,
     ProjectQuery,
@@ -37,6 +39,7 @@ pub struct Mutation(
     SessionMutation,
     PasswordMutation,
     TwoFactorMutation,
+    SingleSignOnMutation,
     InstitutionMutation,
     MemberMutation,
     ApiTokenMutation,

@@ -36,6 +36,17 @@ pub struct SessionPayload {
 }
 
 impl SessionPayload {
+    /// A sign-in's outcome: tokens, or the challenge of a second step.
+    pub(crate) fn of((signed_in, user_errors): (Option<SignedIn>, Vec<UserError>)) -> Self {
+        match signed_in {
+            Some(SignedIn::Session(session)) => Self::from(Some(session), user_errors),
+            Some(SignedIn::Challenge(challenge)) => {
+                Self { challenge: Some(challenge.into()), ..Self::from(None, user_errors) }
+            }
+            None => Self::from(None, user_errors),
+        }
+    }
+
     pub(crate) fn from(session: Option<Session>, user_errors: Vec<UserError>) -> Self {
         match session {
             None => Self { tokens: None, user: None, institution_id: None, challenge: None, user_errors },
@@ -110,16 +121,7 @@ impl SessionMutation {
                 sessions::sign_in(db, auth(ctx)?, input).await
             }
         };
-        Ok(match outcome(ctx, result)? {
-            (Some(SignedIn::Session(session)), user_errors) => {
-                SessionPayload::from(Some(session), user_errors)
-            }
-            (Some(SignedIn::Challenge(challenge)), user_errors) => SessionPayload {
-                challenge: Some(challenge.into()),
-                ..SessionPayload::from(None, user_errors)
-            },
-            (None, user_errors) => SessionPayload::from(None, user_errors),
-        })
+        Ok(SessionPayload::of(outcome(ctx, result)?))
     }
 
     /// Trades a refresh token for a new pair. Presenting one that was already used signs that

@@ -54,6 +54,8 @@ pub struct AuthConfig {
     pub data_keys: sealing::DataKeys,
     /// Reset links, invitations and security notices.
     pub mailer: Mailer,
+    /// Institutions' identity providers, for single sign-on.
+    pub sso: crate::sso::provider::IdentityProviders,
 }
 
 impl AuthConfig {
@@ -73,6 +75,7 @@ impl AuthConfig {
             two_factor: settings.two_factor.clone(),
             data_keys: sealing::DataKeys::ephemeral(),
             mailer: Mailer::log_only(&settings.mail.link_base_url),
+            sso: crate::sso::provider::IdentityProviders::default(),
         }
     }
 

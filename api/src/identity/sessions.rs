@@ -103,6 +103,20 @@ pub async fn sign_in(db: &Db, auth: &AuthConfig, input: SignIn) -> Result<Signed
             .await?
             .map(|m| m.institution_id),
     };
+    if let Some(way_in) = crate::sso::flow::required_for(db.conn(), user.id).await? {
+        return Err(ServiceError::invalid("email", UserErrorCode::SsoRequired, way_in));
+    }
+    conclude(db, auth, user, institution_id).await
+}
+
+/// The end of a sign-in whose first factor was right (a password, or the institution's
+/// identity provider): a session, or the second step towards one. `db` is the system handle.
+pub(crate) async fn conclude(
+    db: &Db,
+    auth: &AuthConfig,
+    user: user::Model,
+    institution_id: Option<Uuid>,
+) -> Result<SignedIn, ServiceError> {
     let now = db.now();
     let step = match two_factor::due(db.conn(), &user).await? {
         Due::Nothing => None,

@@ -128,6 +128,11 @@ impl Mailer {
     }
 
     /// The front end's page for `path`, carrying `token`. Tokens are URL-safe as they are.
+    /// The partner front end's base URL that links open.
+    pub fn link_base(&self) -> &str {
+        &self.link_base
+    }
+
     pub fn link(&self, path: &str, token: &str) -> String {
         format!("{}/{path}?token={token}", self.link_base)
     }

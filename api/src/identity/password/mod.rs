@@ -90,6 +90,15 @@ impl Password {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// 256 random bits no one is shown: the password of an account made at its first single
+    /// sign-on, which signs in through its organisation until someone resets it.
+    pub fn unguessable() -> Self {
+        use base64::Engine;
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
 }
 
 type Job = Box<dyn FnOnce() + Send>;
