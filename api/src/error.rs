@@ -73,6 +73,12 @@ pub enum UserErrorCode {
     RoleMissing,
     /// Funding gate: the team commits fewer hours a week than the rule requires.
     HoursBelowMinimum,
+    /// Funding gate: the forecast monitoring burden takes more of the team's committed hours
+    /// than the programme allows (`Project.monitoringBurden` has the figures).
+    MonitoringBurdenAboveCapacity,
+    /// Readiness evidence: a measure has no estimate of its collection time, so the monitoring
+    /// burden forecast leaves it out.
+    EstimateMissing,
 }
 
 /// A problem with one input field, reported in a mutation payload's `userErrors`.

@@ -18,6 +18,10 @@ pub struct Model {
     pub target: Option<f64>,
     pub baseline_until: Option<Date>,
     pub rebase_periods: String,
+    /// How the data is collected; `None` for measures defined before it was asked.
+    pub collection_method: Option<CollectionMethod>,
+    /// People's minutes per site per period to collect the data; `None` until estimated.
+    pub minutes_per_site_per_period: Option<f64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -64,6 +68,20 @@ pub enum MeasureFrequency {
     Monthly,
     #[sea_orm(string_value = "QUARTERLY")]
     Quarterly,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum CollectionMethod {
+    /// People find and record the data by hand (notes audits, tallies).
+    #[sea_orm(string_value = "MANUAL_AUDIT")]
+    ManualAudit,
+    /// A query or report on an existing electronic system produces it.
+    #[sea_orm(string_value = "EXTRACTED_FROM_SYSTEM")]
+    ExtractedFromSystem,
+    /// Partly extracted, partly by hand.
+    #[sea_orm(string_value = "MIXED")]
+    Mixed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,8 @@ pub struct Model {
     pub max_assessment_age_days: i32,
     pub springboard_roles: String,
     pub min_team_hours_per_week: f64,
+    /// The most of the team's committed hours that forecast monitoring may take (0 to 1).
+    pub max_monitoring_share: f64,
     pub lead_may_assess: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

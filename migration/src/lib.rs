@@ -30,6 +30,7 @@ mod m20261204_000024_probe_measure_visibility;
 mod m20261204_000025_create_password_resets;
 mod m20261204_000026_create_second_factors;
 mod m20261204_000027_create_single_sign_on;
+mod m20261204_000028_record_monitoring_burden;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000025_create_password_resets::Migration),
             Box::new(m20261204_000026_create_second_factors::Migration),
             Box::new(m20261204_000027_create_single_sign_on::Migration),
+            Box::new(m20261204_000028_record_monitoring_burden::Migration),
         ]
     }
 }

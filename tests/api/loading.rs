@@ -41,7 +41,7 @@ db_test! {
 /// Nested fields of Project, each asked alone on pages of 5 and 50 projects: the bound of a
 /// list (`true`) or only the same count at both sizes (a derived field that reads several
 /// tables).
-const PROJECT_FIELDS: [(&str, &str, bool); 15] = [
+const PROJECT_FIELDS: [(&str, &str, bool); 16] = [
     ("sites", "sites { status institution { name } }", true),
     ("team", "team { role user { name } institution { name } }", true),
     ("commitments", "commitments { kind institution { name } }", true),
@@ -60,7 +60,12 @@ const PROJECT_FIELDS: [(&str, &str, bool); 15] = [
     ("teamCapacity", "teamCapacity { totalHours }", true),
     ("availableTransitions", "availableTransitions", true),
     ("improvement", "improvement { measures improving }", true),
-    ("fundingReadiness", "fundingReadiness { ready failures { code } }", false),
+    ("fundingReadiness", "fundingReadiness { ready failures { code } gaps { code } }", false),
+    (
+        "monitoringBurden",
+        "monitoringBurden { totalHoursPerWeek measures { measureName hoursPerWeek } }",
+        false,
+    ),
 ];
 
 db_test_with! {

@@ -20,6 +20,7 @@ mod loading;
 mod loading_fixtures;
 mod measures;
 mod members;
+mod monitoring_burden;
 mod oidc_idp;
 mod operations;
 mod overload;

@@ -3,7 +3,7 @@
 //! pseudo-random sequence, so every demo shows the same charts.
 
 use chrono::{Datelike, Months, NaiveDate};
-use entity::measure::{MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
+use entity::measure::{CollectionMethod, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
 use uuid::Uuid;
 
 use super::DemoWorld;
@@ -48,17 +48,23 @@ pub async fn seed(
     lead: &str,
 ) -> Result<[Uuid; 3], ServiceError> {
     let (_, lead) = world.actor(lead)?;
-    let measure = |name: &str, definition: &str, kind, unit, direction, baseline, target| MeasureForm {
-        name: Some(name.into()),
-        operational_definition: Some(definition.into()),
-        kind: Some(kind),
-        unit: Some(unit),
-        direction: Some(direction),
-        frequency: Some(MeasureFrequency::Monthly),
-        baseline: Some(baseline),
-        target: Some(target),
-        ..Default::default()
-    };
+    // How each is collected and what it costs a site each month, for the monitoring burden.
+    let measure =
+        |name: &str, definition: &str, kind, unit, direction, baseline, target, (method, minutes)| {
+            MeasureForm {
+                name: Some(name.into()),
+                operational_definition: Some(definition.into()),
+                kind: Some(kind),
+                unit: Some(unit),
+                direction: Some(direction),
+                frequency: Some(MeasureFrequency::Monthly),
+                baseline: Some(baseline),
+                target: Some(target),
+                collection_method: Some(method),
+                minutes_per_site_per_period: Some(minutes),
+                ..Default::default()
+            }
+        };
     let bundle = measures::create(db, &lead, project_id, measure(
         "Sepsis six completed within one hour",
         "Adults with suspected sepsis in the ED (numerator: all six elements within 60 minutes of triage; denominator: all such adults)",
@@ -67,6 +73,7 @@ pub async fn seed(
         MeasureDirection::HigherIsBetter,
         0.45,
         0.8,
+        (CollectionMethod::ManualAudit, 90.0),
     ))
     .await?;
     record_proportions(
@@ -93,6 +100,7 @@ pub async fn seed(
             MeasureDirection::LowerIsBetter,
             0.18,
             0.12,
+            (CollectionMethod::ExtractedFromSystem, 20.0),
         ),
     )
     .await?;
@@ -120,6 +128,7 @@ pub async fn seed(
             MeasureDirection::LowerIsBetter,
             75.0,
             60.0,
+            (CollectionMethod::Mixed, 45.0),
         ),
     )
     .await?;

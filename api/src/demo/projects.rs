@@ -4,7 +4,8 @@
 //! - "Falls prevention on elderly care wards": SUBMITTED; the gate refuses it (no project
 //!   manager, too few hours, STAFF_TIME scored 1 at Taff Valley).
 //! - "Delirium screening at admission": SUBMITTED; the gate refuses it (Clydeside's only
-//!   assessment is older than the programme accepts).
+//!   assessment is older than the programme accepts, and a weekly notes audit is forecast at
+//!   more than a third of the team's 16 hours), and a measure without an estimate is a gap.
 //! - "Discharge summaries within 24 hours": a DRAFT with an invited site.
 
 use chrono::{Duration, NaiveDate};
@@ -110,6 +111,7 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
         ],
     )
     .await?;
+    delirium_measures(db, world, delirium).await?;
     transitions::transition(db, &world.actor(BODY)?.1, delirium, ProjectStatus::Submitted).await?;
     assess(db, world, &funder, delirium, CLYDESIDE, db.today() - Duration::days(400), [4, 4, 4, 4, 4])
         .await?;
@@ -146,6 +148,43 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
         Some(programme.id),
         CommitmentKind::ProfessionalTraining,
         "Run-chart and SPC training for every project's data analyst",
+    )
+    .await?;
+    Ok(())
+}
+
+/// A weekly audit by hand that costs Clydeside six hours a week, above the third of the team's
+/// 16 committed hours the programme allows, and a measure nobody has estimated yet.
+async fn delirium_measures(db: &Db, world: &DemoWorld, project: Uuid) -> Result<(), ServiceError> {
+    use crate::measures::service::{self as measures, MeasureForm};
+    use entity::measure::{CollectionMethod, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
+    let (_, lead) = world.actor(BODY)?;
+    let form = |name: &str, definition: &str, frequency, minutes| MeasureForm {
+        name: Some(name.into()),
+        operational_definition: Some(definition.into()),
+        kind: Some(MeasureKind::Process),
+        unit: Some(MeasureUnit::Proportion),
+        direction: Some(MeasureDirection::HigherIsBetter),
+        frequency: Some(frequency),
+        collection_method: Some(CollectionMethod::ManualAudit),
+        minutes_per_site_per_period: minutes,
+        ..Default::default()
+    };
+    let screened = "Patients aged 65+ admitted through the acute medical unit (numerator: 4AT completed \
+                    within 24 hours, from a notes audit of every admission; denominator: all such admissions)";
+    measures::create(
+        db,
+        &lead,
+        project,
+        form("4AT within 24 hours", screened, MeasureFrequency::Weekly, Some(360.0)),
+    )
+    .await?;
+    let follow_up = "Patients with a positive 4AT (numerator: delirium care plan started the same day)";
+    measures::create(
+        db,
+        &lead,
+        project,
+        form("Same-day care plan", follow_up, MeasureFrequency::Monthly, None),
     )
     .await?;
     Ok(())

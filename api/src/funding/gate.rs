@@ -11,6 +11,7 @@ use crate::assessments::dimension::CapacityDimension;
 use crate::assessments::service::scores;
 use crate::error::{FieldError, UserErrorCode};
 use crate::ids::{NodeKind, global_id};
+use crate::measures::burden::Burden;
 use crate::programmes::criteria::FundingCriteria;
 use crate::projects::team;
 
@@ -27,6 +28,7 @@ pub fn evaluate(
     criteria: &FundingCriteria,
     sites: &[SiteEvidence<'_>],
     team_members: &[team_member::Model],
+    burden: &Burden,
     today: NaiveDate,
 ) -> Vec<FieldError> {
     let mut failures = Vec::new();
@@ -67,6 +69,20 @@ pub fn evaluate(
             format!(
                 "the team commits {} hours a week; the programme needs at least {}",
                 capacity.total_hours, criteria.rule.min_weekly_hours
+            ),
+        ));
+    }
+    if burden.above_cap() {
+        failures.push(failure(
+            vec!["measures".into(), "monitoringBurden".into()],
+            UserErrorCode::MonitoringBurdenAboveCapacity,
+            format!(
+                "monitoring is forecast at {:.1} hours a week, above the {:.1} hours ({:.0}% of the team's {} \
+                 committed hours) the programme allows",
+                burden.total_hours_per_week(),
+                burden.cap_hours_per_week(),
+                burden.max_share * 100.0,
+                burden.committed_hours_per_week,
             ),
         ));
     }
@@ -190,6 +206,10 @@ mod tests {
         }
     }
 
+    fn no_burden() -> Burden {
+        crate::measures::burden::forecast(&[], 1, 20.0, 1.0 / 3.0)
+    }
+
     fn full_team() -> Vec<team_member::Model> {
         vec![
             member(ProjectRole::ClinicalLead, 5.0),
@@ -209,7 +229,7 @@ mod tests {
         let (s, a) = (site(SiteStatus::Accepted), assessed(day(2026, 6, 1), 3));
         let evidence =
             [SiteEvidence { site: &s, institution_name: "Northgate", assessment: Some(&a), disclosed: true }];
-        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1)), vec![]);
+        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), &no_burden(), day(2026, 7, 1)), vec![]);
     }
 
     #[test]
@@ -228,7 +248,7 @@ mod tests {
             SiteEvidence { site: &s3, institution_name: "Declined", assessment: None, disclosed: true },
         ];
         let team = [member(ProjectRole::ClinicalLead, 2.0)];
-        let failures = evaluate(&FundingCriteria::default(), &evidence, &team, day(2026, 7, 1));
+        let failures = evaluate(&FundingCriteria::default(), &evidence, &team, &no_burden(), day(2026, 7, 1));
         let codes: Vec<UserErrorCode> = failures.iter().map(|f| f.code).collect();
         use UserErrorCode::*;
         assert_eq!(
@@ -260,14 +280,14 @@ mod tests {
             assessment: Some(&old),
             disclosed: false,
         }];
-        let failures = evaluate(&lenient(), &hidden, &full_team(), day(2026, 7, 1));
+        let failures = evaluate(&lenient(), &hidden, &full_team(), &no_burden(), day(2026, 7, 1));
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert_eq!(failures[0].code, UserErrorCode::CapacityShortfall);
         assert_eq!(failures[0].field.len(), 2, "no dimension in the path");
         assert!(!failures[0].message.contains("2024") && !failures[0].message.contains("scores"));
         let missing =
             [SiteEvidence { site: &s, institution_name: "Clydeside", assessment: None, disclosed: false }];
-        let failures = evaluate(&lenient(), &missing, &full_team(), day(2026, 7, 1));
+        let failures = evaluate(&lenient(), &missing, &full_team(), &no_burden(), day(2026, 7, 1));
         assert_eq!(
             failures.iter().map(|f| f.code).collect::<Vec<_>>(),
             vec![UserErrorCode::CapacityShortfall]
@@ -279,7 +299,7 @@ mod tests {
             assessment: Some(&fine),
             disclosed: false,
         }];
-        assert_eq!(evaluate(&lenient(), &passing, &full_team(), day(2026, 7, 1)), vec![]);
+        assert_eq!(evaluate(&lenient(), &passing, &full_team(), &no_burden(), day(2026, 7, 1)), vec![]);
     }
 
     #[test]
@@ -287,7 +307,7 @@ mod tests {
         let s = site(SiteStatus::Invited);
         let evidence =
             [SiteEvidence { site: &s, institution_name: "Invited", assessment: None, disclosed: true }];
-        let failures = evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1));
+        let failures = evaluate(&lenient(), &evidence, &full_team(), &no_burden(), day(2026, 7, 1));
         assert_eq!(failures.iter().map(|f| f.code).collect::<Vec<_>>(), vec![UserErrorCode::NoAcceptedSite]);
     }
 
@@ -297,7 +317,7 @@ mod tests {
         let a = assessed(day(2025, 7, 1), 3);
         let evidence =
             [SiteEvidence { site: &s, institution_name: "N", assessment: Some(&a), disclosed: true }];
-        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 1)), vec![]);
-        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), day(2026, 7, 2)).len(), 1);
+        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), &no_burden(), day(2026, 7, 1)), vec![]);
+        assert_eq!(evaluate(&lenient(), &evidence, &full_team(), &no_burden(), day(2026, 7, 2)).len(), 1);
     }
 }

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use entity::project::{self, ProjectStatus};
-use entity::{institution, programme, project_site, team_member};
+use entity::{institution, measure, programme, project_site, team_member};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -12,6 +12,7 @@ use crate::assessments::service as assessments;
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{FieldError, ServiceError, UserErrorCode};
+use crate::measures::burden;
 use crate::paging;
 use crate::programmes::criteria::FundingCriteria;
 use crate::projects::{lifecycle, service as projects};
@@ -49,6 +50,11 @@ pub async fn readiness(
         .order_by_asc(team_member::Column::Id)
         .all(db.conn())
         .await?;
+    let measures =
+        paging::among(crate::measures::service::visible_to(actor), measure::Column::ProjectId, &ids)
+            .order_by_asc(measure::Column::Id)
+            .all(db.conn())
+            .await?;
     let today = db.today();
     let mut out = HashMap::with_capacity(projects.len());
     for project in projects {
@@ -86,7 +92,8 @@ pub async fn readiness(
             .collect();
         let members: Vec<team_member::Model> =
             team.iter().filter(|m| m.project_id == project.id).cloned().collect();
-        out.insert(project.id, gate::evaluate(&criteria, &evidence, &members, today));
+        let burden = burden::of_project(project.id, Some(&criteria), &measures, &sites, &team, today);
+        out.insert(project.id, gate::evaluate(&criteria, &evidence, &members, &burden, today));
     }
     Ok(out)
 }

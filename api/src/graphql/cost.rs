@@ -26,6 +26,8 @@ pub const OBSERVATIONS_CSV: usize = 200;
 pub const PROJECT_IMPROVEMENT: usize = 150;
 /// Sites, assessments and team of a project.
 pub const FUNDING_READINESS: usize = 50;
+/// A project's measures, sites and team, forecast.
+pub const MONITORING_BURDEN: usize = 30;
 /// Every published result the caller may see.
 pub const LESSONS: usize = 200;
 /// Every project of a programme, analysed.
@@ -33,11 +35,12 @@ pub const PROGRAMME_IMPROVEMENT: usize = 1000;
 pub const PROGRAMME_EVALUATION: usize = 1000;
 
 /// Fields with a declared weight, by type and field name.
-const DECLARED: [(&str, &str, usize); 7] = [
+const DECLARED: [(&str, &str, usize); 8] = [
     ("Measure", "analysis", MEASURE_ANALYSIS),
     ("Measure", "observationsCsv", OBSERVATIONS_CSV),
     ("Project", "improvement", PROJECT_IMPROVEMENT),
     ("Project", "fundingReadiness", FUNDING_READINESS),
+    ("Project", "monitoringBurden", MONITORING_BURDEN),
     ("Query", "lessons", LESSONS),
     ("Programme", "improvement", PROGRAMME_IMPROVEMENT),
     ("Programme", "evaluation", PROGRAMME_EVALUATION),

@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::measure::{
-    self, MeasureDirection as DbDirection, MeasureFrequency as DbFrequency, MeasureKind as DbKind,
-    MeasureUnit as DbUnit,
+    self, CollectionMethod as DbCollectionMethod, MeasureDirection as DbDirection,
+    MeasureFrequency as DbFrequency, MeasureKind as DbKind, MeasureUnit as DbUnit,
 };
 use entity::observation;
 
@@ -37,6 +37,11 @@ mirror_enum! {
 mirror_enum! {
     /// Periods start on Mondays, the 1st of a month, or the 1st of a quarter.
     MeasureFrequency <=> DbFrequency { Weekly, Monthly, Quarterly }
+}
+mirror_enum! {
+    /// How a measure's data is collected: MANUAL_AUDIT (people find and record it by hand),
+    /// EXTRACTED_FROM_SYSTEM (a query or report on an existing electronic system), or MIXED.
+    CollectionMethod <=> DbCollectionMethod { ManualAudit, ExtractedFromSystem, Mixed }
 }
 
 /// A quality indicator of a project.
@@ -97,6 +102,15 @@ impl Measure {
     /// Periods where the SPC limits start afresh (a change was made to the process).
     async fn rebase_periods(&self) -> Vec<NaiveDate> {
         service::rebase_periods(&self.0)
+    }
+    /// How the data is collected; null until the project says.
+    async fn collection_method(&self) -> Option<CollectionMethod> {
+        self.0.collection_method.map(Into::into)
+    }
+    /// People's minutes to collect one period's data at one site; null until estimated (the
+    /// monitoring burden then names the measure as a gap rather than counting it as zero).
+    async fn minutes_per_site_per_period(&self) -> Option<f64> {
+        self.0.minutes_per_site_per_period
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -248,6 +262,11 @@ pub struct CreateMeasureInput {
     pub target: Option<f64>,
     pub baseline_until: Option<NaiveDate>,
     pub rebase_periods: Option<Vec<NaiveDate>>,
+    /// How the data will be collected.
+    pub collection_method: Option<CollectionMethod>,
+    /// People's minutes to collect one period's data at one site (0 to 10,080): the monitoring
+    /// burden forecast before funding is built from it.
+    pub minutes_per_site_per_period: Option<f64>,
 }
 
 #[derive(InputObject)]
@@ -265,6 +284,9 @@ pub struct UpdateMeasureInput {
     pub target: Option<f64>,
     pub baseline_until: Option<NaiveDate>,
     pub rebase_periods: Option<Vec<NaiveDate>>,
+    pub collection_method: Option<CollectionMethod>,
+    /// 0 to 10,080 minutes.
+    pub minutes_per_site_per_period: Option<f64>,
 }
 
 #[derive(SimpleObject)]
@@ -321,6 +343,8 @@ impl From<CreateMeasureInput> for MeasureForm {
             target: input.target,
             baseline_until: input.baseline_until,
             rebase_periods: input.rebase_periods,
+            collection_method: input.collection_method.map(Into::into),
+            minutes_per_site_per_period: input.minutes_per_site_per_period,
         }
     }
 }
@@ -338,6 +362,8 @@ impl From<UpdateMeasureInput> for MeasureForm {
             target: input.target,
             baseline_until: input.baseline_until,
             rebase_periods: input.rebase_periods,
+            collection_method: input.collection_method.map(Into::into),
+            minutes_per_site_per_period: input.minutes_per_site_per_period,
         }
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod analysis;
 pub mod analysis_graphql;
+pub mod burden;
+pub mod burden_graphql;
 pub mod csv;
 pub mod export;
 pub mod graphql;

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::institution;
-use entity::measure::{self, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
+use entity::measure::{self, CollectionMethod, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
 use entity::observation;
 use entity::project_site::{self, SiteStatus};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
@@ -59,7 +59,12 @@ pub struct MeasureForm {
     pub target: Option<f64>,
     pub baseline_until: Option<NaiveDate>,
     pub rebase_periods: Option<Vec<NaiveDate>>,
+    pub collection_method: Option<CollectionMethod>,
+    pub minutes_per_site_per_period: Option<f64>,
 }
+
+/// A week of someone's time: more per site and period is a mistake, not an estimate.
+const MAX_MINUTES_PER_SITE_PER_PERIOD: f64 = 7.0 * 24.0 * 60.0;
 
 pub fn rebase_periods(model: &measure::Model) -> Vec<NaiveDate> {
     serde_json::from_str::<Vec<NaiveDate>>(&model.rebase_periods).unwrap_or_default()
@@ -96,6 +101,18 @@ fn apply(form: MeasureForm, model: &mut measure::Model) -> Result<(), ServiceErr
                     "a proportion lies between 0 and 1",
                 ));
             }
+        }
+    }
+    model.collection_method = form.collection_method.or(model.collection_method);
+    if let Some(minutes) = form.minutes_per_site_per_period {
+        if minutes.is_finite() && (0.0..=MAX_MINUTES_PER_SITE_PER_PERIOD).contains(&minutes) {
+            model.minutes_per_site_per_period = Some(minutes);
+        } else {
+            problems.push(FieldError::new(
+                "minutesPerSitePerPeriod",
+                UserErrorCode::Invalid,
+                format!("minutes between 0 and {MAX_MINUTES_PER_SITE_PER_PERIOD} (a week)"),
+            ));
         }
     }
     let baseline_until = problems.take(text::optional_date(form.baseline_until, "baselineUntil")).flatten();
@@ -162,6 +179,8 @@ pub async fn create(
         target: None,
         baseline_until: None,
         rebase_periods: "[]".into(),
+        collection_method: None,
+        minutes_per_site_per_period: None,
         created_at: now,
         updated_at: now,
     };

@@ -13,7 +13,12 @@ pub struct SpringboardRule {
     pub role_groups: Vec<Vec<ProjectRole>>,
     /// Committed hours per week across the whole team.
     pub min_weekly_hours: f64,
+    /// The most of the team's committed hours that forecast monitoring may take.
+    pub max_monitoring_share: f64,
 }
+
+/// A third: the share of its committed time a team may expect to spend collecting data.
+pub const DEFAULT_MAX_MONITORING_SHARE: f64 = 1.0 / 3.0;
 
 impl Default for SpringboardRule {
     fn default() -> Self {
@@ -24,6 +29,7 @@ impl Default for SpringboardRule {
                 vec![ProjectRole::DataAnalyst, ProjectRole::Evaluator],
             ],
             min_weekly_hours: 15.0,
+            max_monitoring_share: DEFAULT_MAX_MONITORING_SHARE,
         }
     }
 }
@@ -64,6 +70,7 @@ impl FundingCriteria {
             rule: SpringboardRule {
                 role_groups: decode_role_groups(&model.springboard_roles),
                 min_weekly_hours: model.min_team_hours_per_week,
+                max_monitoring_share: model.max_monitoring_share,
             },
             lead_may_assess: model.lead_may_assess,
         }

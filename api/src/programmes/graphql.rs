@@ -38,6 +38,10 @@ pub struct FundingCriteriaView {
     pub required_role_groups: Vec<Vec<ProjectRole>>,
     /// Committed hours per week across the team.
     pub minimum_weekly_hours: f64,
+    /// The most of the team's committed hours a week that the forecast monitoring burden may
+    /// take (0 to 1; a third by default); above it the gate says
+    /// `MONITORING_BURDEN_ABOVE_CAPACITY`.
+    pub max_monitoring_share: f64,
     /// Whether the project's lead may assess its own sites (otherwise only the funder does).
     pub lead_may_assess: bool,
 }
@@ -57,6 +61,7 @@ impl From<FundingCriteria> for FundingCriteriaView {
                 .map(|g| g.iter().map(|r| (*r).into()).collect())
                 .collect(),
             minimum_weekly_hours: c.rule.min_weekly_hours,
+            max_monitoring_share: c.rule.max_monitoring_share,
             lead_may_assess: c.lead_may_assess,
         }
     }
@@ -182,6 +187,8 @@ pub struct FundingCriteriaInput {
     pub max_assessment_age_days: Option<i32>,
     pub required_role_groups: Option<Vec<Vec<ProjectRole>>>,
     pub minimum_weekly_hours: Option<f64>,
+    /// More than 0, at most 1.
+    pub max_monitoring_share: Option<f64>,
     pub lead_may_assess: Option<bool>,
 }
 
@@ -194,7 +201,8 @@ pub struct CreateProgrammeInput {
     /// Defaults to royal colleges and professional bodies.
     pub eligible_bidder_kinds: Option<Vec<InstitutionKind>>,
     /// Defaults: minimum score 2 on every dimension, assessments up to 365 days old, a clinical
-    /// lead, a project manager and a data analyst or evaluator, 15 hours a week in all.
+    /// lead, a project manager and a data analyst or evaluator, 15 hours a week in all, and
+    /// forecast monitoring within a third of those hours.
     pub funding_criteria: Option<FundingCriteriaInput>,
 }
 
@@ -238,6 +246,7 @@ fn form(
             .required_role_groups
             .map(|g| g.into_iter().map(|r| r.into_iter().map(Into::into).collect()).collect()),
         min_weekly_hours: criteria.minimum_weekly_hours,
+        max_monitoring_share: criteria.max_monitoring_share,
         lead_may_assess: criteria.lead_may_assess,
     }
 }

@@ -111,6 +111,7 @@ pub struct ProgrammeForm {
     pub max_assessment_age_days: Option<i32>,
     pub role_groups: Option<Vec<Vec<entity::team_member::ProjectRole>>>,
     pub min_weekly_hours: Option<f64>,
+    pub max_monitoring_share: Option<f64>,
     pub lead_may_assess: Option<bool>,
 }
 
@@ -199,6 +200,17 @@ fn apply(form: ProgrammeForm, current: &mut programme::Model) -> Result<(), Serv
             ));
         }
     }
+    if let Some(share) = form.max_monitoring_share {
+        if share.is_finite() && share > 0.0 && share <= 1.0 {
+            current.max_monitoring_share = share;
+        } else {
+            problems.push(FieldError::new(
+                "criteria.maxMonitoringShare",
+                UserErrorCode::Invalid,
+                "a share of the team's committed hours: more than 0, at most 1",
+            ));
+        }
+    }
     current.lead_may_assess = form.lead_may_assess.unwrap_or(current.lead_may_assess);
     problems.into_result()
 }
@@ -239,6 +251,7 @@ pub async fn create(db: &Db, actor: &Actor, form: ProgrammeForm) -> Result<progr
         max_assessment_age_days: defaults.max_assessment_age_days,
         springboard_roles: criteria::encode_role_groups(&SpringboardRule::default().role_groups),
         min_team_hours_per_week: SpringboardRule::default().min_weekly_hours,
+        max_monitoring_share: criteria::DEFAULT_MAX_MONITORING_SHARE,
         lead_may_assess: false,
         created_at: now,
         updated_at: now,

@@ -10,7 +10,7 @@ use crate::assessments::graphql::CapacityAssessment;
 use crate::assessments::service::AssessmentsOfProject;
 use crate::commitments::graphql::Commitment;
 use crate::commitments::service::CommitmentsOfProject;
-use crate::error::ServiceError;
+use crate::error::{FieldError, ServiceError, UserErrorCode};
 use crate::funding::service::Readiness;
 use crate::graphql::{
     GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
@@ -18,6 +18,8 @@ use crate::graphql::{
 };
 use crate::institutions::graphql::InstitutionProfile;
 use crate::institutions::service::Directory;
+use crate::measures::burden::MonitoringBurdens;
+use crate::measures::burden_graphql::MonitoringBurden;
 use crate::measures::graphql::{ImprovementSummary, Measure};
 use crate::measures::rollup::ProjectImprovement;
 use crate::measures::scopes::MeasuresOfProject;
@@ -184,10 +186,34 @@ impl Project {
     #[graphql(complexity = "crate::graphql::cost::FUNDING_READINESS")]
     async fn funding_readiness(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingReadiness> {
         let failures = compute::<Readiness>(ctx, self.row()).await?.unwrap_or_default();
+        let burden = compute::<MonitoringBurdens>(ctx, self.row()).await?;
+        let gaps = burden.iter().flat_map(|b| b.measures.iter()).filter(|m| m.hours_per_week.is_none());
         Ok(FundingReadiness {
             ready: failures.is_empty(),
             failures: failures.into_iter().map(UserError::from).collect(),
+            gaps: gaps
+                .map(|m| {
+                    UserError::from(FieldError {
+                        field: vec![
+                            "measures".into(),
+                            GlobalId::encode(NodeKind::Measure, m.measure_id).to_string(),
+                            "minutesPerSitePerPeriod".into(),
+                        ],
+                        code: UserErrorCode::EstimateMissing,
+                        message: format!(
+                            "\"{}\" has no estimate of its collection time: the monitoring burden leaves it out",
+                            m.name
+                        ),
+                    })
+                })
+                .collect(),
         })
+    }
+    /// What the project's monitoring is forecast to take each week, before funding, beside the
+    /// team's committed hours and the programme's cap.
+    #[graphql(complexity = "crate::graphql::cost::MONITORING_BURDEN")]
+    async fn monitoring_burden(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MonitoringBurden>> {
+        Ok(compute::<MonitoringBurdens>(ctx, self.row()).await?.map(Into::into))
     }
     /// The states you could move the project to now (preconditions aside).
     async fn available_transitions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectStatus>> {
@@ -220,6 +246,10 @@ pub struct TeamCapacity {
 pub struct FundingReadiness {
     pub ready: bool,
     pub failures: Vec<UserError>,
+    /// Evidence the gate lacks, which does not block funding on its own: measures with no
+    /// estimate of their collection time (`ESTIMATE_MISSING`), left out of the monitoring
+    /// burden forecast rather than counted as zero.
+    pub gaps: Vec<UserError>,
 }
 
 /// A host institution's part in a project.
