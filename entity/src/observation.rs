@@ -17,6 +17,28 @@ pub struct Model {
     pub recorded_by_user_id: Option<Uuid>,
     pub recorded_by_token_id: Option<Uuid>,
     pub recorded_at: DateTimeUtc,
+    /// When the row first arrived; corrections leave it alone. `None` only on rows written
+    /// before it was kept and not yet migrated.
+    pub first_recorded_at: Option<DateTimeUtc>,
+    /// How the row first arrived.
+    pub arrival: Arrival,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum Arrival {
+    /// Sent by a script with an API token: from another system.
+    #[sea_orm(string_value = "INTEGRATION_TOKEN")]
+    IntegrationToken,
+    /// A person uploaded a CSV file.
+    #[sea_orm(string_value = "CSV_UPLOAD")]
+    CsvUpload,
+    /// A person sent several rows at once.
+    #[sea_orm(string_value = "BULK_ENTRY")]
+    BulkEntry,
+    /// A person entered one row.
+    #[sea_orm(string_value = "SINGLE_ENTRY")]
+    SingleEntry,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

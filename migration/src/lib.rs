@@ -31,6 +31,7 @@ mod m20261204_000025_create_password_resets;
 mod m20261204_000026_create_second_factors;
 mod m20261204_000027_create_single_sign_on;
 mod m20261204_000028_record_monitoring_burden;
+mod m20261204_000029_record_observation_arrival;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000026_create_second_factors::Migration),
             Box::new(m20261204_000027_create_single_sign_on::Migration),
             Box::new(m20261204_000028_record_monitoring_burden::Migration),
+            Box::new(m20261204_000029_record_observation_arrival::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod helpers;
 
 mod api_tokens;
 mod auth_probes;
+mod data_flow;
 mod faults;
 mod http_spec;
 mod idempotency;

@@ -142,7 +142,56 @@ pub async fn seed(
         ],
     )
     .await?;
-    Ok([bundle.id, mortality.id, antibiotics.id])
+    let measures = [bundle.id, mortality.id, antibiotics.id];
+    arrival_history(db, &measures).await?;
+    Ok(measures)
+}
+
+/// Two years arrive in one seed; give them the history the data-flow figures should show:
+/// Northgate's rows came from its EPR through an integration token three days after each month
+/// ended, Clydeside's were typed in by hand about four weeks after.
+async fn arrival_history(db: &Db, measures: &[Uuid]) -> Result<(), ServiceError> {
+    use entity::observation::{self, Arrival};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let sites = entity::project_site::Entity::find().all(db.conn()).await?;
+    let institutions = entity::institution::Entity::find().all(db.conn()).await?;
+    let slug_of = |site_id: Uuid| {
+        let site = sites.iter().find(|s| s.id == site_id)?;
+        institutions.iter().find(|i| i.id == site.institution_id).map(|i| i.slug.as_str())
+    };
+    let rows = observation::Entity::find()
+        .filter(observation::Column::MeasureId.is_in(measures.iter().copied()))
+        .all(db.conn())
+        .await?;
+    let txn = db.begin().await?;
+    for row in rows {
+        let (arrival, days_after) = match slug_of(row.site_id) {
+            Some("northgate-general") => (Arrival::IntegrationToken, 3),
+            _ => (Arrival::BulkEntry, 27),
+        };
+        let Some(end) =
+            crate::measures::periods::next(entity::measure::MeasureFrequency::Monthly, row.period_start)
+        else {
+            continue;
+        };
+        let Some(arrived) =
+            end.and_hms_opt(10, 0, 0).map(|t| t.and_utc() + chrono::Duration::days(days_after))
+        else {
+            continue;
+        };
+        // Only the past: the current month's row stays as recorded now.
+        let first = arrived.min(row.recorded_at);
+        observation::Entity::update(observation::ActiveModel {
+            id: sea_orm::ActiveValue::Unchanged(row.id),
+            first_recorded_at: sea_orm::ActiveValue::Set(Some(first)),
+            arrival: sea_orm::ActiveValue::Set(arrival),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 fn level(shape: &SeriesShape, month: usize) -> f64 {
@@ -165,9 +214,15 @@ async fn record_proportions(
             rows.push(row(shape.site, month, None, Some((rate * denominator).round()), Some(denominator)));
         }
     }
-    ingest::record(db, actor, measure_id, rows, Source { prefix: "observations", first_number: 0 })
-        .await
-        .map(|_| ())
+    ingest::record(
+        db,
+        actor,
+        measure_id,
+        rows,
+        Source { prefix: "observations", first_number: 0, file: false },
+    )
+    .await
+    .map(|_| ())
 }
 
 async fn record_values(
@@ -184,9 +239,15 @@ async fn record_values(
             rows.push(row(shape.site, month, Some(value), None, None));
         }
     }
-    ingest::record(db, actor, measure_id, rows, Source { prefix: "observations", first_number: 0 })
-        .await
-        .map(|_| ())
+    ingest::record(
+        db,
+        actor,
+        measure_id,
+        rows,
+        Source { prefix: "observations", first_number: 0, file: false },
+    )
+    .await
+    .map(|_| ())
 }
 
 fn row(

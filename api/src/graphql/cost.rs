@@ -28,6 +28,8 @@ pub const PROJECT_IMPROVEMENT: usize = 150;
 pub const FUNDING_READINESS: usize = 50;
 /// A project's measures, sites and team, forecast.
 pub const MONITORING_BURDEN: usize = 30;
+/// Every observation of a project's measures, counted by period, site and arrival.
+pub const DATA_FLOW: usize = 150;
 /// Every published result the caller may see.
 pub const LESSONS: usize = 200;
 /// Every project of a programme, analysed.
@@ -35,12 +37,13 @@ pub const PROGRAMME_IMPROVEMENT: usize = 1000;
 pub const PROGRAMME_EVALUATION: usize = 1000;
 
 /// Fields with a declared weight, by type and field name.
-const DECLARED: [(&str, &str, usize); 8] = [
+const DECLARED: [(&str, &str, usize); 9] = [
     ("Measure", "analysis", MEASURE_ANALYSIS),
     ("Measure", "observationsCsv", OBSERVATIONS_CSV),
     ("Project", "improvement", PROJECT_IMPROVEMENT),
     ("Project", "fundingReadiness", FUNDING_READINESS),
     ("Project", "monitoringBurden", MONITORING_BURDEN),
+    ("Project", "dataFlow", DATA_FLOW),
     ("Query", "lessons", LESSONS),
     ("Programme", "improvement", PROGRAMME_IMPROVEMENT),
     ("Programme", "evaluation", PROGRAMME_EVALUATION),

@@ -198,8 +198,17 @@ impl Observation {
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// When the row was last written (a correction moves it).
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at
+    }
+    /// When the row first arrived; corrections leave it alone.
+    async fn first_recorded_at(&self) -> DateTime<Utc> {
+        self.0.first_recorded_at.unwrap_or(self.0.recorded_at)
+    }
+    /// How the row first arrived; corrections leave it alone.
+    async fn arrival(&self) -> crate::measures::data_flow_graphql::Arrival {
+        self.0.arrival.into()
     }
 }
 
@@ -438,7 +447,14 @@ impl MeasureMutation {
             .collect();
         let result = match GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId") {
             Ok(id) => {
-                ingest::record(db, actor, id, rows, Source { prefix: "observations", first_number: 0 }).await
+                ingest::record(
+                    db,
+                    actor,
+                    id,
+                    rows,
+                    Source { prefix: "observations", first_number: 0, file: false },
+                )
+                .await
             }
             Err(e) => Err(e),
         };
@@ -468,7 +484,14 @@ impl MeasureMutation {
             (Err(e), _) | (_, Err(e)) => Err(e),
             (Ok(bytes), Ok(id)) => match super::csv::parse(&bytes) {
                 Ok(rows) => {
-                    ingest::record(db, actor, id, rows, Source { prefix: "file", first_number: 2 }).await
+                    ingest::record(
+                        db,
+                        actor,
+                        id,
+                        rows,
+                        Source { prefix: "file", first_number: 2, file: true },
+                    )
+                    .await
                 }
                 Err(errors) => Err(ServiceError::Invalid(errors)),
             },

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use entity::measure;
-use entity::observation::{self, Column};
+use entity::observation::{self, Arrival, Column};
 use sea_orm::EntityTrait;
 use sea_orm::sea_query::OnConflict;
 use uuid::Uuid;
@@ -31,6 +31,8 @@ pub struct Recorded {
 pub struct Source<'a> {
     pub prefix: &'a str,
     pub first_number: usize,
+    /// A CSV upload rather than rows in a request.
+    pub file: bool,
 }
 
 /// The sites the actor may record for: every accepted site for the lead's writers, its own for
@@ -82,7 +84,13 @@ pub async fn record(
     let valid = validate::check_batch(rows, &ctx, source.prefix, source.first_number)
         .map_err(ServiceError::Invalid)?;
     let count = valid.len();
-    write(db, actor, &measure, valid).await?;
+    let arrival = match (actor.token_id(), source.file, count) {
+        (Some(_), _, _) => Arrival::IntegrationToken,
+        (None, true, _) => Arrival::CsvUpload,
+        (None, false, 1) => Arrival::SingleEntry,
+        (None, false, _) => Arrival::BulkEntry,
+    };
+    write(db, actor, &measure, valid, arrival).await?;
     Ok(Recorded { measure, count })
 }
 
@@ -91,6 +99,7 @@ async fn write(
     actor: &Actor,
     measure: &measure::Model,
     rows: Vec<ValidRow>,
+    arrival: Arrival,
 ) -> Result<(), ServiceError> {
     let now = db.now();
     let txn = db.begin().await?;
@@ -108,6 +117,8 @@ async fn write(
                 recorded_by_user_id: actor.user_id(),
                 recorded_by_token_id: actor.token_id(),
                 recorded_at: now,
+                first_recorded_at: Some(now),
+                arrival,
             })
         });
         observation::Entity::insert_many(models)

@@ -6,6 +6,8 @@ pub mod analysis_graphql;
 pub mod burden;
 pub mod burden_graphql;
 pub mod csv;
+pub mod data_flow;
+pub mod data_flow_graphql;
 pub mod export;
 pub mod graphql;
 pub mod ingest;

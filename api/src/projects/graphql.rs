@@ -20,6 +20,8 @@ use crate::institutions::graphql::InstitutionProfile;
 use crate::institutions::service::Directory;
 use crate::measures::burden::MonitoringBurdens;
 use crate::measures::burden_graphql::MonitoringBurden;
+use crate::measures::data_flow::DataFlows;
+use crate::measures::data_flow_graphql::ProjectDataFlow;
 use crate::measures::graphql::{ImprovementSummary, Measure};
 use crate::measures::rollup::ProjectImprovement;
 use crate::measures::scopes::MeasuresOfProject;
@@ -214,6 +216,15 @@ impl Project {
     #[graphql(complexity = "crate::graphql::cost::MONITORING_BURDEN")]
     async fn monitoring_burden(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MonitoringBurden>> {
         Ok(compute::<MonitoringBurdens>(ctx, self.row()).await?.map(Into::into))
+    }
+    /// How the project's data arrives, measured from what arrived: completeness, timeliness and
+    /// the share integrated from systems, per measure and accepted site and pooled, beside the
+    /// monitoring burden forecast.
+    #[graphql(complexity = "crate::graphql::cost::DATA_FLOW")]
+    async fn data_flow(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProjectDataFlow>> {
+        let flow = compute::<DataFlows>(ctx, self.row()).await?;
+        let burden = compute::<MonitoringBurdens>(ctx, self.row()).await?;
+        Ok(flow.map(|f| ProjectDataFlow::of(&f, burden.as_ref())))
     }
     /// The states you could move the project to now (preconditions aside).
     async fn available_transitions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectStatus>> {

@@ -14,6 +14,8 @@ use super::{BarrierTag, engagement, visibility};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::error::ServiceError;
+use crate::measures::burden::{self, Burden};
+use crate::measures::data_flow::{self, ProjectFlow};
 use crate::measures::rollup::{self, ProgrammeImprovement};
 use crate::paging;
 use crate::projects::service as projects;
@@ -34,6 +36,8 @@ pub struct Evaluation {
     pub outcomes: Vec<(ResultOutcome, usize)>,
     /// Published results of the programme's projects, newest first.
     pub published: Vec<result::Model>,
+    /// Each project's data flow and monitoring forecast.
+    pub data_flow: Vec<(project::Model, ProjectFlow, Burden)>,
 }
 
 /// The evaluation of each programme the actor funds (the others are left out; callers check
@@ -61,6 +65,8 @@ pub async fn evaluate(
         .all(db.conn())
         .await?;
     let mut improvements = rollup::programmes(db, actor, programmes).await?;
+    let mut flows = data_flow::flows(db, actor, &projects).await?;
+    let mut forecasts = burden::burdens(db, actor, &projects).await?;
     let mut out = HashMap::with_capacity(funded.len());
     for programme in funded {
         let mine: Vec<&project::Model> =
@@ -90,6 +96,14 @@ pub async fn evaluate(
         let published: Vec<result::Model> =
             published.iter().filter(|r| mine.iter().any(|p| p.id == r.project_id)).cloned().collect();
         let tally = super::service::count(&published);
+        let data_flow = mine
+            .iter()
+            .map(|p| {
+                let flow = flows.remove(&p.id).unwrap_or_default();
+                let forecast = forecasts.remove(&p.id).unwrap_or_else(|| burden::forecast(&[], 0, 0.0, 0.0));
+                ((*p).clone(), flow, forecast)
+            })
+            .collect();
         out.insert(
             programme.id,
             Evaluation {
@@ -99,6 +113,7 @@ pub async fn evaluate(
                 barriers: tally.barrier_tags,
                 outcomes: tally.outcomes,
                 published,
+                data_flow,
             },
         );
     }

@@ -320,6 +320,9 @@ pub struct ProgrammeEvaluation {
     pub barrier_tags: Vec<TagCount>,
     pub outcomes: Vec<OutcomeCount>,
     pub published_results: Vec<SharedResult>,
+    /// How the projects' data arrives (completeness, timeliness, integration), pooled and per
+    /// project, beside each project's monitoring burden forecast.
+    pub data_flow: crate::measures::data_flow_graphql::ProgrammeDataFlow,
 }
 
 pub async fn programme_evaluation(
@@ -354,6 +357,7 @@ pub async fn programme_evaluation(
         barrier_tags: tag_counts(e.barriers.clone()),
         outcomes: outcome_counts(e.outcomes.clone()),
         published_results: e.published.iter().cloned().map(SharedResult).collect(),
+        data_flow: crate::measures::data_flow_graphql::ProgrammeDataFlow::of(&e.data_flow),
     })
 }
 

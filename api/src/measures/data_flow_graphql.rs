@@ -1,0 +1,154 @@
+use async_graphql::{ID, SimpleObject};
+use entity::observation::Arrival as DbArrival;
+
+use super::burden::Burden;
+use super::data_flow::{Flow, MeasureFlow, ProjectFlow};
+use crate::graphql::{GlobalId, NodeKind};
+use crate::mirror_enum;
+
+mirror_enum! {
+    /// How an observation first arrived: INTEGRATION_TOKEN (a script with an API token, from
+    /// another system), CSV_UPLOAD, BULK_ENTRY (a person sending several rows; also every row
+    /// recorded before arrivals were kept, unless a token sent it) or SINGLE_ENTRY.
+    Arrival <=> DbArrival { IntegrationToken, CsvUpload, BulkEntry, SingleEntry }
+}
+
+#[derive(SimpleObject)]
+pub struct ArrivalCount {
+    pub arrival: Arrival,
+    pub observations: i32,
+}
+
+fn n(count: u64) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+/// What arrived against what was expected. Periods are expected from the measure's start (the
+/// period it was defined in, or its earliest observation if history was loaded) to the last
+/// period that has ended, at every accepted site.
+#[derive(SimpleObject)]
+pub struct DataFlowFigures {
+    pub expected_periods: i32,
+    /// Expected periods that have an observation.
+    pub recorded_periods: i32,
+    /// recorded / expected; null when nothing is expected yet.
+    pub completeness: Option<f64>,
+    /// Median days from a period's end to its first recording (0 if recorded before it ended);
+    /// corrections do not move it.
+    pub median_days_to_first_record: Option<f64>,
+    /// Share of observations that arrived through integration tokens.
+    pub integration_share: Option<f64>,
+    pub observations: i32,
+    pub arrivals: Vec<ArrivalCount>,
+}
+
+impl From<&Flow> for DataFlowFigures {
+    fn from(flow: &Flow) -> Self {
+        let mut arrivals: Vec<ArrivalCount> = flow
+            .arrivals
+            .iter()
+            .map(|(arrival, count)| ArrivalCount { arrival: (*arrival).into(), observations: n(*count) })
+            .collect();
+        arrivals.sort_by_key(|a| a.arrival as u8);
+        Self {
+            expected_periods: n(flow.expected_periods),
+            recorded_periods: n(flow.recorded_periods),
+            completeness: flow.completeness(),
+            median_days_to_first_record: flow.median_days_to_first_record(),
+            integration_share: flow.integration_share(),
+            observations: n(flow.observations()),
+            arrivals,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SiteDataFlow {
+    pub site_id: ID,
+    pub flow: DataFlowFigures,
+}
+
+#[derive(SimpleObject)]
+pub struct MeasureDataFlow {
+    pub measure_id: ID,
+    pub measure_name: String,
+    pub flow: DataFlowFigures,
+    /// The monitoring burden forecast for this measure, hours a week (null without an estimate):
+    /// beside what arrived, where collection was underestimated shows.
+    pub forecast_hours_per_week: Option<f64>,
+    pub sites: Vec<SiteDataFlow>,
+}
+
+/// A project's data flow, measure by measure and site by site, pooled.
+#[derive(SimpleObject)]
+pub struct ProjectDataFlow {
+    pub flow: DataFlowFigures,
+    /// The monitoring burden forecast, hours a week, over the measures with an estimate.
+    pub forecast_hours_per_week: f64,
+    pub measures: Vec<MeasureDataFlow>,
+}
+
+fn measure_view(m: &MeasureFlow, burden: Option<&Burden>) -> MeasureDataFlow {
+    let forecast = burden
+        .and_then(|b| b.measures.iter().find(|f| f.measure_id == m.measure_id))
+        .and_then(|f| f.hours_per_week);
+    MeasureDataFlow {
+        measure_id: GlobalId::encode(NodeKind::Measure, m.measure_id),
+        measure_name: m.name.clone(),
+        flow: (&m.flow).into(),
+        forecast_hours_per_week: forecast,
+        sites: m
+            .sites
+            .iter()
+            .map(|s| SiteDataFlow {
+                site_id: GlobalId::encode(NodeKind::ProjectSite, s.site_id),
+                flow: (&s.flow).into(),
+            })
+            .collect(),
+    }
+}
+
+impl ProjectDataFlow {
+    pub fn of(flow: &ProjectFlow, burden: Option<&Burden>) -> Self {
+        Self {
+            flow: (&flow.flow).into(),
+            forecast_hours_per_week: burden.map_or(0.0, Burden::total_hours_per_week),
+            measures: flow.measures.iter().map(|m| measure_view(m, burden)).collect(),
+        }
+    }
+}
+
+/// One project's line in the programme's data flow.
+#[derive(SimpleObject)]
+pub struct ProjectFlowLine {
+    pub project_id: ID,
+    pub project_title: String,
+    pub flow: DataFlowFigures,
+    pub forecast_hours_per_week: f64,
+}
+
+/// The programme's data flow: every project's, pooled, and each on its own line.
+#[derive(SimpleObject)]
+pub struct ProgrammeDataFlow {
+    pub flow: DataFlowFigures,
+    pub projects: Vec<ProjectFlowLine>,
+}
+
+impl ProgrammeDataFlow {
+    pub fn of(lines: &[(entity::project::Model, ProjectFlow, Burden)]) -> Self {
+        let mut pooled = Flow::default();
+        let projects = lines
+            .iter()
+            .map(|(project, flow, burden)| {
+                pooled.add(&flow.flow);
+                ProjectFlowLine {
+                    project_id: GlobalId::encode(NodeKind::Project, project.id),
+                    project_title: project.title.clone(),
+                    flow: (&flow.flow).into(),
+                    forecast_hours_per_week: burden.total_hours_per_week(),
+                }
+            })
+            .collect();
+        Self { flow: (&pooled).into(), projects }
+    }
+}
