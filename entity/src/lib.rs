@@ -27,5 +27,6 @@ pub mod sign_in_throttle;
 pub mod sso_attempt;
 pub mod sso_provider;
 pub mod team_member;
+pub mod time_report;
 pub mod totp_factor;
 pub mod user;

@@ -32,6 +32,7 @@ mod m20261204_000026_create_second_factors;
 mod m20261204_000027_create_single_sign_on;
 mod m20261204_000028_record_monitoring_burden;
 mod m20261204_000029_record_observation_arrival;
+mod m20261204_000030_create_time_reports;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000027_create_single_sign_on::Migration),
             Box::new(m20261204_000028_record_monitoring_burden::Migration),
             Box::new(m20261204_000029_record_observation_arrival::Migration),
+            Box::new(m20261204_000030_create_time_reports::Migration),
         ]
     }
 }

@@ -41,7 +41,7 @@ db_test! {
 /// Nested fields of Project, each asked alone on pages of 5 and 50 projects: the bound of a
 /// list (`true`) or only the same count at both sizes (a derived field that reads several
 /// tables).
-const PROJECT_FIELDS: [(&str, &str, bool); 17] = [
+const PROJECT_FIELDS: [(&str, &str, bool); 18] = [
     ("sites", "sites { status institution { name } }", true),
     ("team", "team { role user { name } institution { name } }", true),
     ("commitments", "commitments { kind institution { name } }", true),
@@ -71,6 +71,7 @@ const PROJECT_FIELDS: [(&str, &str, bool); 17] = [
         "dataFlow { flow { completeness } measures { sites { flow { integrationShare } } } }",
         false,
     ),
+    ("teamTime", "teamTime(months: 3) { committedHours reportedHours byRole { role } }", true),
 ];
 
 db_test_with! {
@@ -100,7 +101,7 @@ const PROGRAMME_FIELDS: [(&str, &str); 4] = [
     ("improvement", "improvement { fundedProjects projectsShowingImprovement }"),
     (
         "evaluation",
-        "evaluation { projectsByStatus { status count } engagement { clinicians } publishedResults { title } dataFlow { flow { completeness } projects { flow { integrationShare } } } }",
+        "evaluation { projectsByStatus { status count } engagement { clinicians } publishedResults { title } dataFlow { flow { completeness } projects { flow { integrationShare } } } timePressure { months } }",
     ),
 ];
 

@@ -42,6 +42,7 @@ mod schema;
 mod sessions;
 mod smtp_sink;
 mod sso;
+mod team_time;
 mod tenancy_probes;
 mod time_travel;
 mod tokens;

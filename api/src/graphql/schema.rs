@@ -17,6 +17,7 @@ use crate::members::graphql::MemberMutation;
 use crate::programmes::graphql::{ProgrammeMutation, ProgrammeQuery};
 use crate::projects::graphql::ProjectQuery;
 use crate::projects::mutations::ProjectMutation;
+use crate::projects::team_time_graphql::TeamTimeMutation;
 use crate::results::graphql::{ResultMutation, ResultQuery};
 use crate::sso::graphql::{SingleSignOnMutation, SingleSignOnQuery};
 use crate::users::graphql::UserQuery;
@@ -50,6 +51,7 @@ pub struct Mutation(
     CommitmentMutation,
     MeasureMutation,
     ResultMutation,
+    TeamTimeMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -220,6 +220,22 @@ impl Project {
     /// How the project's data arrives, measured from what arrived: completeness, timeliness and
     /// the share integrated from systems, per measure and accepted site and pooled, beside the
     /// monitoring burden forecast.
+    /// Time given against time committed, month by month and by role, for the `months` months
+    /// up to this one (1 to 24; default 6).
+    async fn team_time(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 6)] months: i32,
+    ) -> async_graphql::Result<Vec<super::team_time_graphql::TeamTimeMonth>> {
+        let count = u8::try_from(months)
+            .ok()
+            .filter(|m| (1..=super::team_time::MAX_MONTHS).contains(m))
+            .ok_or_else(|| ServiceError::invalid("months", UserErrorCode::Invalid, "between 1 and 24 months"))
+            .gql(ctx)?;
+        let months =
+            compute::<super::team_time::TeamTimes>(ctx, (self.row(), count)).await?.unwrap_or_default();
+        Ok(months.into_iter().map(Into::into).collect())
+    }
     #[graphql(complexity = "crate::graphql::cost::DATA_FLOW")]
     async fn data_flow(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProjectDataFlow>> {
         let flow = compute::<DataFlows>(ctx, self.row()).await?;

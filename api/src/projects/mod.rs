@@ -9,4 +9,6 @@ pub mod scopes;
 pub mod service;
 pub mod sites;
 pub mod team;
+pub mod team_time;
+pub mod team_time_graphql;
 pub mod transitions;

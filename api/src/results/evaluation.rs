@@ -1,9 +1,11 @@
 //! The programme evaluation, for its funder: projects by status, how many show measurable
-//! improvement, engagement per project, what got in the way, and what was published.
+//! improvement, engagement per project, what got in the way, what was published, how data
+//! arrives, and which projects are short of the time they committed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use entity::project::{self, ProjectStatus};
 use entity::shared_result::{self as result, ResultOutcome, ResultStatus};
 use entity::{engagement_record, programme};
@@ -19,6 +21,7 @@ use crate::measures::data_flow::{self, ProjectFlow};
 use crate::measures::rollup::{self, ProgrammeImprovement};
 use crate::paging;
 use crate::projects::service as projects;
+use crate::projects::team_time;
 use crate::scope::{Batched, Row, by_rows};
 
 pub struct ProjectEngagement {
@@ -38,6 +41,9 @@ pub struct Evaluation {
     pub published: Vec<result::Model>,
     /// Each project's data flow and monitoring forecast.
     pub data_flow: Vec<(project::Model, ProjectFlow, Burden)>,
+    /// Projects whose reported time stayed below three quarters of commitment for two ended
+    /// months running, with the latest such pair and the lower share.
+    pub time_pressure: Vec<(project::Model, NaiveDate, NaiveDate, f64)>,
 }
 
 /// The evaluation of each programme the actor funds (the others are left out; callers check
@@ -67,6 +73,8 @@ pub async fn evaluate(
     let mut improvements = rollup::programmes(db, actor, programmes).await?;
     let mut flows = data_flow::flows(db, actor, &projects).await?;
     let mut forecasts = burden::burdens(db, actor, &projects).await?;
+    let (team, reports) = team_time::load(db, actor, &ids).await?;
+    let recent = team_time::last_months(db.today(), 12);
     let mut out = HashMap::with_capacity(funded.len());
     for programme in funded {
         let mine: Vec<&project::Model> =
@@ -104,6 +112,13 @@ pub async fn evaluate(
                 ((*p).clone(), flow, forecast)
             })
             .collect();
+        let time_pressure = mine
+            .iter()
+            .filter_map(|p| {
+                let months = team_time::of_project(p.id, &team, &reports, &recent);
+                team_time::pressure(&months, db.today()).map(|(a, b, share)| ((*p).clone(), a, b, share))
+            })
+            .collect();
         out.insert(
             programme.id,
             Evaluation {
@@ -114,6 +129,7 @@ pub async fn evaluate(
                 outcomes: tally.outcomes,
                 published,
                 data_flow,
+                time_pressure,
             },
         );
     }

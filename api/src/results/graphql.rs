@@ -323,6 +323,20 @@ pub struct ProgrammeEvaluation {
     /// How the projects' data arrives (completeness, timeliness, integration), pooled and per
     /// project, beside each project's monitoring burden forecast.
     pub data_flow: crate::measures::data_flow_graphql::ProgrammeDataFlow,
+    /// Time pressure, caught early: projects whose reported time stayed below three quarters
+    /// of their committed hours for two ended months running (within the last twelve, from
+    /// their first report on).
+    pub time_pressure: Vec<TimePressure>,
+}
+
+#[derive(SimpleObject)]
+pub struct TimePressure {
+    pub project_id: ID,
+    pub project_title: String,
+    /// The latest two months running below three quarters (their first days).
+    pub months: Vec<chrono::NaiveDate>,
+    /// The lower of the two months' reported / committed.
+    pub lowest_share: f64,
 }
 
 pub async fn programme_evaluation(
@@ -358,6 +372,16 @@ pub async fn programme_evaluation(
         outcomes: outcome_counts(e.outcomes.clone()),
         published_results: e.published.iter().cloned().map(SharedResult).collect(),
         data_flow: crate::measures::data_flow_graphql::ProgrammeDataFlow::of(&e.data_flow),
+        time_pressure: e
+            .time_pressure
+            .iter()
+            .map(|(p, first, second, share)| TimePressure {
+                project_id: GlobalId::encode(NodeKind::Project, p.id),
+                project_title: p.title.clone(),
+                months: vec![*first, *second],
+                lowest_share: *share,
+            })
+            .collect(),
     })
 }
 

@@ -1,0 +1,89 @@
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::NaiveDate;
+
+use super::graphql::ProjectRole;
+use super::team_time::{self, MonthTime, RoleTime};
+use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
+
+/// Hours committed and reported for one role in one month.
+#[derive(SimpleObject)]
+pub struct RoleTimeView {
+    pub role: ProjectRole,
+    pub committed_hours: f64,
+    pub reported_hours: f64,
+}
+
+/// Time given against time committed in one month. Committed: each member's weekly hours over
+/// the days of the month they were on the team, / 7.
+#[derive(SimpleObject)]
+pub struct TeamTimeMonth {
+    /// The month's first day.
+    pub month: NaiveDate,
+    pub committed_hours: f64,
+    pub reported_hours: f64,
+    /// reported / committed; null when nothing was committed.
+    pub share: Option<f64>,
+    /// Whether anyone reported for the month (unreported months count as 0 hours given).
+    pub reported: bool,
+    pub by_role: Vec<RoleTimeView>,
+}
+
+impl From<MonthTime> for TeamTimeMonth {
+    fn from(m: MonthTime) -> Self {
+        Self {
+            month: m.month,
+            committed_hours: m.committed_hours,
+            reported_hours: m.reported_hours,
+            share: m.share(),
+            reported: m.reported,
+            by_role: m
+                .by_role
+                .into_iter()
+                .map(|r: RoleTime| RoleTimeView {
+                    role: r.role.into(),
+                    committed_hours: r.committed_hours,
+                    reported_hours: r.reported_hours,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct ReportTeamTimeInput {
+    pub team_member_id: ID,
+    /// The month, as its first day; this month or earlier.
+    pub month: NaiveDate,
+    /// Hours actually given in the month (0 to 744). A later report for the same member and
+    /// month replaces it.
+    pub hours: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct ReportTeamTimePayload {
+    pub reported: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct TeamTimeMutation;
+
+#[Object]
+impl TeamTimeMutation {
+    /// A team member reports the hours they gave a FUNDED, ACTIVE or COMPLETED project in a
+    /// month; the project's manager (a current PROJECT_MANAGER on its team) or the lead's admins
+    /// may report for anyone on the team. People only: API tokens are refused.
+    async fn report_team_time(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportTeamTimeInput,
+    ) -> async_graphql::Result<ReportTeamTimePayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let result = match GlobalId::require(&input.team_member_id, NodeKind::TeamMember, "teamMemberId") {
+            Ok(id) => team_time::report(db, actor, id, input.month, input.hours).await,
+            Err(e) => Err(e),
+        };
+        let (done, user_errors) = outcome(ctx, result)?;
+        Ok(ReportTeamTimePayload { reported: done.is_some(), user_errors })
+    }
+}
