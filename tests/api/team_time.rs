@@ -97,3 +97,16 @@ db_test! {
         assert!((pressure[0]["lowestShare"].as_f64().unwrap() - lowest.min(12.0 / committed)).abs() < 1e-6, "{pressure}");
     }
 }
+
+db_test! {
+    async fn the_demo_shows_a_funded_team_short_of_its_time(app) {
+        let world = springboard::demo::seed(&app.db, &app.address).await.unwrap().unwrap();
+        let payload = app.sign_in_payload("admin@improvement-fund.example.org", &world.password, None).await;
+        let funder = payload["tokens"]["accessToken"].as_str().unwrap().to_owned();
+        let query = "{ programmes(first: 1) { edges { node { evaluation { timePressure { projectTitle lowestShare } } } } } }";
+        let body = app.graphql(query, json!({}), Some(&funder)).await;
+        let pressure = &body["data"]["programmes"]["edges"][0]["node"]["evaluation"]["timePressure"];
+        assert_eq!(pressure[0]["projectTitle"], json!("Sepsis six within the hour"), "{body}");
+        assert!(pressure[0]["lowestShare"].as_f64().unwrap() < 0.75);
+    }
+}

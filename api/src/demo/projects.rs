@@ -1,6 +1,7 @@
 //! The demo's programme and projects, seeded through the services so every rule applies:
 //! - "Sepsis six within the hour": two accepted sites, a full team, passing assessments; FUNDED
-//!   and ACTIVE, with two years of monitoring data (see `measures`).
+//!   and ACTIVE, with two years of monitoring data (see `measures`) and three months of time
+//!   reports below three quarters of the commitment.
 //! - "Falls prevention on elderly care wards": SUBMITTED; the gate refuses it (no project
 //!   manager, too few hours, STAFF_TIME scored 1 at Taff Valley).
 //! - "Delirium screening at admission": SUBMITTED; the gate refuses it (Clydeside's only
@@ -79,6 +80,7 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
     }
     funding::decide(db, &funder, sepsis, Decision::Fund, Some(95_000)).await?;
     transitions::transition(db, &funder, sepsis, ProjectStatus::Active).await?;
+    report_time(db, world, sepsis).await?;
     let measures = super::measures::seed(db, world, sepsis, COLLEGE).await?;
     super::results::seed(db, world, sepsis, COLLEGE, measures).await?;
 
@@ -187,6 +189,30 @@ async fn delirium_measures(db: &Db, world: &DemoWorld, project: Uuid) -> Result<
         form("Same-day care plan", follow_up, MeasureFrequency::Monthly, None),
     )
     .await?;
+    Ok(())
+}
+
+/// Three months of time given on the sepsis project, reported by the college's admin: the
+/// project manager gives nearly all of the committed time, the clinical lead and the analyst
+/// about half, so the team stays below three quarters of its commitment (time pressure).
+async fn report_time(db: &Db, world: &DemoWorld, project: Uuid) -> Result<(), ServiceError> {
+    let (_, lead) = world.actor(COLLEGE)?;
+    let members = team::of_project(db, &lead, project).await?;
+    for back in 1..=3 {
+        let month = crate::projects::team_time::month_of(db.today())
+            .checked_sub_months(chrono::Months::new(back))
+            .ok_or_else(|| {
+                ServiceError::invalid("month", crate::error::UserErrorCode::Invalid, "out of range")
+            })?;
+        for member in &members {
+            let given = match member.role {
+                ProjectRole::ProjectManager => 0.95,
+                _ => 0.5,
+            };
+            let hours = (crate::projects::team_time::committed_in(member, month) * given).round();
+            crate::projects::team_time::report(db, &lead, member.id, month, hours).await?;
+        }
+    }
     Ok(())
 }
 
