@@ -214,15 +214,7 @@ async fn record_proportions(
             rows.push(row(shape.site, month, None, Some((rate * denominator).round()), Some(denominator)));
         }
     }
-    ingest::record(
-        db,
-        actor,
-        measure_id,
-        rows,
-        Source { prefix: "observations", first_number: 0, file: false },
-    )
-    .await
-    .map(|_| ())
+    ingest::record(db, actor, measure_id, rows, Source::REQUEST).await.map(|_| ())
 }
 
 async fn record_values(
@@ -239,15 +231,7 @@ async fn record_values(
             rows.push(row(shape.site, month, Some(value), None, None));
         }
     }
-    ingest::record(
-        db,
-        actor,
-        measure_id,
-        rows,
-        Source { prefix: "observations", first_number: 0, file: false },
-    )
-    .await
-    .map(|_| ())
+    ingest::record(db, actor, measure_id, rows, Source::REQUEST).await.map(|_| ())
 }
 
 fn row(

@@ -446,16 +446,7 @@ impl MeasureMutation {
             })
             .collect();
         let result = match GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId") {
-            Ok(id) => {
-                ingest::record(
-                    db,
-                    actor,
-                    id,
-                    rows,
-                    Source { prefix: "observations", first_number: 0, file: false },
-                )
-                .await
-            }
+            Ok(id) => ingest::record(db, actor, id, rows, Source::REQUEST).await,
             Err(e) => Err(e),
         };
         recorded(result, ctx)
@@ -483,16 +474,7 @@ impl MeasureMutation {
         let result = match (bytes, GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId")) {
             (Err(e), _) | (_, Err(e)) => Err(e),
             (Ok(bytes), Ok(id)) => match super::csv::parse(&bytes) {
-                Ok(rows) => {
-                    ingest::record(
-                        db,
-                        actor,
-                        id,
-                        rows,
-                        Source { prefix: "file", first_number: 2, file: true },
-                    )
-                    .await
-                }
+                Ok(rows) => ingest::record(db, actor, id, rows, Source::CSV).await,
                 Err(errors) => Err(ServiceError::Invalid(errors)),
             },
         };

@@ -35,6 +35,13 @@ pub struct Source<'a> {
     pub file: bool,
 }
 
+impl Source<'static> {
+    /// Rows in a request, numbered from 0 under `observations`.
+    pub const REQUEST: Self = Self { prefix: "observations", first_number: 0, file: false };
+    /// A CSV file, numbered by line (the header is line 1) under `file`.
+    pub const CSV: Self = Self { prefix: "file", first_number: 2, file: true };
+}
+
 /// The sites the actor may record for: every accepted site for the lead's writers, its own for
 /// a host's writers.
 fn writable_sites(
