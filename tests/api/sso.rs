@@ -212,6 +212,11 @@ db_test! {
         let mut insecure = good.clone();
         insecure["issuer"] = json!("http://idp.example.org");
         assert_eq!(fields(&configure(insecure, admin.clone()).await), vec![json!(["input", "issuer"])]);
+        // Longer than the column that keeps it: a user error, not a database error.
+        let mut long = good.clone();
+        long["issuer"] = json!(format!("https://idp.example.org/{}", "t".repeat(600)));
+        long["redirectUri"] = json!(format!("https://front.example.org/{}", "c".repeat(600)));
+        assert_eq!(fields(&configure(long, admin.clone()).await), vec![json!(["input", "issuer"]), json!(["input", "redirectUri"])]);
         let mut unreachable = good.clone();
         unreachable["issuer"] = json!("http://127.0.0.1:9/tenant");
         assert_eq!(codes(&configure(unreachable, admin.clone()).await), vec!["INVALID"]);

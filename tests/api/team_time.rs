@@ -74,6 +74,8 @@ db_test! {
         let next = month_start(today, 0).checked_add_months(Months::new(1)).unwrap();
         assert_eq!(user_error_codes(&report(&app, &analyst_token, &analyst_member, next, 1.0).await), vec!["INVALID"]);
         assert_eq!(user_error_codes(&report(&app, &analyst_token, &analyst_member, last, -1.0).await), vec!["INVALID"]);
+        let ancient = NaiveDate::from_ymd_opt(-4000, 1, 1).unwrap();
+        assert_eq!(user_error_codes(&report(&app, &analyst_token, &analyst_member, ancient, 1.0).await), vec!["INVALID"]);
 
         let body = app.graphql(TEAM_TIME, json!({ "p": setup.bid.project }), Some(lead)).await;
         let months = body["data"]["project"]["teamTime"].as_array().unwrap_or_else(|| panic!("{body}"));

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::error::ServiceError;
+use crate::error::{FieldError, ServiceError, UserErrorCode};
 use crate::paging;
 use crate::programmes::criteria::{DEFAULT_MAX_MONITORING_SHARE, FundingCriteria, SpringboardRule};
 use crate::projects::{service as projects, team};
@@ -68,6 +68,27 @@ impl Burden {
 
     pub fn without_estimate(&self) -> impl Iterator<Item = Uuid> + '_ {
         self.measures.iter().filter(|m| m.hours_per_week.is_none()).map(|m| m.measure_id)
+    }
+
+    /// The readiness evidence this forecast lacks: one `ESTIMATE_MISSING` per measure without
+    /// an estimate, placed at the measure.
+    pub fn gaps(&self) -> Vec<FieldError> {
+        self.measures
+            .iter()
+            .filter(|m| m.hours_per_week.is_none())
+            .map(|m| FieldError {
+                field: vec![
+                    "measures".into(),
+                    crate::ids::global_id(crate::ids::NodeKind::Measure, m.measure_id),
+                    "minutesPerSitePerPeriod".into(),
+                ],
+                code: UserErrorCode::EstimateMissing,
+                message: format!(
+                    "\"{}\" has no estimate of its collection time: the monitoring burden leaves it out",
+                    m.name
+                ),
+            })
+            .collect()
     }
 }
 

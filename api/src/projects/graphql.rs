@@ -10,7 +10,7 @@ use crate::assessments::graphql::CapacityAssessment;
 use crate::assessments::service::AssessmentsOfProject;
 use crate::commitments::graphql::Commitment;
 use crate::commitments::service::CommitmentsOfProject;
-use crate::error::{FieldError, ServiceError, UserErrorCode};
+use crate::error::{ServiceError, UserErrorCode};
 use crate::funding::service::Readiness;
 use crate::graphql::{
     GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
@@ -189,26 +189,10 @@ impl Project {
     async fn funding_readiness(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingReadiness> {
         let failures = compute::<Readiness>(ctx, self.row()).await?.unwrap_or_default();
         let burden = compute::<MonitoringBurdens>(ctx, self.row()).await?;
-        let gaps = burden.iter().flat_map(|b| b.measures.iter()).filter(|m| m.hours_per_week.is_none());
         Ok(FundingReadiness {
             ready: failures.is_empty(),
             failures: failures.into_iter().map(UserError::from).collect(),
-            gaps: gaps
-                .map(|m| {
-                    UserError::from(FieldError {
-                        field: vec![
-                            "measures".into(),
-                            GlobalId::encode(NodeKind::Measure, m.measure_id).to_string(),
-                            "minutesPerSitePerPeriod".into(),
-                        ],
-                        code: UserErrorCode::EstimateMissing,
-                        message: format!(
-                            "\"{}\" has no estimate of its collection time: the monitoring burden leaves it out",
-                            m.name
-                        ),
-                    })
-                })
-                .collect(),
+            gaps: burden.map(|b| b.gaps()).unwrap_or_default().into_iter().map(UserError::from).collect(),
         })
     }
     /// What the project's monitoring is forecast to take each week, before funding, beside the

@@ -172,7 +172,9 @@ pub async fn report(
         ));
     }
     let mut problems = Problems::default();
-    if month.day() != 1 {
+    if let Err(e) = crate::text::date(month, "month") {
+        problems.push(e);
+    } else if month.day() != 1 {
         problems.push(FieldError::new("month", UserErrorCode::Invalid, "a month, given as its first day"));
     } else if month > month_of(db.today()) {
         problems.push(FieldError::new(

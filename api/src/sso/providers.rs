@@ -17,6 +17,9 @@ use crate::error::{FieldError, Problems, ServiceError, UserErrorCode};
 use crate::identity::AuthConfig;
 
 const MAX_DOMAINS: usize = 50;
+/// The widths of the columns that keep them.
+const MAX_URL_CHARS: usize = 500;
+const MAX_DOMAINS_TEXT: usize = 2000;
 
 pub struct ProviderInput {
     pub institution_id: Uuid,
@@ -53,6 +56,9 @@ fn domains(raw: &[String]) -> Result<Vec<String>, FieldError> {
             out.push(domain);
         }
     }
+    if out.join(",").len() > MAX_DOMAINS_TEXT {
+        return Err(invalid(field, format!("at most {MAX_DOMAINS_TEXT} characters of domains in all")));
+    }
     Ok(out)
 }
 
@@ -81,7 +87,9 @@ pub async fn configure(
 
     let mut problems = Problems::default();
     let issuer = input.issuer.trim().trim_end_matches('/').to_owned();
-    if let Err(e) = issuer_url(&issuer) {
+    if issuer.chars().count() > MAX_URL_CHARS {
+        problems.push(invalid("issuer", format!("at most {MAX_URL_CHARS} characters")));
+    } else if let Err(e) = issuer_url(&issuer) {
         problems.push(provider_problem(&e));
     }
     let client_id = input.client_id.trim().to_owned();
@@ -114,7 +122,10 @@ pub async fn configure(
         None => format!("{}/sso-callback", auth.mailer.link_base().trim_end_matches('/')),
     };
     match reqwest::Url::parse(&redirect_uri) {
-        Ok(url) if matches!(url.scheme(), "https" | "http") && url.fragment().is_none() => {}
+        Ok(url)
+            if matches!(url.scheme(), "https" | "http")
+                && url.fragment().is_none()
+                && redirect_uri.chars().count() <= MAX_URL_CHARS => {}
         _ => problems.push(invalid("redirectUri", "must be the front end's absolute http(s) callback URL")),
     }
     problems.into_result()?;
@@ -238,5 +249,7 @@ mod tests {
         assert!(domains(&list(&["localhost"])).is_err());
         assert!(domains(&list(&["a b.org"])).is_err());
         assert!(domains(&list(&["x..org"])).is_err());
+        let long: Vec<String> = (0..50).map(|i| format!("{}{i}.nhs.uk", "a".repeat(60))).collect();
+        assert!(domains(&long).is_err(), "50 domains of 60-odd characters overflow the column");
     }
 }
