@@ -1,6 +1,10 @@
 //! Springboard: a multi-tenant GraphQL API for clinical quality-improvement programmes.
 //! The binary in `main.rs` is a thin shell around this library.
 
+// The merged Mutation root nests one resolver future per part; past sixteen parts the
+// compiler's default query depth no longer covers its layout.
+#![recursion_limit = "256"]
+
 pub mod actor;
 pub mod analysis;
 pub mod api_tokens;

@@ -7,6 +7,7 @@ pub mod audit_event;
 pub mod capacity_assessment;
 pub mod commitment;
 pub mod engagement_record;
+pub mod funding_evidence;
 pub mod idempotency_key;
 pub mod institution;
 pub mod invitation;

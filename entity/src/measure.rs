@@ -22,6 +22,8 @@ pub struct Model {
     pub collection_method: Option<CollectionMethod>,
     /// People's minutes per site per period to collect the data; `None` until estimated.
     pub minutes_per_site_per_period: Option<f64>,
+    /// The measure of a shared result this one was copied from when its project adopted it.
+    pub adopted_from_measure_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -19,6 +19,8 @@ pub struct Model {
     pub status_changed_at: DateTimeUtc,
     /// When the lead first submitted the bid; the funder sees it from then on.
     pub submitted_at: Option<DateTimeUtc>,
+    /// The published shared result version this project was started from, if any.
+    pub adopted_from_result_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

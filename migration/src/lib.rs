@@ -33,6 +33,8 @@ mod m20261204_000027_create_single_sign_on;
 mod m20261204_000028_record_monitoring_burden;
 mod m20261204_000029_record_observation_arrival;
 mod m20261204_000030_create_time_reports;
+mod m20261205_000031_record_adoption;
+pub mod m20261205_000032_record_funding_evidence;
 
 pub struct Migrator;
 
@@ -69,6 +71,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000028_record_monitoring_burden::Migration),
             Box::new(m20261204_000029_record_observation_arrival::Migration),
             Box::new(m20261204_000030_create_time_reports::Migration),
+            Box::new(m20261205_000031_record_adoption::Migration),
+            Box::new(m20261205_000032_record_funding_evidence::Migration),
         ]
     }
 }

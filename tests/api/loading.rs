@@ -41,7 +41,7 @@ db_test! {
 /// Nested fields of Project, each asked alone on pages of 5 and 50 projects: the bound of a
 /// list (`true`) or only the same count at both sizes (a derived field that reads several
 /// tables).
-const PROJECT_FIELDS: [(&str, &str, bool); 18] = [
+const PROJECT_FIELDS: [(&str, &str, bool); 19] = [
     ("sites", "sites { status institution { name } }", true),
     ("team", "team { role user { name } institution { name } }", true),
     ("commitments", "commitments { kind institution { name } }", true),
@@ -72,6 +72,7 @@ const PROJECT_FIELDS: [(&str, &str, bool); 18] = [
         false,
     ),
     ("teamTime", "teamTime(months: 3) { committedHours reportedHours byRole { role } }", true),
+    ("adoptedFrom", "adoptedFrom { title adoptions { count projects { title } } }", true),
 ];
 
 db_test_with! {
@@ -101,7 +102,7 @@ const PROGRAMME_FIELDS: [(&str, &str); 4] = [
     ("improvement", "improvement { fundedProjects projectsShowingImprovement }"),
     (
         "evaluation",
-        "evaluation { projectsByStatus { status count } engagement { clinicians } publishedResults { title } dataFlow { flow { completeness } projects { flow { integrationShare } } } timePressure { months } }",
+        "evaluation { projectsByStatus { status count } engagement { clinicians } publishedResults { title } dataFlow { flow { completeness } projects { flow { integrationShare } } } timePressure { months } spread { adoptions improvedAgain result { title } } improvementByCapacity { dimension above { projects improvementRate } unassessed } }",
     ),
 ];
 
@@ -126,8 +127,9 @@ db_test! {
     }
 }
 
-const RESULT_FIELDS: [(&str, &str); 5] = [
-    ("measures", "measures { measure { name } frozenAnalysis { verdict points } }"),
+const RESULT_FIELDS: [(&str, &str); 6] = [
+    ("measures", "measures { measure { name } definition { name kind } frozenAnalysis { verdict points } }"),
+    ("adoptions", "adoptions { count projects { title } }"),
     ("sharedWith", "sharedWith { name }"),
     ("project", "project { title }"),
     ("projectTitle", "projectTitle"),

@@ -112,7 +112,20 @@ pub async fn world(app: &TestApp) -> World {
             "dimensions": scores(3), "submit": true,
         }})
     });
-    each(app, &funding.funder_token, ASSESS, assessments).await;
+    let assessments = ids(&each(app, &funding.funder_token, ASSESS, assessments).await, "assessment");
+    // As if each had been funded through the gate on that assessment.
+    let evidence = projects.iter().zip(&sites).zip(&assessments).map(|((p, s), a)| {
+        entity::funding_evidence::ActiveModel {
+            id: sea_orm::ActiveValue::Set(Uuid::now_v7()),
+            project_id: sea_orm::ActiveValue::Set(uuid_of(p)),
+            site_id: sea_orm::ActiveValue::Set(uuid_of(s)),
+            assessment_id: sea_orm::ActiveValue::Set(Some(uuid_of(a))),
+        }
+    });
+    entity::funding_evidence::Entity::insert_many(evidence)
+        .exec_without_returning(app.db.conn())
+        .await
+        .unwrap();
 
     let measures = per_project(&|p| {
         json!({ "input": {
@@ -149,6 +162,17 @@ pub async fn world(app: &TestApp) -> World {
     each(app, &lead_token, PUBLISH, results.iter().map(|r| json!({ "id": r })).collect()).await;
     let draft = results.pop().unwrap();
     ok(app, &lead_token, crate::results_fixtures::UNPUBLISH, json!({ "id": draft })).await;
+    // As if every project had adopted the first result, copying its measure.
+    entity::project::Entity::update_many()
+        .col_expr(entity::project::Column::AdoptedFromResultId, Expr::val(uuid_of(&results[0])))
+        .exec(app.db.conn())
+        .await
+        .unwrap();
+    entity::measure::Entity::update_many()
+        .col_expr(entity::measure::Column::AdoptedFromMeasureId, Expr::val(uuid_of(&measures[0])))
+        .exec(app.db.conn())
+        .await
+        .unwrap();
 
     for name in ["Second programme", "Third programme"] {
         let input = json!({ "name": name, "objectives": "More", "biddingOpensOn": app.day(-1), "biddingClosesOn": app.day(30) });

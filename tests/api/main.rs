@@ -10,6 +10,7 @@ mod helpers;
 
 mod api_tokens;
 mod auth_probes;
+mod capacity_outcomes;
 mod data_flow;
 mod faults;
 mod http_spec;
@@ -41,6 +42,7 @@ mod row_security;
 mod schema;
 mod sessions;
 mod smtp_sink;
+mod spread;
 mod sso;
 mod team_time;
 mod tenancy_probes;

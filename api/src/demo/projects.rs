@@ -8,6 +8,9 @@
 //!   assessment is older than the programme accepts, and a weekly notes audit is forecast at
 //!   more than a third of the team's 16 hours), and a measure without an estimate is a gap.
 //! - "Discharge summaries within 24 hours": a DRAFT with an invited site.
+//! - "Sepsis six within the hour at Taff Valley": the Society's adoption of the college's
+//!   platform-wide sepsis result; FUNDED and ACTIVE, and its copy of the bundle measure improves
+//!   again.
 
 use chrono::{Duration, NaiveDate};
 use entity::commitment::CommitmentKind;
@@ -82,7 +85,8 @@ pub async fn seed(db: &Db, world: &DemoWorld) -> Result<(), ServiceError> {
     transitions::transition(db, &funder, sepsis, ProjectStatus::Active).await?;
     report_time(db, world, sepsis).await?;
     let measures = super::measures::seed(db, world, sepsis, COLLEGE).await?;
-    super::results::seed(db, world, sepsis, COLLEGE, measures).await?;
+    let platform_result = super::results::seed(db, world, sepsis, COLLEGE, measures).await?;
+    adopted(db, world, &funder, programme.id, platform_result).await?;
 
     let falls =
         bid(db, world, BODY, programme.id, "Falls prevention on elderly care wards", "Elderly care", &[TAFF])
@@ -301,5 +305,53 @@ async fn assess(
         submit: true,
     };
     assessments::create(db, funder, new).await?;
+    Ok(())
+}
+
+/// The Society adopts the college's platform-wide sepsis result for Taff Valley, is funded on
+/// passing scores, and the bundle measure it copied improves again.
+async fn adopted(
+    db: &Db,
+    world: &DemoWorld,
+    funder: &Actor,
+    programme_id: Uuid,
+    result_id: Uuid,
+) -> Result<(), ServiceError> {
+    use crate::results::adoption::{self, AdoptionForm};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let (_, body) = world.actor(BODY)?;
+    let form = AdoptionForm {
+        programme_id: Some(programme_id),
+        title: Some("Sepsis six within the hour at Taff Valley".into()),
+        aim_statement: None,
+        clinical_area: Some("Emergency medicine".into()),
+    };
+    let project = adoption::adopt(db, &body, result_id, form).await?;
+    let (taff_id, taff) = world.actor(TAFF)?;
+    let site = sites::add(db, &body, project.id, taff_id).await?;
+    sites::respond(db, &taff, site.id, true, None).await?;
+    staff(
+        db,
+        world,
+        BODY,
+        project.id,
+        &[
+            (BODY, ProjectRole::ClinicalLead, 4.0),
+            (TAFF, ProjectRole::ProjectManager, 7.5),
+            (TAFF, ProjectRole::DataAnalyst, 4.0),
+        ],
+    )
+    .await?;
+    transitions::transition(db, &body, project.id, ProjectStatus::Submitted).await?;
+    assess(db, world, funder, project.id, TAFF, db.today() - Duration::days(10), [3, 3, 3, 3, 3]).await?;
+    funding::decide(db, funder, project.id, Decision::Fund, Some(60_000)).await?;
+    transitions::transition(db, funder, project.id, ProjectStatus::Active).await?;
+    let copied = crate::measures::service::visible_to(&body)
+        .filter(entity::measure::Column::ProjectId.eq(project.id))
+        .all(db.conn())
+        .await?;
+    for measure in copied {
+        super::measures::improve_again(db, &body, measure.id, TAFF).await?;
+    }
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The demo's shared results, one at each visibility, one shared explicitly, one still a draft,
-//! and six months of engagement records.
+//! and six months of engagement records. Returns the platform-wide one, which another body adopts.
 
 use chrono::{Datelike, Months};
 use entity::shared_result::{ResultOutcome, ResultVisibility};
@@ -18,7 +18,7 @@ pub async fn seed(
     project_id: Uuid,
     lead: &str,
     measures: [Uuid; 3],
-) -> Result<(), ServiceError> {
+) -> Result<Uuid, ServiceError> {
     let (_, lead) = world.actor(lead)?;
     let [bundle, mortality, antibiotics] = measures;
     let taff = world.actor("taff-valley")?.0;
@@ -69,9 +69,11 @@ pub async fn seed(
             vec![taff],
         ),
     ];
+    let mut platform_result = None;
     for form in published {
         let draft = results::create(db, &lead, project_id, form).await?;
-        results::publish(db, &lead, draft.id).await?;
+        let published = results::publish(db, &lead, draft.id).await?;
+        platform_result.get_or_insert(published.id);
     }
     results::create(db, &lead, project_id, form(
         "Manual audit data took a day a week",
@@ -97,5 +99,7 @@ pub async fn seed(
         )
         .await?;
     }
-    Ok(())
+    // The first, published to every institution, is the one another body adopts.
+    platform_result
+        .ok_or_else(|| ServiceError::internal(std::io::Error::other("no demo result was published")))
 }

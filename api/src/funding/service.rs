@@ -1,9 +1,9 @@
 use std::collections::HashMap;
 
 use entity::project::{self, ProjectStatus};
-use entity::{institution, measure, programme, project_site, team_member};
+use entity::{funding_evidence, institution, measure, programme, project_site, team_member};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::gate::{self, SiteEvidence};
@@ -25,6 +25,18 @@ pub async fn readiness(
     actor: &Actor,
     projects: &[project::Model],
 ) -> Result<HashMap<Uuid, Vec<FieldError>>, ServiceError> {
+    Ok(readiness_and_evidence(db, actor, projects).await?.0)
+}
+
+/// For each project, its accepted sites and the assessment the gate counts for each.
+type Evidence = HashMap<Uuid, Vec<(Uuid, Option<Uuid>)>>;
+
+/// `readiness`, with the assessments it counted: a funding decision records them.
+async fn readiness_and_evidence(
+    db: &Db,
+    actor: &Actor,
+    projects: &[project::Model],
+) -> Result<(HashMap<Uuid, Vec<FieldError>>, Evidence), ServiceError> {
     let ids: Vec<Uuid> = projects.iter().map(|p| p.id).collect();
     let programme_ids: Vec<Uuid> = projects.iter().filter_map(|p| p.programme_id).collect();
     let programmes =
@@ -57,6 +69,7 @@ pub async fn readiness(
             .await?;
     let today = db.today();
     let mut out = HashMap::with_capacity(projects.len());
+    let mut counted = Evidence::new();
     for project in projects {
         let criteria = project
             .programme_id
@@ -90,12 +103,20 @@ pub async fn readiness(
                 }
             })
             .collect();
+        counted.insert(
+            project.id,
+            evidence
+                .iter()
+                .filter(|e| e.site.status == project_site::SiteStatus::Accepted)
+                .map(|e| (e.site.id, e.assessment.map(|a| a.id)))
+                .collect(),
+        );
         let members: Vec<team_member::Model> =
             team.iter().filter(|m| m.project_id == project.id).cloned().collect();
         let burden = burden::of_project(project.id, Some(&criteria), &measures, &sites, &team, today);
         out.insert(project.id, gate::evaluate(&criteria, &evidence, &members, &burden, today));
     }
-    Ok(out)
+    Ok((out, counted))
 }
 
 /// The institutions whose assessments this project's gate counts.
@@ -170,6 +191,7 @@ pub async fn decide(
             format!("funding is decided for SUBMITTED projects; {}", lifecycle::explain(current.status)),
         ));
     }
+    let mut evidence = Vec::new();
     let (to, budget) = match decision {
         Decision::Decline => (ProjectStatus::Declined, None),
         Decision::Fund => {
@@ -190,10 +212,12 @@ pub async fn decide(
                     ));
                 }
             };
-            let failures = readiness(db, actor, std::slice::from_ref(&current)).await?;
+            let (failures, mut counted) =
+                readiness_and_evidence(db, actor, std::slice::from_ref(&current)).await?;
             if let Some(failures) = failures.into_values().next().filter(|f| !f.is_empty()) {
                 return Err(ServiceError::Invalid(failures));
             }
+            evidence = counted.remove(&current.id).unwrap_or_default();
             (ProjectStatus::Funded, Some(budget))
         }
     };
@@ -214,6 +238,19 @@ pub async fn decide(
             UserErrorCode::Conflict,
             "the project changed meanwhile; read it again",
         ));
+    }
+    // What the gate counted, kept so that the programme can later test its rule against outcomes.
+    if !evidence.is_empty() {
+        funding_evidence::Entity::insert_many(evidence.into_iter().map(|(site_id, assessment_id)| {
+            funding_evidence::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                project_id: Set(current.id),
+                site_id: Set(site_id),
+                assessment_id: Set(assessment_id),
+            }
+        }))
+        .exec_without_returning(&txn)
+        .await?;
     }
     let action = if to == ProjectStatus::Funded { "project.fund" } else { "project.decline" };
     audit::record(

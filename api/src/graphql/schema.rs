@@ -19,6 +19,7 @@ use crate::projects::graphql::ProjectQuery;
 use crate::projects::mutations::ProjectMutation;
 use crate::projects::team_time_graphql::TeamTimeMutation;
 use crate::results::graphql::{ResultMutation, ResultQuery};
+use crate::results::spread_graphql::SpreadMutation;
 use crate::sso::graphql::{SingleSignOnMutation, SingleSignOnQuery};
 use crate::users::graphql::UserQuery;
 
@@ -51,6 +52,7 @@ pub struct Mutation(
     CommitmentMutation,
     MeasureMutation,
     ResultMutation,
+    SpreadMutation,
     TeamTimeMutation,
 );
 

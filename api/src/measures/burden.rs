@@ -228,6 +228,7 @@ mod tests {
             rebase_periods: "[]".into(),
             collection_method: method,
             minutes_per_site_per_period: minutes,
+            adopted_from_measure_id: None,
             created_at: now,
             updated_at: now,
         }

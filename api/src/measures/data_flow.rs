@@ -236,6 +236,7 @@ mod tests {
             rebase_periods: "[]".into(),
             collection_method: None,
             minutes_per_site_per_period: None,
+            adopted_from_measure_id: None,
             created_at: at,
             updated_at: at,
         }

@@ -84,6 +84,10 @@ impl Measure {
     async fn frequency(&self) -> MeasureFrequency {
         self.0.frequency.into()
     }
+    /// Copied from a shared result when the project adopted it (`Project.adoptedFrom`).
+    async fn adopted(&self) -> bool {
+        self.0.adopted_from_measure_id.is_some()
+    }
     /// In the plotted unit (0–1 for a proportion).
     async fn baseline(&self) -> Option<f64> {
         self.0.baseline

@@ -113,9 +113,25 @@ pub async fn programmes(
         .all(db.conn())
         .await?;
     let counts = projects(db, actor, &funded.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
-    let mut out: HashMap<Uuid, ProgrammeImprovement> =
-        ids.iter().map(|id| (*id, ProgrammeImprovement::default())).collect();
-    for project in &funded {
+    let mut out = summarise(&funded, &counts);
+    for id in ids {
+        out.entry(id).or_default();
+    }
+    Ok(out)
+}
+
+/// Whether a project has been funded (and so counts in its programme's roll-ups).
+pub fn was_funded(project: &project::Model) -> bool {
+    matches!(project.status, ProjectStatus::Funded | ProjectStatus::Active | ProjectStatus::Completed)
+}
+
+/// Each programme's roll-up from its funded projects' verdict counts (other projects are skipped).
+pub fn summarise(
+    projects: &[project::Model],
+    counts: &HashMap<Uuid, VerdictCounts>,
+) -> HashMap<Uuid, ProgrammeImprovement> {
+    let mut out: HashMap<Uuid, ProgrammeImprovement> = HashMap::new();
+    for project in projects.iter().filter(|p| was_funded(p)) {
         let (Some(programme_id), Some(counts)) = (project.programme_id, counts.get(&project.id)) else {
             continue;
         };
@@ -124,7 +140,7 @@ pub async fn programmes(
         entry.projects_measuring += usize::from(counts.measures > 0);
         entry.projects_improving += usize::from(counts.outcome_improving);
     }
-    Ok(out)
+    out
 }
 
 /// `programmes` for the GraphQL layer's batches.

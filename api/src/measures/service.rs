@@ -181,6 +181,7 @@ pub async fn create(
         rebase_periods: "[]".into(),
         collection_method: None,
         minutes_per_site_per_period: None,
+        adopted_from_measure_id: None,
         created_at: now,
         updated_at: now,
     };

@@ -92,6 +92,7 @@ mod tests {
             status,
             status_changed_at: at,
             submitted_at: None,
+            adopted_from_result_id: None,
             created_at: at,
             updated_at: at,
         }

@@ -124,6 +124,17 @@ impl Project {
     async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Programme>> {
         Ok(self.programme_row(ctx).await?.map(Programme))
     }
+    /// The published shared result this project was started from (`adoptSharedResult`); null
+    /// when it was not adopted or you can no longer see the result.
+    async fn adopted_from(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::results::graphql::SharedResult>> {
+        let Some(result_id) = self.0.adopted_from_result_id else { return Ok(None) };
+        Ok(load_one::<crate::results::scopes::VisibleResults>(ctx, result_id)
+            .await?
+            .map(crate::results::graphql::SharedResult))
+    }
     /// Host sites, in the order they were named.
     async fn sites(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectSite>> {
         Ok(load_children::<SitesOfProject>(ctx, self.0.id).await?.into_iter().map(ProjectSite).collect())

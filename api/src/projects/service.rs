@@ -251,6 +251,30 @@ pub async fn create(
     programme_id: Option<Uuid>,
     form: ProjectForm,
 ) -> Result<project::Model, ServiceError> {
+    let model = prepare(db, actor, programme_id, form).await?;
+    let txn = db.begin().await?;
+    project::Entity::insert(project::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
+    audit::record(
+        &txn,
+        db.now(),
+        actor.into(),
+        Some(model.lead_institution_id),
+        "project.create",
+        Subject { kind: "Project", id: model.id },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// A new DRAFT project led by the actor's institution, checked but not yet written: who may
+/// lead, the fields, and the programme it bids into.
+pub async fn prepare(
+    db: &Db,
+    actor: &Actor,
+    programme_id: Option<Uuid>,
+    form: ProjectForm,
+) -> Result<project::Model, ServiceError> {
     let lead_id = actor.require_writer()?;
     let lead = institution::Entity::find_by_id(lead_id)
         .one(db.conn())
@@ -289,22 +313,11 @@ pub async fn create(
         status: ProjectStatus::Draft,
         status_changed_at: now,
         submitted_at: None,
+        adopted_from_result_id: None,
         created_at: now,
         updated_at: now,
     };
     apply(form, &mut model)?;
-    let txn = db.begin().await?;
-    project::Entity::insert(project::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
-    audit::record(
-        &txn,
-        db.now(),
-        actor.into(),
-        Some(lead_id),
-        "project.create",
-        Subject { kind: "Project", id: model.id },
-    )
-    .await?;
-    txn.commit().await?;
     Ok(model)
 }
 

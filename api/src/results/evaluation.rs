@@ -1,6 +1,7 @@
 //! The programme evaluation, for its funder: projects by status, how many show measurable
 //! improvement, engagement per project, what got in the way, what was published, how data
-//! arrives, and which projects are short of the time they committed.
+//! arrives, which projects are short of the time they committed, whether published results
+//! spread, and whether the capacity rule predicted who improved.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use entity::{engagement_record, programme};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use super::adoption::{self, Spread};
+use super::capacity::{self, DimensionImprovement};
 use super::{BarrierTag, engagement, visibility};
 use crate::actor::Actor;
 use crate::db::Db;
@@ -44,6 +47,10 @@ pub struct Evaluation {
     /// Projects whose reported time stayed below three quarters of commitment for two ended
     /// months running, with the latest such pair and the lower share.
     pub time_pressure: Vec<(project::Model, NaiveDate, NaiveDate, f64)>,
+    /// Each published result's spread, in `published`'s order.
+    pub spread: Vec<(result::Model, Spread)>,
+    /// Improvement grouped by the capacity the funding gate counted, per dimension.
+    pub improvement_by_capacity: Vec<DimensionImprovement>,
 }
 
 /// The evaluation of each programme the actor funds (the others are left out; callers check
@@ -64,13 +71,17 @@ pub async fn evaluate(
     let records = paging::among(engagement::visible_to(actor), engagement_record::Column::ProjectId, &ids)
         .all(db.conn())
         .await?;
-    let published = paging::among(visibility::visible_to(actor), result::Column::ProjectId, &ids)
+    let published_all = paging::among(visibility::visible_to(actor), result::Column::ProjectId, &ids)
         .filter(result::Column::Status.eq(ResultStatus::Published))
         .order_by_desc(result::Column::PublicationKey)
         .limit(super::service::MAX_COUNTED)
         .all(db.conn())
         .await?;
-    let mut improvements = rollup::programmes(db, actor, programmes).await?;
+    let funded_ids: Vec<Uuid> = projects.iter().filter(|p| rollup::was_funded(p)).map(|p| p.id).collect();
+    let counts = rollup::projects(db, actor, &funded_ids).await?;
+    let mut improvements = rollup::summarise(&projects, &counts);
+    let mut by_capacity = capacity::by_capacity(db, actor, &funded, &projects, &counts).await?;
+    let mut spreads = adoption::spread(db, actor, &published_all).await?;
     let mut flows = data_flow::flows(db, actor, &projects).await?;
     let mut forecasts = burden::burdens(db, actor, &projects).await?;
     let (team, reports) = team_time::load(db, actor, &ids).await?;
@@ -102,8 +113,10 @@ pub async fn evaluate(
             })
             .collect();
         let published: Vec<result::Model> =
-            published.iter().filter(|r| mine.iter().any(|p| p.id == r.project_id)).cloned().collect();
+            published_all.iter().filter(|r| mine.iter().any(|p| p.id == r.project_id)).cloned().collect();
         let tally = super::service::count(&published);
+        let spread =
+            published.iter().map(|r| (r.clone(), spreads.remove(&r.result_id).unwrap_or_default())).collect();
         let data_flow = mine
             .iter()
             .map(|p| {
@@ -130,6 +143,8 @@ pub async fn evaluate(
                 published,
                 data_flow,
                 time_pressure,
+                spread,
+                improvement_by_capacity: by_capacity.remove(&programme.id).unwrap_or_default(),
             },
         );
     }

@@ -1,6 +1,9 @@
 use super::scopes::{LinksOfResult, ProjectsBehindResults, SharesOfResult};
 use super::service::{self, ResultFilter, ResultForm};
 use super::snapshot::MeasureSnapshot;
+use super::spread_graphql::{
+    CapacityImprovement, MeasureDefinition, ResultAdoptions, ResultSpread, adoptions_of, definition_of,
+};
 use super::{BarrierTag, decode_tags, engagement, evaluation};
 use crate::error::ServiceError;
 use crate::graphql::{
@@ -110,6 +113,10 @@ impl From<MeasureSnapshot> for FrozenAnalysis {
 pub struct LinkedMeasure {
     /// The live measure, for those who can see the project; null for everyone else.
     pub measure: Option<Measure>,
+    /// What the measure is, for everyone who sees the result: as published (frozen with the
+    /// analysis), or the measure's current definition for a draft or for a version published
+    /// before definitions were frozen. What `adoptSharedResult` copies.
+    pub definition: Option<MeasureDefinition>,
     /// Null until the result is published.
     pub frozen_analysis: Option<FrozenAnalysis>,
 }
@@ -171,11 +178,17 @@ impl SharedResult {
             links.iter().map(|link| load_one::<VisibleMeasures>(ctx, link.measure_id)),
         )
         .await?;
+        let definitions = futures_util::future::try_join_all(
+            links.iter().map(|link| definition_of(ctx, self.0.id, link.id)),
+        )
+        .await?;
         Ok(links
             .into_iter()
             .zip(live)
-            .map(|(link, measure)| LinkedMeasure {
+            .zip(definitions)
+            .map(|((link, measure), definition)| LinkedMeasure {
                 measure: measure.map(Measure),
+                definition,
                 frozen_analysis: link
                     .snapshot
                     .as_deref()
@@ -183,6 +196,12 @@ impl SharedResult {
                     .map(FrozenAnalysis::from),
             })
             .collect())
+    }
+    /// Projects started from this result with `adoptSharedResult` (from any of its versions):
+    /// counted for everyone who sees the result, listed only where you can see the project.
+    #[graphql(complexity = "crate::graphql::cost::ADOPTIONS")]
+    async fn adoptions(&self, ctx: &Context<'_>) -> async_graphql::Result<ResultAdoptions> {
+        adoptions_of(ctx, &self.0).await
     }
     /// The institutions it is explicitly shared with; for the lead only (empty for others).
     async fn shared_with(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InstitutionProfile>> {
@@ -327,6 +346,13 @@ pub struct ProgrammeEvaluation {
     /// of their committed hours for two ended months running (within the last twelve, from
     /// their first report on).
     pub time_pressure: Vec<TimePressure>,
+    /// Per published result of the programme's projects (as `publishedResults`): how many
+    /// projects adopted it and how many of them improved again.
+    pub spread: Vec<ResultSpread>,
+    /// Does capacity predict improvement? Per capacity dimension, the funded projects grouped
+    /// by the assessment the funding gate counted (below, at or above the minimum), with how
+    /// many show measurable improvement; groups under five give only their size.
+    pub improvement_by_capacity: Vec<CapacityImprovement>,
 }
 
 #[derive(SimpleObject)]
@@ -382,6 +408,8 @@ pub async fn programme_evaluation(
                 lowest_share: *share,
             })
             .collect(),
+        spread: e.spread.iter().map(|(r, s)| ResultSpread::of(r, s)).collect(),
+        improvement_by_capacity: e.improvement_by_capacity.iter().map(Into::into).collect(),
     })
 }
 

@@ -1,12 +1,15 @@
 //! Shared results: findings a project publishes, where tenant data deliberately crosses tenants,
 //! so every rule of who sees what lives in `visibility`; and the programme's evaluation view.
 
+pub mod adoption;
+pub mod capacity;
 pub mod engagement;
 pub mod evaluation;
 pub mod graphql;
 pub mod scopes;
 pub mod service;
 pub mod snapshot;
+pub mod spread_graphql;
 pub mod visibility;
 
 /// What got in the way, as a finding names it.

@@ -2,7 +2,8 @@
 //! does not change when data later does.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::measure;
+use entity::measure::{self, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
+use sea_orm::ActiveEnum;
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
@@ -18,9 +19,48 @@ pub struct SnapshotSignal {
     pub last_period: Option<NaiveDate>,
 }
 
+/// What a measure is, as published: what an adopting project copies. Enum values are kept as
+/// their database names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrozenDefinition {
+    pub name: String,
+    pub operational_definition: String,
+    pub kind: String,
+    pub unit: String,
+    pub direction: String,
+    pub frequency: String,
+}
+
+impl FrozenDefinition {
+    pub fn of(measure: &measure::Model) -> Self {
+        Self {
+            name: measure.name.clone(),
+            operational_definition: measure.operational_definition.clone(),
+            kind: measure.kind.to_value(),
+            unit: measure.unit.to_value(),
+            direction: measure.direction.to_value(),
+            frequency: measure.frequency.to_value(),
+        }
+    }
+
+    /// The definition as measure columns; `None` if a value is no longer known to this version.
+    pub fn parts(&self) -> Option<(MeasureKind, MeasureUnit, MeasureDirection, MeasureFrequency)> {
+        Some((
+            MeasureKind::try_from_value(&self.kind).ok()?,
+            MeasureUnit::try_from_value(&self.unit).ok()?,
+            MeasureDirection::try_from_value(&self.direction).ok()?,
+            MeasureFrequency::try_from_value(&self.frequency).ok()?,
+        ))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeasureSnapshot {
     pub measure_name: String,
+    /// The measure's definition when frozen; absent from snapshots frozen before it was
+    /// recorded (readers then see the measure's current definition).
+    #[serde(default)]
+    pub definition: Option<FrozenDefinition>,
     pub verdict: String,
     /// The verdict stood on trial limits. Absent from snapshots frozen before it was recorded, which
     /// the rule of the time did not judge on trial limits at all.
@@ -71,6 +111,7 @@ pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<Me
     let analysis = &result.analysis;
     Ok(MeasureSnapshot {
         measure_name: measure.name.clone(),
+        definition: Some(FrozenDefinition::of(measure)),
         verdict: screaming(&format!("{:?}", analysis.verdict.verdict)),
         provisional: analysis.verdict.provisional,
         limits_multiplier: screaming(&format!("{:?}", analysis.spc.limits_scale)),
