@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod api_tokens;
 pub mod assessments;
 pub mod audit;
+pub mod charts;
 pub mod clock;
 pub mod commitments;
 pub mod db;

@@ -11,6 +11,7 @@ mod helpers;
 mod api_tokens;
 mod auth_probes;
 mod capacity_outcomes;
+mod charts;
 mod data_flow;
 mod faults;
 mod http_spec;

@@ -32,6 +32,8 @@ pub const MONITORING_BURDEN: usize = 30;
 pub const DATA_FLOW: usize = 150;
 /// Every published result the caller may see.
 pub const LESSONS: usize = 200;
+/// An analysis drawn as SVG: text proportional to its points.
+pub const CHART: usize = 20;
 /// A result's adoptions: three statements for a batch of results.
 pub const ADOPTIONS: usize = 20;
 /// Every project of a programme, analysed.

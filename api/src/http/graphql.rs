@@ -314,7 +314,7 @@ fn refuse_read_only_writes(
         .then(|| refuse(StatusCode::FORBIDDEN, media, codes::FORBIDDEN, "a READ token cannot make changes"))
 }
 
-async fn execute_one(
+pub(super) async fn execute_one(
     req: &HttpRequest,
     state: &AppState,
     media: ResponseMedia,

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL over HTTP, health, readiness and metrics.
 
 pub mod admission;
+pub mod charts;
 pub mod client_address;
 pub mod graphql;
 pub mod health;
@@ -58,5 +59,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/graphql", web::get().to(graphql::get))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/charts/measures/{file}", web::get().to(charts::measure))
         .route("/metrics", web::get().to(metrics_access::public));
 }

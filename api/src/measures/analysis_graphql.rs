@@ -306,8 +306,25 @@ pub struct ExcludedObservation {
     pub reason: ExclusionReason,
 }
 
+/// Which chart to draw.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChartVariant {
+    /// The SPC chart: centre line and process limits per segment, special causes coloured.
+    Spc,
+    /// The run chart with its median, run-chart signals coloured.
+    Run,
+}
+
+/// What a chart is drawn from: the measure and its analysis, kept until a chart is asked for.
+#[derive(Clone)]
+pub struct ChartSource {
+    pub measure: measure::Model,
+    pub analysis: std::sync::Arc<MeasureAnalysis>,
+}
+
 /// A measure's analysis for one site, or for all sites pooled.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Analysis {
     /// Null when all sites are pooled.
     pub site_id: Option<ID>,
@@ -323,6 +340,25 @@ pub struct Analysis {
     pub run_chart: RunChart,
     pub spc: SpcChart,
     pub excluded: Vec<ExcludedObservation>,
+    #[graphql(skip)]
+    pub chart_source: Option<ChartSource>,
+}
+
+#[async_graphql::ComplexObject]
+impl Analysis {
+    /// The chart as an SVG document (820 × 420, Making Data Count's colours: improvement blue,
+    /// concern orange, common cause grey, disagreeing special causes purple; both icons in the top
+    /// right corner). Self-contained: system fonts, no scripts, nothing fetched. The same picture
+    /// is at `GET /charts/measures/{measureId}.svg?site={siteId}&variant=SPC|RUN`.
+    #[graphql(complexity = "crate::graphql::cost::CHART")]
+    async fn chart(&self, #[graphql(default_with = "ChartVariant::Spc")] variant: ChartVariant) -> String {
+        let Some(source) = &self.chart_source else { return String::new() };
+        let variant = match variant {
+            ChartVariant::Spc => crate::charts::Variant::Spc,
+            ChartVariant::Run => crate::charts::Variant::Run,
+        };
+        crate::charts::svg::render(&crate::charts::of(&source.measure, &source.analysis, variant))
+    }
 }
 
 fn limits(l: analysis::Limits) -> ChartLimits {
@@ -350,8 +386,12 @@ fn signals(measure: &measure::Model, list: &[analysis::Signal]) -> Vec<AnalysisS
         .collect()
 }
 
-pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: &MeasureAnalysis) -> Analysis {
-    let MeasureAnalysis { analysis, site_id, change_from_baseline, gap_to_target } = result;
+pub fn to_graphql(
+    _ctx: &Context<'_>,
+    measure: &measure::Model,
+    shared: &std::sync::Arc<MeasureAnalysis>,
+) -> Analysis {
+    let MeasureAnalysis { analysis, site_id, change_from_baseline, gap_to_target } = shared.as_ref();
     let (change_from_baseline, gap_to_target) = (*change_from_baseline, *gap_to_target);
     let run = &analysis.run_chart;
     let spc = &analysis.spc;
@@ -443,5 +483,6 @@ pub fn to_graphql(_ctx: &Context<'_>, measure: &measure::Model, result: &Measure
                 reason: e.reason.into(),
             })
             .collect(),
+        chart_source: Some(ChartSource { measure: measure.clone(), analysis: shared.clone() }),
     }
 }

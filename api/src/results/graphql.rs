@@ -58,6 +58,7 @@ pub struct SnapshotSignal {
 
 /// A linked measure's analysis as it stood when the result was published.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct FrozenAnalysis {
     pub measure_name: String,
     /// IMPROVING, DETERIORATING, NO_SIGNAL or INSUFFICIENT_DATA.
@@ -82,6 +83,19 @@ pub struct FrozenAnalysis {
     pub points: i32,
     pub latest_period: Option<NaiveDate>,
     pub taken_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub frozen_chart: Option<crate::charts::ChartData>,
+}
+
+#[async_graphql::ComplexObject]
+impl FrozenAnalysis {
+    /// The SPC chart (all sites pooled) as it stood at publication, drawn from the frozen points
+    /// and limits, as `Analysis.chart` draws a live one; null for results published before
+    /// charts were frozen.
+    #[graphql(complexity = "crate::graphql::cost::CHART")]
+    async fn chart(&self) -> Option<String> {
+        self.frozen_chart.as_ref().map(crate::charts::svg::render)
+    }
 }
 
 impl From<MeasureSnapshot> for FrozenAnalysis {
@@ -105,6 +119,7 @@ impl From<MeasureSnapshot> for FrozenAnalysis {
             points: crate::graphql::int(s.points),
             latest_period: s.latest_period,
             taken_at: s.taken_at,
+            frozen_chart: s.chart,
         }
     }
 }

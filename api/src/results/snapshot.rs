@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
 use crate::analysis::AnalysisConfig;
+use crate::charts::{self, ChartData, Variant, screaming};
 use crate::db::Db;
 use crate::error::ServiceError;
 use crate::measures::analysis::{analyse, period_date};
@@ -87,22 +88,14 @@ pub struct MeasureSnapshot {
     pub points: usize,
     pub latest_period: Option<NaiveDate>,
     pub taken_at: DateTime<Utc>,
+    /// The SPC chart's points, centre and limits when frozen, so that readers who cannot see the
+    /// project still see the picture; absent from snapshots frozen before it was recorded.
+    #[serde(default)]
+    pub chart: Option<ChartData>,
 }
 
 fn making_data_count() -> String {
     "MAKING_DATA_COUNT".to_owned()
-}
-
-/// `NoSignal` → `NO_SIGNAL`: the names clients see for the analysis enums.
-fn screaming(debug_name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in debug_name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_uppercase());
-    }
-    out
 }
 
 /// All sites pooled, default rules.
@@ -134,6 +127,7 @@ pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<Me
         points: analysis.spc.points.len(),
         latest_period: analysis.spc.points.last().and_then(|p| period_date(measure, p.period)),
         taken_at: db.now(),
+        chart: Some(charts::of(measure, &result, Variant::Spc)),
     })
 }
 
