@@ -72,6 +72,7 @@ db_test! {
         let run = analysis["run"].as_str().unwrap();
         assert_well_formed(run);
         assert!(run.contains("Run chart with its median") && !run.contains("upper-limit"));
+        assert!(svg.contains("SPC p-chart, all sites pooled · proportion, %"), "kind, scope and unit");
 
         // The same picture at a plain URL, under the measure's tenancy.
         let response = get_chart(&app, &a.measure, "", Some(lead)).await;

@@ -81,6 +81,12 @@ pub fn screaming(debug_name: &str) -> String {
 pub fn of(measure: &measure::Model, result: &MeasureAnalysis, variant: Variant) -> ChartData {
     let analysis = &result.analysis;
     let scope = if result.site_id.is_some() { "one site" } else { "all sites pooled" };
+    let unit = match measure.unit {
+        MeasureUnit::Proportion => "proportion, %",
+        MeasureUnit::Rate => "rate",
+        MeasureUnit::Count => "count",
+        MeasureUnit::Continuous => "continuous value",
+    };
     let date = |period: i64| period_date(measure, period).unwrap_or_default();
     let (subtitle, points) = match variant {
         Variant::Spc => {
@@ -102,7 +108,7 @@ pub fn of(measure: &measure::Model, result: &MeasureAnalysis, variant: Variant) 
                     tone: Tone::of(p.special_cause),
                 })
                 .collect();
-            (format!("SPC {kind}, {scope}"), points)
+            (format!("SPC {kind}, {scope} · {unit}"), points)
         }
         Variant::Run => {
             let median = analysis.run_chart.median.unwrap_or_default();
@@ -120,7 +126,7 @@ pub fn of(measure: &measure::Model, result: &MeasureAnalysis, variant: Variant) 
                     tone: Tone::of(p.signal_effect),
                 })
                 .collect();
-            (format!("Run chart with its median, {scope}"), points)
+            (format!("Run chart with its median, {scope} · {unit}"), points)
         }
     };
     ChartData {
