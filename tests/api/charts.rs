@@ -82,6 +82,11 @@ db_test! {
         assert_eq!(response.text().await.unwrap(), svg);
         let response = get_chart(&app, &a.measure, "?variant=run", Some(lead)).await;
         assert_eq!(response.text().await.unwrap(), run);
+        // A script's READ token fetches it as a person does.
+        let script = crate::project_fixtures::api_token(&app, lead, "READ").await;
+        let response = get_chart(&app, &a.measure, "", Some(&script)).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), svg);
         let (_, outsider) = party(&app, InstitutionKind::RoyalCollege).await;
         for (measure, query, token, status) in [
             (a.measure.clone(), "", Some(outsider.as_str()), 404),
