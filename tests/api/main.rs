@@ -50,3 +50,4 @@ mod tenancy_probes;
 mod time_travel;
 mod tokens;
 mod two_factor;
+mod write_reports;

@@ -127,14 +127,15 @@ db_test! {
         assert_eq!(first, json!({ "recordedCount": 10_000, "userErrors": [] }));
         assert_eq!(count_rows(&app, "observations").await, 10_000);
 
-        let changed: Vec<Value> = rows.into_iter().map(|mut r| { r["numerator"] = json!(1.0); r }).collect();
+        // 7 is none of the first values (week % 7), so every row changes.
+        let changed: Vec<Value> = rows.into_iter().map(|mut r| { r["numerator"] = json!(7.0); r }).collect();
         let again = record(&app, &w.lead, &m, changed).await;
         assert_eq!(again["recordedCount"], json!(10_000));
         assert_eq!(count_rows(&app, "observations").await, 10_000, "no duplicates");
         let csv = app.graphql("query($m: ID!) { node(id: $m) { ... on Measure { observationsCsv } } }", json!({ "m": m }), Some(&w.lead)).await;
         let text = csv["data"]["node"]["observationsCsv"].as_str().unwrap();
         assert_eq!(text.lines().count(), 10_001);
-        assert!(text.lines().skip(1).all(|line| line.contains(",1,20,")), "every row updated");
+        assert!(text.lines().skip(1).all(|line| line.contains(",7,20,")), "every row updated");
     }
 }
 

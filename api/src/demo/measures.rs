@@ -225,7 +225,7 @@ async fn record_proportions(
             rows.push(row(shape.site, month, None, Some((rate * denominator).round()), Some(denominator)));
         }
     }
-    ingest::record(db, actor, measure_id, rows, Source::REQUEST).await.map(|_| ())
+    ingest::record(db, actor, measure_id, rows, Source::REQUEST, ingest::Mode::Write).await.map(|_| ())
 }
 
 async fn record_values(
@@ -242,7 +242,7 @@ async fn record_values(
             rows.push(row(shape.site, month, Some(value), None, None));
         }
     }
-    ingest::record(db, actor, measure_id, rows, Source::REQUEST).await.map(|_| ())
+    ingest::record(db, actor, measure_id, rows, Source::REQUEST, ingest::Mode::Write).await.map(|_| ())
 }
 
 fn row(

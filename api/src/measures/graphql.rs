@@ -325,6 +325,10 @@ pub struct RecordObservationsInput {
     /// Up to 10,000 rows. All or nothing: one bad row rejects the call, and every bad row is
     /// listed in `userErrors` as `["input", "observations", index, field]`.
     pub observations: Vec<ObservationInput>,
+    /// Check the rows and report what would be created, updated and left unchanged, writing
+    /// nothing.
+    #[graphql(default)]
+    pub dry_run: bool,
 }
 
 #[derive(InputObject)]
@@ -333,12 +337,25 @@ pub struct ImportObservationsCsvInput {
     /// A CSV file with the header `site,period_start,value,numerator,denominator,note`. Errors
     /// are listed as `["input", "file", line, column]`.
     pub file: Upload,
+    /// Check the file and report what would be created, updated and left unchanged, writing
+    /// nothing.
+    #[graphql(default)]
+    pub dry_run: bool,
 }
 
 #[derive(SimpleObject)]
 pub struct RecordObservationsPayload {
-    /// Rows written (new or updated); 0 when anything was refused.
+    /// Rows written: `created + updated` (in a dry run, that would be); 0 when anything was
+    /// refused. A row identical to the stored one is not written.
     pub recorded_count: i32,
+    /// Rows for a site and period that had none.
+    pub created: i32,
+    /// Rows whose value, numerator, denominator or note changed.
+    pub updated: i32,
+    /// Rows identical to what is stored: left alone, `recordedAt` included.
+    pub unchanged: i32,
+    /// Nothing was written: the counts say what the call would have done.
+    pub dry_run: bool,
     pub measure: Option<Measure>,
     pub user_errors: Vec<UserError>,
 }
@@ -381,18 +398,35 @@ impl From<UpdateMeasureInput> for MeasureForm {
     }
 }
 
+fn mode(dry_run: bool) -> ingest::Mode {
+    if dry_run { ingest::Mode::DryRun } else { ingest::Mode::Write }
+}
+
 fn recorded(
     result: Result<ingest::Recorded, ServiceError>,
+    dry_run: bool,
     ctx: &Context<'_>,
 ) -> async_graphql::Result<RecordObservationsPayload> {
     let (recorded, user_errors) = outcome(ctx, result)?;
     Ok(match recorded {
         Some(r) => RecordObservationsPayload {
-            recorded_count: crate::graphql::int(r.count),
+            recorded_count: crate::graphql::int(r.written()),
+            created: crate::graphql::int(r.created),
+            updated: crate::graphql::int(r.updated),
+            unchanged: crate::graphql::int(r.unchanged),
+            dry_run: r.dry_run,
             measure: Some(Measure(r.measure)),
             user_errors,
         },
-        None => RecordObservationsPayload { recorded_count: 0, measure: None, user_errors },
+        None => RecordObservationsPayload {
+            recorded_count: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            dry_run,
+            measure: None,
+            user_errors,
+        },
     })
 }
 
@@ -430,13 +464,16 @@ impl MeasureMutation {
         Ok(MeasurePayload { measure: measure.map(Measure), user_errors })
     }
 
-    /// Records up to 10,000 observations at once; re-sending a (site, period) updates it.
+    /// Records up to 10,000 observations at once; re-sending a (site, period) updates it, and a
+    /// row identical to the stored one is left alone. The payload counts created, updated and
+    /// unchanged rows; `dryRun: true` reports them and writes nothing.
     async fn record_observations(
         &self,
         ctx: &Context<'_>,
         input: RecordObservationsInput,
     ) -> async_graphql::Result<RecordObservationsPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let (dry_run, mode) = (input.dry_run, mode(input.dry_run));
         let rows = input
             .observations
             .into_iter()
@@ -450,10 +487,10 @@ impl MeasureMutation {
             })
             .collect();
         let result = match GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId") {
-            Ok(id) => ingest::record(db, actor, id, rows, Source::REQUEST).await,
+            Ok(id) => ingest::record(db, actor, id, rows, Source::REQUEST, mode).await,
             Err(e) => Err(e),
         };
-        recorded(result, ctx)
+        recorded(result, dry_run, ctx)
     }
 
     /// The same as `recordObservations`, from a CSV file sent with the GraphQL multipart request
@@ -464,6 +501,7 @@ impl MeasureMutation {
         input: ImportObservationsCsvInput,
     ) -> async_graphql::Result<RecordObservationsPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let (dry_run, mode) = (input.dry_run, mode(input.dry_run));
         let bytes = match input.file.value(ctx) {
             Ok(upload) => {
                 let mut content = Vec::new();
@@ -478,10 +516,10 @@ impl MeasureMutation {
         let result = match (bytes, GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId")) {
             (Err(e), _) | (_, Err(e)) => Err(e),
             (Ok(bytes), Ok(id)) => match super::csv::parse(&bytes) {
-                Ok(rows) => ingest::record(db, actor, id, rows, Source::CSV).await,
+                Ok(rows) => ingest::record(db, actor, id, rows, Source::CSV, mode).await,
                 Err(errors) => Err(ServiceError::Invalid(errors)),
             },
         };
-        recorded(result, ctx)
+        recorded(result, dry_run, ctx)
     }
 }

@@ -1,12 +1,17 @@
-//! Recording observations in bulk: all rows checked first, then written in one transaction as
-//! multi-row upserts on (measure, site, period), so a script can re-send a month safely.
+//! Recording observations in bulk: all rows checked first, then compared with what is stored
+//! and written in one transaction as multi-row upserts on (measure, site, period), so a script
+//! can re-send a month safely. A row identical to the stored one is left alone (its
+//! `recordedAt` included), and the report says what was created, updated and left unchanged;
+//! a dry run gives the same report and writes nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
 
 use entity::measure;
 use entity::observation::{self, Arrival, Column};
-use sea_orm::EntityTrait;
 use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::service::{self, SiteDirectory};
@@ -22,9 +27,30 @@ use crate::projects::service as projects;
 /// parameter limits while amortising round trips.
 const CHUNK_ROWS: usize = 1_000;
 
+/// What a call did (or, in a dry run, would do) to the stored rows.
 pub struct Recorded {
     pub measure: measure::Model,
-    pub count: usize,
+    /// Rows for a (site, period) that had none.
+    pub created: usize,
+    /// Rows whose value, numerator, denominator or note changed.
+    pub updated: usize,
+    /// Rows identical to what is stored: not written.
+    pub unchanged: usize,
+    pub dry_run: bool,
+}
+
+impl Recorded {
+    /// Rows written (or, in a dry run, that would be).
+    pub fn written(&self) -> usize {
+        self.created + self.updated
+    }
+}
+
+/// Whether the call writes, or only reports what it would do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Write,
+    DryRun,
 }
 
 /// Where rows come from, for error paths: `observations.<i>` (GraphQL) or `file.<line>` (CSV).
@@ -68,6 +94,7 @@ pub async fn record(
     measure_id: Uuid,
     rows: Vec<RawRow>,
     source: Source<'_>,
+    mode: Mode,
 ) -> Result<Recorded, ServiceError> {
     let measure =
         service::get(db, actor, measure_id).await?.ok_or(ServiceError::NotFound { field: "measureId" })?;
@@ -90,28 +117,83 @@ pub async fn record(
     };
     let valid = validate::check_batch(rows, &ctx, source.prefix, source.first_number)
         .map_err(ServiceError::Invalid)?;
-    let count = valid.len();
-    let arrival = match (actor.token_id(), source.file, count) {
+    let arrival = match (actor.token_id(), source.file, valid.len()) {
         (Some(_), _, _) => Arrival::IntegrationToken,
         (None, true, _) => Arrival::CsvUpload,
         (None, false, 1) => Arrival::SingleEntry,
         (None, false, _) => Arrival::BulkEntry,
     };
-    write(db, actor, &measure, valid, arrival).await?;
-    Ok(Recorded { measure, count })
+    if mode == Mode::DryRun {
+        let (changes, unchanged) = classify(db.conn(), measure.id, valid).await?;
+        let created = changes.iter().filter(|c| c.existed.is_none()).count();
+        let updated = changes.len() - created;
+        return Ok(Recorded { measure, created, updated, unchanged, dry_run: true });
+    }
+    let txn = db.begin().await?;
+    let (changes, unchanged) = classify(&txn, measure.id, valid).await?;
+    let created = changes.iter().filter(|c| c.existed.is_none()).count();
+    let updated = changes.len() - created;
+    write(&txn, db, actor, &measure, &changes, arrival).await?;
+    txn.commit().await?;
+    Ok(Recorded { measure, created, updated, unchanged, dry_run: false })
+}
+
+/// A row to write, and whether a row was stored for its (site, period) before.
+struct Pending {
+    row: ValidRow,
+    existed: Option<Uuid>,
+}
+
+fn same(stored: &observation::Model, row: &ValidRow) -> bool {
+    stored.value == row.value
+        && stored.numerator == row.numerator
+        && stored.denominator == row.denominator
+        && stored.note == row.note
+}
+
+/// Splits the rows into those to write and a count of those identical to what is stored.
+async fn classify(
+    conn: &impl ConnectionTrait,
+    measure_id: Uuid,
+    rows: Vec<ValidRow>,
+) -> Result<(Vec<Pending>, usize), ServiceError> {
+    let mut periods: Vec<NaiveDate> = rows.iter().map(|r| r.period_start).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    let mut stored: HashMap<(Uuid, NaiveDate), observation::Model> = HashMap::new();
+    for chunk in periods.chunks(CHUNK_ROWS) {
+        let found = observation::Entity::find()
+            .filter(Column::MeasureId.eq(measure_id))
+            .filter(Column::PeriodStart.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        stored.extend(found.into_iter().map(|o| ((o.site_id, o.period_start), o)));
+    }
+    let mut unchanged = 0;
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        match stored.get(&(row.site_id, row.period_start)) {
+            Some(existing) if same(existing, &row) => unchanged += 1,
+            existing => changes.push(Pending { existed: existing.map(|e| e.id), row }),
+        }
+    }
+    Ok((changes, unchanged))
 }
 
 async fn write(
+    txn: &impl ConnectionTrait,
     db: &Db,
     actor: &Actor,
     measure: &measure::Model,
-    rows: Vec<ValidRow>,
+    changes: &[Pending],
     arrival: Arrival,
 ) -> Result<(), ServiceError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     let now = db.now();
-    let txn = db.begin().await?;
-    for chunk in rows.chunks(CHUNK_ROWS) {
-        let models = chunk.iter().map(|row| {
+    for chunk in changes.chunks(CHUNK_ROWS) {
+        let models = chunk.iter().map(|Pending { row, .. }| {
             observation::ActiveModel::from(observation::Model {
                 id: Uuid::now_v7(),
                 measure_id: measure.id,
@@ -142,11 +224,11 @@ async fn write(
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
     audit::record(
-        &txn,
+        txn,
         db.now(),
         actor.into(),
         actor.institution.map(|i| i.id),
@@ -154,6 +236,5 @@ async fn write(
         Subject { kind: "Measure", id: measure.id },
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
