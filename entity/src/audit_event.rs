@@ -12,6 +12,9 @@ pub struct Model {
     pub subject_type: String,
     pub subject_id: Uuid,
     pub occurred_at: DateTimeUtc,
+    /// What the action changed, as JSON, where it says (observation writes: each row's old and
+    /// new values).
+    pub details: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

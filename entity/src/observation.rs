@@ -22,6 +22,10 @@ pub struct Model {
     pub first_recorded_at: Option<DateTimeUtc>,
     /// How the row first arrived.
     pub arrival: Arrival,
+    /// Set when the row was voided: it then leaves charts, verdicts and exports, and stays in
+    /// the history. Sending the period again brings it back.
+    pub voided_at: Option<DateTimeUtc>,
+    pub void_reason: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

@@ -35,6 +35,7 @@ mod m20261204_000029_record_observation_arrival;
 mod m20261204_000030_create_time_reports;
 mod m20261205_000031_record_adoption;
 pub mod m20261205_000032_record_funding_evidence;
+mod m20261205_000033_record_corrections;
 
 pub struct Migrator;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000030_create_time_reports::Migration),
             Box::new(m20261205_000031_record_adoption::Migration),
             Box::new(m20261205_000032_record_funding_evidence::Migration),
+            Box::new(m20261205_000033_record_corrections::Migration),
         ]
     }
 }

@@ -72,7 +72,7 @@ async fn reach(app: &TestApp, w: &World, loaders: &Loaders) -> Vec<(&'static str
         .unwrap();
     let csv = loaders
         .computed::<CsvExports>()
-        .load_one((Row::new(measure, measure_row), None))
+        .load_one((Row::new(measure, measure_row), None, springboard::measures::export::Layout::Import))
         .await
         .unwrap()
         .unwrap();

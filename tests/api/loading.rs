@@ -41,7 +41,7 @@ db_test! {
 /// Nested fields of Project, each asked alone on pages of 5 and 50 projects: the bound of a
 /// list (`true`) or only the same count at both sizes (a derived field that reads several
 /// tables).
-const PROJECT_FIELDS: [(&str, &str, bool); 19] = [
+const PROJECT_FIELDS: [(&str, &str, bool); 20] = [
     ("sites", "sites { status institution { name } }", true),
     ("team", "team { role user { name } institution { name } }", true),
     ("commitments", "commitments { kind institution { name } }", true),
@@ -73,6 +73,7 @@ const PROJECT_FIELDS: [(&str, &str, bool); 19] = [
     ),
     ("teamTime", "teamTime(months: 3) { committedHours reportedHours byRole { role } }", true),
     ("adoptedFrom", "adoptedFrom { title adoptions { count projects { title } } }", true),
+    ("projectCsv", "observationsCsv", true),
 ];
 
 db_test_with! {

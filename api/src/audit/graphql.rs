@@ -41,4 +41,12 @@ impl AuditEvent {
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
+    /// What the action changed, as JSON text, where the action records it: observation writes
+    /// (`observation.record`, `observation.void`) list each row changed as
+    /// `{"site", "periodStart", "old", "new"}`, `old` and `new` being
+    /// `{"value", "numerator", "denominator", "note", "voided"}` or null (no row before, or a
+    /// row voided). Null for other actions.
+    async fn details(&self) -> Option<&str> {
+        self.0.details.as_deref()
+    }
 }

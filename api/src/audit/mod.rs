@@ -3,4 +3,4 @@
 pub mod graphql;
 pub mod service;
 
-pub use service::{Subject, record};
+pub use service::{Subject, record, record_with_details};

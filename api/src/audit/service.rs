@@ -25,6 +25,19 @@ pub async fn record(
     action: &str,
     subject: Subject,
 ) -> Result<(), ServiceError> {
+    record_with_details(conn, at, actor, institution_id, action, subject, None).await
+}
+
+/// `record`, keeping what the action changed (`details`, JSON) with the event.
+pub async fn record_with_details(
+    conn: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    actor: AuditActor,
+    institution_id: Option<Uuid>,
+    action: &str,
+    subject: Subject,
+    details: Option<serde_json::Value>,
+) -> Result<(), ServiceError> {
     audit_event::Entity::insert(audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         institution_id: Set(institution_id),
@@ -34,6 +47,7 @@ pub async fn record(
         subject_type: Set(subject.kind.to_owned()),
         subject_id: Set(subject.id),
         occurred_at: Set(at),
+        details: Set(details.map(|d| d.to_string())),
     })
     .exec_without_returning(conn)
     .await?;

@@ -3,6 +3,8 @@
 pub mod admission;
 pub mod charts;
 pub mod client_address;
+pub mod downloads;
+pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod idempotency;
@@ -60,5 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/charts/measures/{file}", web::get().to(charts::measure))
+        .route("/export/measures/{file}", web::get().to(exports::measure))
+        .route("/export/projects/{file}", web::get().to(exports::project))
         .route("/metrics", web::get().to(metrics_access::public));
 }

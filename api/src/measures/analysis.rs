@@ -152,7 +152,7 @@ pub async fn observations_of(
     measure_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<observation::Model>>, ServiceError> {
     let rows = paging::among(
-        super::service::visible_observations(actor),
+        super::service::current_observations(actor),
         observation::Column::MeasureId,
         measure_ids,
     )

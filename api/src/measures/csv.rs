@@ -93,6 +93,41 @@ pub fn export(rows: &[observation::Model], slug_of: &HashMap<Uuid, String>) -> R
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Columns of the table layout: one row per observation, every value filled in, for analysis
+/// tools rather than for re-import.
+pub const TABLE_COLUMNS: [&str; 8] =
+    ["measure_id", "measure", "site", "period_start", "value", "numerator", "denominator", "note"];
+
+/// Observations as a table for Excel, Power BI or R: `measure_id` (the global ID), the measure's
+/// name, the site's slug, and `value` filled in for proportions (numerator / denominator).
+pub fn table(
+    rows: &[(&entity::measure::Model, &observation::Model)],
+    slug_of: &HashMap<Uuid, String>,
+) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(TABLE_COLUMNS)?;
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for (measure, row) in rows {
+        let site = slug_of.get(&row.site_id).cloned().unwrap_or_else(|| row.site_id.to_string());
+        let value = match (row.numerator, row.denominator) {
+            (Some(n), Some(d)) if d != 0.0 => Some(n / d),
+            _ => row.value,
+        };
+        writer.write_record([
+            crate::ids::global_id(crate::ids::NodeKind::Measure, measure.id),
+            measure.name.clone(),
+            site,
+            row.period_start.to_string(),
+            number(value),
+            number(row.numerator),
+            number(row.denominator),
+            row.note.clone().unwrap_or_default(),
+        ])?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -158,7 +158,7 @@ pub async fn flows(
         .await?;
     let measure_ids: Vec<Uuid> = measures.iter().map(|m| m.id).collect();
     let rows: Vec<Arrived> = paging::among(
-        super::service::visible_observations(actor),
+        super::service::current_observations(actor),
         observation::Column::MeasureId,
         &measure_ids,
     )

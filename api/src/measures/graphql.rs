@@ -121,7 +121,8 @@ impl Measure {
     }
 
     /// The measure's observations, optionally for one site and a range of periods, by period
-    /// (oldest first; `last: 24` gives the latest 24), then by site.
+    /// (oldest first; `last: 24` gives the latest 24), then by site. Voided ones only with
+    /// `includeVoided: true` (they carry `voidedAt` and `voidReason`).
     #[graphql(complexity = "crate::graphql::cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn observations(
@@ -134,10 +135,11 @@ impl Measure {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(default)] include_voided: bool,
     ) -> async_graphql::Result<Paged<Observation>> {
         let site =
             site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
-        let filter = ObservationFilter::parse(site, from, to).gql(ctx)?;
+        let filter = ObservationFilter::parse(site, from, to, include_voided).gql(ctx)?;
         let page = page_request(first, after, last, before).gql(ctx)?;
         let found = load_page::<ObservationsOfMeasure>(ctx, self.0.id, filter, page).await?;
         Ok(shared_connection(&found, Observation))
@@ -163,19 +165,63 @@ impl Measure {
         Ok(super::analysis_graphql::to_graphql(ctx, &self.0, &result))
     }
 
-    /// The observations as CSV in the import format (`site` is the host's slug), oldest period
-    /// first; one site's, or every site's.
+    /// The observations as CSV, oldest period first, then by site; one site's, or every site's.
+    /// IMPORT (the default) is the format `importObservationsCsv` reads (`site` is the host's
+    /// slug; `value` blank where numerator and denominator are given); TABLE is for analysis tools
+    /// (`measure_id,measure,site,period_start,value,numerator,denominator,note`, `value` filled in
+    /// for proportions). At most 100,000 rows. Also at
+    /// `GET /export/measures/{measureId}.csv?site={siteId}&layout=TABLE`.
     #[graphql(complexity = "crate::graphql::cost::OBSERVATIONS_CSV")]
     async fn observations_csv(
         &self,
         ctx: &Context<'_>,
         site_id: Option<ID>,
+        #[graphql(default_with = "CsvLayout::Import")] layout: CsvLayout,
     ) -> async_graphql::Result<String> {
         let site =
             site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
-        let csv = compute::<CsvExports>(ctx, (self.row(), site)).await?;
+        let layout = match layout {
+            CsvLayout::Import => super::export::Layout::Import,
+            CsvLayout::Table => super::export::Layout::Table,
+        };
+        let csv = compute::<CsvExports>(ctx, (self.row(), site, layout)).await?;
         csv.ok_or_else(|| ServiceError::internal(NotComputed)).gql(ctx)
     }
+}
+
+#[derive(InputObject)]
+pub struct VoidObservationsInput {
+    pub measure_id: ID,
+    /// One site (the host's slug or the site's ID); leave out for every site you may write for
+    /// (the lead: all; a host: its own).
+    pub site: Option<String>,
+    /// The first period to void (a period start, or any day: periods starting from it count).
+    pub from: NaiveDate,
+    /// The last period start to void, included.
+    pub to: NaiveDate,
+    /// Why, kept with each row and in the audit event; up to 500 characters.
+    pub reason: String,
+    /// Report how many rows would be voided, changing nothing.
+    #[graphql(default)]
+    pub dry_run: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct VoidObservationsPayload {
+    /// Rows voided (in a dry run, that would be); rows already voided are not counted again.
+    pub voided_count: i32,
+    pub dry_run: bool,
+    pub measure: Option<Measure>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// How observations are laid out as CSV.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvLayout {
+    /// The columns `importObservationsCsv` reads, so a file can be corrected and sent back.
+    Import,
+    /// One row per observation with the measure named and every value filled in.
+    Table,
 }
 
 /// One period's data point at one site.
@@ -213,6 +259,15 @@ impl Observation {
     /// How the row first arrived; corrections leave it alone.
     async fn arrival(&self) -> crate::measures::data_flow_graphql::Arrival {
         self.0.arrival.into()
+    }
+    /// When the row was voided (`voidObservations`); null while it counts. A voided row is left
+    /// out of charts, verdicts, exports and data flow; sending its period again brings it back.
+    async fn voided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.voided_at
+    }
+    /// Why it was voided.
+    async fn void_reason(&self) -> Option<&str> {
+        self.0.void_reason.as_deref()
     }
 }
 
@@ -491,6 +546,43 @@ impl MeasureMutation {
             Err(e) => Err(e),
         };
         recorded(result, dry_run, ctx)
+    }
+
+    /// Voids a measure's observations for a range of periods, with a reason: the lead's ADMIN or
+    /// MEMBER for any site, a site's for its own (as for recording). Voided rows leave charts,
+    /// verdicts, exports and data flow, stay listed with `observations(includeVoided: true)`, and
+    /// the audit event (`observation.void`) keeps each row's old values. Sending a period again
+    /// brings it back. Errors: NOT_FOUND (`site` not of this project), NOT_ELIGIBLE (another
+    /// host's site), REQUIRED/INVALID on `reason`, `from`, `to`, NOT_ALLOWED_IN_STATUS.
+    async fn void_observations(
+        &self,
+        ctx: &Context<'_>,
+        input: VoidObservationsInput,
+    ) -> async_graphql::Result<VoidObservationsPayload> {
+        let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
+        let dry_run = input.dry_run;
+        let result = match GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId") {
+            Ok(id) => {
+                let request = super::corrections::VoidRequest {
+                    site: input.site,
+                    from: input.from,
+                    to: input.to,
+                    reason: input.reason,
+                };
+                super::corrections::void(db, actor, id, request, mode(dry_run)).await
+            }
+            Err(e) => Err(e),
+        };
+        let (voided, user_errors) = outcome(ctx, result)?;
+        Ok(match voided {
+            Some(v) => VoidObservationsPayload {
+                voided_count: crate::graphql::int(v.voided),
+                dry_run: v.dry_run,
+                measure: Some(Measure(v.measure)),
+                user_errors,
+            },
+            None => VoidObservationsPayload { voided_count: 0, dry_run, measure: None, user_errors },
+        })
     }
 
     /// The same as `recordObservations`, from a CSV file sent with the GraphQL multipart request

@@ -70,7 +70,7 @@ impl Source<'static> {
 
 /// The sites the actor may record for: every accepted site for the lead's writers, its own for
 /// a host's writers.
-fn writable_sites(
+pub(super) fn writable_sites(
     actor: &Actor,
     lead_id: Uuid,
     directory: &SiteDirectory,
@@ -125,23 +125,30 @@ pub async fn record(
     };
     if mode == Mode::DryRun {
         let (changes, unchanged) = classify(db.conn(), measure.id, valid).await?;
-        let created = changes.iter().filter(|c| c.existed.is_none()).count();
+        let created = changes.iter().filter(|c| c.creates()).count();
         let updated = changes.len() - created;
         return Ok(Recorded { measure, created, updated, unchanged, dry_run: true });
     }
     let txn = db.begin().await?;
     let (changes, unchanged) = classify(&txn, measure.id, valid).await?;
-    let created = changes.iter().filter(|c| c.existed.is_none()).count();
+    let created = changes.iter().filter(|c| c.creates()).count();
     let updated = changes.len() - created;
-    write(&txn, db, actor, &measure, &changes, arrival).await?;
+    write(&txn, db, actor, &measure, &changes, arrival, &directory.slug_of).await?;
     txn.commit().await?;
     Ok(Recorded { measure, created, updated, unchanged, dry_run: false })
 }
 
-/// A row to write, and whether a row was stored for its (site, period) before.
+/// A row to write, and the row stored for its (site, period) before, if any.
 struct Pending {
     row: ValidRow,
-    existed: Option<Uuid>,
+    before: Option<observation::Model>,
+}
+
+impl Pending {
+    /// New to the data: no row before, or only a voided one.
+    fn creates(&self) -> bool {
+        self.before.as_ref().is_none_or(|b| b.voided_at.is_some())
+    }
 }
 
 fn same(stored: &observation::Model, row: &ValidRow) -> bool {
@@ -173,8 +180,8 @@ async fn classify(
     let mut changes = Vec::with_capacity(rows.len());
     for row in rows {
         match stored.get(&(row.site_id, row.period_start)) {
-            Some(existing) if same(existing, &row) => unchanged += 1,
-            existing => changes.push(Pending { existed: existing.map(|e| e.id), row }),
+            Some(existing) if existing.voided_at.is_none() && same(existing, &row) => unchanged += 1,
+            existing => changes.push(Pending { before: existing.cloned(), row }),
         }
     }
     Ok((changes, unchanged))
@@ -187,6 +194,7 @@ async fn write(
     measure: &measure::Model,
     changes: &[Pending],
     arrival: Arrival,
+    slug_of: &HashMap<Uuid, String>,
 ) -> Result<(), ServiceError> {
     if changes.is_empty() {
         return Ok(());
@@ -208,6 +216,8 @@ async fn write(
                 recorded_at: now,
                 first_recorded_at: Some(now),
                 arrival,
+                voided_at: None,
+                void_reason: None,
             })
         });
         observation::Entity::insert_many(models)
@@ -221,20 +231,88 @@ async fn write(
                         Column::RecordedByUserId,
                         Column::RecordedByTokenId,
                         Column::RecordedAt,
+                        Column::VoidedAt,
+                        Column::VoidReason,
                     ])
                     .to_owned(),
             )
             .exec_without_returning(txn)
             .await?;
     }
-    audit::record(
+    let rows: Vec<serde_json::Value> = changes
+        .iter()
+        .map(|c| {
+            let new = ValuesOf {
+                value: c.row.value,
+                numerator: c.row.numerator,
+                denominator: c.row.denominator,
+                note: c.row.note.as_deref(),
+                voided: None,
+            };
+            row_change(
+                slug_of,
+                c.row.site_id,
+                c.row.period_start,
+                c.before.as_ref().map(ValuesOf::stored),
+                Some(new),
+            )
+        })
+        .collect();
+    audit::record_with_details(
         txn,
         db.now(),
         actor.into(),
         actor.institution.map(|i| i.id),
         "observation.record",
         Subject { kind: "Measure", id: measure.id },
+        Some(serde_json::json!({ "rows": rows })),
     )
     .await?;
     Ok(())
+}
+
+/// An observation's values as the audit keeps them.
+pub(super) struct ValuesOf<'a> {
+    pub value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub note: Option<&'a str>,
+    /// The reason, for a voided row.
+    pub voided: Option<&'a str>,
+}
+
+impl<'a> ValuesOf<'a> {
+    pub(super) fn stored(row: &'a observation::Model) -> Self {
+        Self {
+            value: row.value,
+            numerator: row.numerator,
+            denominator: row.denominator,
+            note: row.note.as_deref(),
+            voided: row.void_reason.as_deref().or(row.voided_at.map(|_| "")),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "value": self.value, "numerator": self.numerator, "denominator": self.denominator,
+            "note": self.note, "voided": self.voided,
+        })
+    }
+}
+
+/// One row's change, for an audit event's details.
+pub(super) fn row_change(
+    slug_of: &HashMap<Uuid, String>,
+    site_id: Uuid,
+    period_start: NaiveDate,
+    old: Option<ValuesOf<'_>>,
+    new: Option<ValuesOf<'_>>,
+) -> serde_json::Value {
+    let site = slug_of.get(&site_id).cloned().unwrap_or_else(|| site_id.to_string());
+    serde_json::json!({
+        "site": site,
+        "periodStart": period_start,
+        "old": old.map(|v| v.json()),
+        "new": new.map(|v| v.json()),
+    })
 }

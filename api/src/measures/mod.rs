@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod analysis_graphql;
 pub mod burden;
 pub mod burden_graphql;
+pub mod corrections;
 pub mod csv;
 pub mod data_flow;
 pub mod data_flow_graphql;

@@ -31,6 +31,11 @@ pub fn visible_observations(actor: &Actor) -> Select<observation::Entity> {
     observation::Entity::find().filter(observation::Column::MeasureId.in_subquery(measures))
 }
 
+/// The visible observations that count: voided ones left out (they stay in the history).
+pub fn current_observations(actor: &Actor) -> Select<observation::Entity> {
+    visible_observations(actor).filter(observation::Column::VoidedAt.is_null())
+}
+
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<measure::Model>, ServiceError> {
     Ok(visible_to(actor).filter(measure::Column::Id.eq(id)).one(db.conn()).await?)
 }
@@ -290,12 +295,14 @@ pub async fn site_directory(db: &Db, actor: &Actor, project_id: Uuid) -> Result<
     Ok(site_directories(db, actor, &[project_id]).await?.remove(&project_id).unwrap_or_default())
 }
 
-/// Which observations of a measure a list shows: one site, and a range of periods.
+/// Which observations of a measure a list shows: one site, a range of periods, and whether
+/// voided ones are included.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ObservationFilter {
     pub site_id: Option<Uuid>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub include_voided: bool,
 }
 
 impl ObservationFilter {
@@ -303,12 +310,13 @@ impl ObservationFilter {
         site_id: Option<Uuid>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        include_voided: bool,
     ) -> Result<Self, ServiceError> {
         let mut problems = Problems::default();
         let from = problems.take(text::optional_date(from, "from")).flatten();
         let to = problems.take(text::optional_date(to, "to")).flatten();
         problems.into_result()?;
-        Ok(Self { site_id, from, to })
+        Ok(Self { site_id, from, to, include_voided })
     }
 
     pub fn narrow(&self, select: Select<observation::Entity>) -> Select<observation::Entity> {
@@ -321,6 +329,9 @@ impl ObservationFilter {
         }
         if let Some(to) = self.to {
             select = select.filter(observation::Column::PeriodStart.lte(to));
+        }
+        if !self.include_voided {
+            select = select.filter(observation::Column::VoidedAt.is_null());
         }
         select
     }

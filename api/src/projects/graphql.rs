@@ -124,6 +124,14 @@ impl Project {
     async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Programme>> {
         Ok(self.programme_row(ctx).await?.map(Programme))
     }
+    /// Every observation of the project's measures as one CSV table
+    /// (`measure_id,measure,site,period_start,value,numerator,denominator,note`; `value` filled in
+    /// for proportions), measures in the order they were defined, then by period and site; at
+    /// most 100,000 rows. Also at `GET /export/projects/{projectId}.csv`.
+    #[graphql(complexity = "crate::graphql::cost::OBSERVATIONS_CSV")]
+    async fn observations_csv(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(compute::<crate::measures::export::ProjectExports>(ctx, self.row()).await?.unwrap_or_default())
+    }
     /// The published shared result this project was started from (`adoptSharedResult`); null
     /// when it was not adopted or you can no longer see the result.
     async fn adopted_from(
@@ -404,6 +412,19 @@ impl ProjectQuery {
     async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
         let id = GlobalId::require(&id, NodeKind::Project, "id").gql(ctx)?;
         Ok(load_one::<VisibleProjects>(ctx, id).await?.map(Project))
+    }
+
+    /// A measure of a project your institution leads, hosts or funds; null otherwise (as
+    /// `node(id:)`, typed).
+    async fn measure(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<crate::measures::graphql::Measure>> {
+        let id = GlobalId::require(&id, NodeKind::Measure, "id").gql(ctx)?;
+        Ok(load_one::<crate::measures::scopes::VisibleMeasures>(ctx, id)
+            .await?
+            .map(crate::measures::graphql::Measure))
     }
 
     /// Projects your institution leads, hosts or funds.

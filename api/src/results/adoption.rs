@@ -268,6 +268,7 @@ async fn adopted_verdicts(
         .await?;
     let ids: Vec<Uuid> = measures.iter().map(|m| m.id).collect();
     let rows = paging::among(observation::Entity::find(), observation::Column::MeasureId, &ids)
+        .filter(observation::Column::VoidedAt.is_null())
         .all(system.conn())
         .await?;
     let mut by_measure: HashMap<Uuid, Vec<&observation::Model>> = HashMap::new();
