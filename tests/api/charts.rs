@@ -94,7 +94,7 @@ db_test! {
             (a.setup.bid.project.clone(), "", Some(lead.as_str()), 404),
             (a.measure.clone(), "", None, 401),
             (a.measure.clone(), "?variant=PIE", Some(lead.as_str()), 400),
-            (a.measure.clone(), "?site=nonsense", Some(lead.as_str()), 400),
+            (a.measure.clone(), "?site=nonsense", Some(lead.as_str()), 404),
         ] {
             let response = get_chart(&app, &measure, query, token).await;
             assert_eq!(response.status(), status, "{measure}{query}");

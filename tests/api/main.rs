@@ -44,6 +44,7 @@ mod revocation;
 mod row_security;
 mod schema;
 mod sessions;
+mod site_names;
 mod smtp_sink;
 mod spread;
 mod sso;

@@ -45,7 +45,9 @@ impl AuditEvent {
     /// (`observation.record`, `observation.void`) list each row changed as
     /// `{"site", "periodStart", "old", "new"}`, `old` and `new` being
     /// `{"value", "numerator", "denominator", "note", "voided"}` or null (no row before, or a
-    /// row voided). Null for other actions.
+    /// row voided). Null for other actions. A bulk write's details are as long as its rows:
+    /// weighed accordingly.
+    #[graphql(complexity = "crate::graphql::cost::AUDIT_DETAILS")]
     async fn details(&self) -> Option<&str> {
         self.0.details.as_deref()
     }

@@ -34,6 +34,8 @@ pub const DATA_FLOW: usize = 150;
 pub const LESSONS: usize = 200;
 /// An analysis drawn as SVG: text proportional to its points.
 pub const CHART: usize = 20;
+/// An audit event's details: up to a row of old and new values per observation written.
+pub const AUDIT_DETAILS: usize = 20;
 /// A result's adoptions: three statements for a batch of results.
 pub const ADOPTIONS: usize = 20;
 /// Every project of a programme, analysed.

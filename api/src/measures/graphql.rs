@@ -120,7 +120,8 @@ impl Measure {
         self.0.created_at
     }
 
-    /// The measure's observations, optionally for one site and a range of periods, by period
+    /// The measure's observations, optionally for one site (the host's slug or the site's ID) and
+    /// a range of periods, by period
     /// (oldest first; `last: 24` gives the latest 24), then by site. Voided ones only with
     /// `includeVoided: true` (they carry `voidedAt` and `voidReason`).
     #[graphql(complexity = "crate::graphql::cost(first, last, child_complexity)")]
@@ -137,16 +138,17 @@ impl Measure {
         before: Option<String>,
         #[graphql(default)] include_voided: bool,
     ) -> async_graphql::Result<Paged<Observation>> {
-        let site =
-            site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
+        let site = site_of(ctx, &self.0, site_id).await?;
         let filter = ObservationFilter::parse(site, from, to, include_voided).gql(ctx)?;
         let page = page_request(first, after, last, before).gql(ctx)?;
         let found = load_page::<ObservationsOfMeasure>(ctx, self.0.id, filter, page).await?;
         Ok(shared_connection(&found, Observation))
     }
 
-    /// Run chart, SPC chart and verdict for one site (`siteId`), or all sites pooled (proportions
-    /// and rates as Σ numerators / Σ denominators, counts summed, other values averaged).
+    /// Run chart, SPC chart and verdict for one site (`siteId`, as everywhere: the host's slug or
+    /// the site's ID; NOT_FOUND for a site not taking part in this project), or all sites pooled
+    /// (proportions and rates as Σ numerators / Σ denominators, counts summed, other values
+    /// averaged).
     #[graphql(complexity = "crate::graphql::cost::MEASURE_ANALYSIS")]
     async fn analysis(
         &self,
@@ -154,8 +156,7 @@ impl Measure {
         site_id: Option<ID>,
         options: Option<super::analysis_graphql::AnalysisOptions>,
     ) -> async_graphql::Result<super::analysis_graphql::Analysis> {
-        let site =
-            site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
+        let site = site_of(ctx, &self.0, site_id).await?;
         let config = options.unwrap_or_default().into_config().gql(ctx)?;
         let key = AnalysisKey { measure: self.row(), site_id: site, config };
         let result = compute::<Analyses>(ctx, key)
@@ -178,8 +179,7 @@ impl Measure {
         site_id: Option<ID>,
         #[graphql(default_with = "CsvLayout::Import")] layout: CsvLayout,
     ) -> async_graphql::Result<String> {
-        let site =
-            site_id.map(|s| GlobalId::require(&s, NodeKind::ProjectSite, "siteId")).transpose().gql(ctx)?;
+        let site = site_of(ctx, &self.0, site_id).await?;
         let layout = match layout {
             CsvLayout::Import => super::export::Layout::Import,
             CsvLayout::Table => super::export::Layout::Table,
@@ -213,6 +213,18 @@ pub struct VoidObservationsPayload {
     pub dry_run: bool,
     pub measure: Option<Measure>,
     pub user_errors: Vec<UserError>,
+}
+
+/// The site a `siteId` argument names (the host's slug or the site's ID), among the measure's
+/// project's accepted sites; NOT_FOUND on `siteId` otherwise.
+async fn site_of(
+    ctx: &Context<'_>,
+    measure: &measure::Model,
+    site_id: Option<ID>,
+) -> async_graphql::Result<Option<uuid::Uuid>> {
+    let Some(name) = site_id else { return Ok(None) };
+    let found = compute::<super::service::SiteNames>(ctx, (measure.project_id, name.to_string())).await?;
+    found.map(Some).ok_or(ServiceError::NotFound { field: "siteId" }).gql(ctx)
 }
 
 /// How observations are laid out as CSV.

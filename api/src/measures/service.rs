@@ -291,6 +291,32 @@ pub async fn site_directories(
     Ok(directories)
 }
 
+/// Sites named as clients name them (the host's slug, or the site's global ID), each within a
+/// project, for the GraphQL layer's batches: a name that is not an accepted site of that project
+/// finds nothing.
+pub struct SiteNames;
+
+impl crate::scope::Batched for SiteNames {
+    type Key = (Uuid, String);
+    type Value = Uuid;
+
+    async fn run(
+        db: &Db,
+        actor: &Actor,
+        keys: &[(Uuid, String)],
+    ) -> Result<HashMap<(Uuid, String), Uuid>, ServiceError> {
+        let projects = paging::distinct(keys.iter().map(|(project, _)| *project));
+        let directories = site_directories(db, actor, &projects).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|key @ (project, name)| {
+                let site = directories.get(project)?.by_key.get(name.trim())?;
+                Some((key.clone(), *site))
+            })
+            .collect())
+    }
+}
+
 pub async fn site_directory(db: &Db, actor: &Actor, project_id: Uuid) -> Result<SiteDirectory, ServiceError> {
     Ok(site_directories(db, actor, &[project_id]).await?.remove(&project_id).unwrap_or_default())
 }
