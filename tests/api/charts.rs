@@ -67,7 +67,11 @@ db_test! {
         for part in ["class=\"centre\"", "class=\"upper-limit\"", "class=\"lower-limit\"", "Antibiotics within an hour", "data-icon=\"IMPROVING_HIGH\""] {
             assert!(svg.contains(part), "{part} missing");
         }
-        assert!(!svg.contains("http://") || count(svg, "http://") == 1, "nothing to fetch but the namespace");
+        // Nothing to fetch or run: the namespace is the only URL, and there is no script or link.
+        assert_eq!(count(svg, "http://") + count(svg, "https://"), 1, "only the SVG namespace");
+        for part in ["<script", "href", "<image", "@import", "url("] {
+            assert!(!svg.contains(part), "{part} in the chart");
+        }
 
         let run = analysis["run"].as_str().unwrap();
         assert_well_formed(run);

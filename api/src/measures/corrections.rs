@@ -10,7 +10,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::ingest::{Mode, ValuesOf, row_change, writable_sites};
+use super::ingest::{CHUNK_ROWS, Mode, ValuesOf, row_change, writable_sites};
 use super::service;
 use crate::actor::Actor;
 use crate::audit::{self, Subject};
@@ -21,8 +21,6 @@ use crate::projects::service as projects;
 use crate::text;
 
 pub const MAX_REASON_CHARS: usize = 500;
-/// Rows per UPDATE, as for writes.
-const CHUNK_ROWS: usize = 1_000;
 
 /// Which observations to void, and why.
 pub struct VoidRequest {

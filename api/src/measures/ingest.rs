@@ -25,7 +25,7 @@ use crate::projects::service as projects;
 
 /// Rows per INSERT: 11 parameters each keeps a statement well under SQLite's and PostgreSQL's
 /// parameter limits while amortising round trips.
-const CHUNK_ROWS: usize = 1_000;
+pub(super) const CHUNK_ROWS: usize = 1_000;
 
 /// What a call did (or, in a dry run, would do) to the stored rows.
 pub struct Recorded {
@@ -40,6 +40,11 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    fn of(measure: measure::Model, changes: &[Pending], unchanged: usize, dry_run: bool) -> Self {
+        let created = changes.iter().filter(|c| c.creates()).count();
+        Self { measure, created, updated: changes.len() - created, unchanged, dry_run }
+    }
+
     /// Rows written (or, in a dry run, that would be).
     pub fn written(&self) -> usize {
         self.created + self.updated
@@ -125,17 +130,13 @@ pub async fn record(
     };
     if mode == Mode::DryRun {
         let (changes, unchanged) = classify(db.conn(), measure.id, valid).await?;
-        let created = changes.iter().filter(|c| c.creates()).count();
-        let updated = changes.len() - created;
-        return Ok(Recorded { measure, created, updated, unchanged, dry_run: true });
+        return Ok(Recorded::of(measure, &changes, unchanged, true));
     }
     let txn = db.begin().await?;
     let (changes, unchanged) = classify(&txn, measure.id, valid).await?;
-    let created = changes.iter().filter(|c| c.creates()).count();
-    let updated = changes.len() - created;
     write(&txn, db, actor, &measure, &changes, arrival, &directory.slug_of).await?;
     txn.commit().await?;
-    Ok(Recorded { measure, created, updated, unchanged, dry_run: false })
+    Ok(Recorded::of(measure, &changes, unchanged, false))
 }
 
 /// A row to write, and the row stored for its (site, period) before, if any.

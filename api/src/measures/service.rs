@@ -68,6 +68,29 @@ pub struct MeasureForm {
     pub minutes_per_site_per_period: Option<f64>,
 }
 
+/// A new measure of the project with nothing set yet, for a form or a copy to fill in.
+pub fn blank(project_id: Uuid, now: chrono::DateTime<chrono::Utc>) -> measure::Model {
+    measure::Model {
+        id: Uuid::now_v7(),
+        project_id,
+        name: String::new(),
+        operational_definition: String::new(),
+        kind: MeasureKind::Outcome,
+        unit: MeasureUnit::Count,
+        direction: MeasureDirection::HigherIsBetter,
+        frequency: MeasureFrequency::Monthly,
+        baseline: None,
+        target: None,
+        baseline_until: None,
+        rebase_periods: "[]".into(),
+        collection_method: None,
+        minutes_per_site_per_period: None,
+        adopted_from_measure_id: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// A week of someone's time: more per site and period is a mistake, not an estimate.
 const MAX_MINUTES_PER_SITE_PER_PERIOD: f64 = 7.0 * 24.0 * 60.0;
 
@@ -170,26 +193,7 @@ pub async fn create(
         }
     }
     missing.into_result()?;
-    let now = db.now();
-    let mut model = measure::Model {
-        id: Uuid::now_v7(),
-        project_id,
-        name: String::new(),
-        operational_definition: String::new(),
-        kind: MeasureKind::Outcome,
-        unit: MeasureUnit::Count,
-        direction: MeasureDirection::HigherIsBetter,
-        frequency: MeasureFrequency::Monthly,
-        baseline: None,
-        target: None,
-        baseline_until: None,
-        rebase_periods: "[]".into(),
-        collection_method: None,
-        minutes_per_site_per_period: None,
-        adopted_from_measure_id: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut model = blank(project_id, db.now());
     apply(form, &mut model)?;
     let txn = db.begin().await?;
     measure::Entity::insert(measure::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;

@@ -120,23 +120,14 @@ pub async fn adopt(
         // A definition naming a kind this version no longer knows cannot be copied faithfully.
         let Some((kind, unit, direction, frequency)) = definition.parts() else { continue };
         measures.push(measure::Model {
-            id: Uuid::now_v7(),
-            project_id: project.id,
             name: definition.name.clone(),
             operational_definition: definition.operational_definition.clone(),
             kind,
             unit,
             direction,
             frequency,
-            baseline: None,
-            target: None,
-            baseline_until: None,
-            rebase_periods: "[]".into(),
-            collection_method: None,
-            minutes_per_site_per_period: None,
             adopted_from_measure_id: Some(link.measure_id),
-            created_at: now,
-            updated_at: now,
+            ..crate::measures::service::blank(project.id, now)
         });
     }
     let txn = db.begin().await?;

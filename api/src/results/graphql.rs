@@ -193,10 +193,15 @@ impl SharedResult {
             links.iter().map(|link| load_one::<VisibleMeasures>(ctx, link.measure_id)),
         )
         .await?;
-        let definitions = futures_util::future::try_join_all(
-            links.iter().map(|link| definition_of(ctx, self.0.id, link.id)),
-        )
-        .await?;
+        // Read only when asked for: most readers of a result want its frozen analysis alone.
+        let definitions = if ctx.look_ahead().field("definition").exists() {
+            futures_util::future::try_join_all(
+                links.iter().map(|link| definition_of(ctx, self.0.id, link.id)),
+            )
+            .await?
+        } else {
+            links.iter().map(|_| None).collect()
+        };
         Ok(links
             .into_iter()
             .zip(live)
