@@ -12,6 +12,8 @@ pub struct Model {
     pub nation: Nation,
     /// Members must sign in with a second factor (they enrol at their next sign-in).
     pub require_two_factor: bool,
+    /// An IANA time-zone name: where the institution's days begin and end.
+    pub time_zone: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,8 @@ pub struct Model {
     pub id: Uuid,
     pub project_id: Uuid,
     pub name: String,
+    /// Short, unique within the project, upper case: how a CSV file names the measure.
+    pub code: Option<String>,
     pub operational_definition: String,
     pub kind: MeasureKind,
     pub unit: MeasureUnit,

@@ -3,8 +3,9 @@
 
 Northgate General's analyst signs in, makes an API token for the monthly script, downloads the
 sepsis bundle measure's data for Northgate, corrects last month (dry run first), re-sends it
-unchanged, voids a month entered by mistake and sends it back, and pulls the whole project as a
-table and its chart for the board report. Every step checks what the API answered; the script
+unchanged, voids a month entered by mistake and sends it back, pulls the whole project as a
+table and its chart for the board report, and fills in the project's CSV template for last month
+and checks it with a dry run. Every step checks what the API answered; the script
 exits non-zero at the first surprise.
 
     SPRINGBOARD_URL=http://127.0.0.1:8080 SPRINGBOARD_PASSWORD=<demo password> \\
@@ -18,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import sys
 
@@ -77,7 +79,7 @@ def main() -> None:
     print("  ok  API token made for the monthly script")
 
     found = graphql("""{ projects(filter: {search: "Sepsis six within the hour"}, first: 5) { edges { node {
-        id title measures { id name unit } } } } }""", token=script)
+        id title measures { id name code unit } } } } }""", token=script)
     project = next(e["node"] for e in found["projects"]["edges"] if e["node"]["title"] == "Sepsis six within the hour")
     measure = next(m for m in project["measures"] if m["name"] == MEASURE)
     print(f"  ok  found {MEASURE!r} in {project['title']!r}")
@@ -132,6 +134,34 @@ def main() -> None:
                for r in proportions), True)
     chart = download(f"/charts/measures/{measure['id']}.svg?site={SITE}", script)
     expect("the chart for the board report", chart.headers.get("Content-Type"), "image/svg+xml; charset=utf-8")
+
+    # Next month's file, from the template: a row per measure for Northgate at the last month
+    # that has ended, filled here from the table (so nothing should change).
+    template = list(csv.DictReader(io.StringIO(download(f"/export/projects/{project['id']}/template.csv", script).text)))
+    by_code = {m["code"]: m for m in project["measures"]}
+    expect("the template names each measure once, by code, at Northgate",
+           sorted((r["measure"], r["site"]) for r in template), sorted((code, SITE) for code in by_code))
+    stored_rows = {(r["measure_id"], r["period_start"]): r for r in rows if r["site"] == SITE}
+    for line in template:
+        had = stored_rows[(by_code[line["measure"]]["id"], line["period_start"])]
+        line.update(numerator=had["numerator"], denominator=had["denominator"], note=had["note"],
+                    value="" if had["numerator"] else had["value"])
+    filled = io.StringIO()
+    writer = csv.DictWriter(filled, fieldnames=list(template[0].keys()))
+    writer.writeheader()
+    writer.writerows(template)
+    operations = {"query": """mutation($f: Upload!, $p: ID!) { importObservationsCsv(input: {projectId: $p, file: $f, dryRun: true}) {
+        created updated unchanged byMeasure { measure { code } unchanged } userErrors { field code message } } }""",
+                  "variables": {"f": None, "p": project["id"]}}
+    response = requests.post(f"{URL}/graphql", headers={"Authorization": f"Bearer {script}"}, timeout=TIMEOUT,
+                             data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
+                             files={"0": ("monthly.csv", filled.getvalue().encode(), "text/csv")})
+    imported = response.json()
+    if response.status_code != 200 or imported.get("errors"):
+        raise Surprise(f"HTTP {response.status_code}: {imported}")
+    report = payload(imported["data"], "importObservationsCsv")
+    expect("the filled template, checked with a dry run", (report["created"], report["updated"], report["unchanged"]),
+           (0, 0, len(template)))
     print(f"done: {len(rows)} rows in the project table, chart {len(chart.content)} bytes")
 
 

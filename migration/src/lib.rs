@@ -36,6 +36,8 @@ mod m20261204_000030_create_time_reports;
 mod m20261205_000031_record_adoption;
 pub mod m20261205_000032_record_funding_evidence;
 mod m20261205_000033_record_corrections;
+mod m20261205_000034_record_time_zones;
+mod m20261205_000035_record_measure_codes;
 
 pub struct Migrator;
 
@@ -75,6 +77,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000031_record_adoption::Migration),
             Box::new(m20261205_000032_record_funding_evidence::Migration),
             Box::new(m20261205_000033_record_corrections::Migration),
+            Box::new(m20261205_000034_record_time_zones::Migration),
+            Box::new(m20261205_000035_record_measure_codes::Migration),
         ]
     }
 }

@@ -324,6 +324,8 @@ impl TestApp {
             kind: Set(kind),
             nation: Set(Nation::England),
             require_two_factor: Set(false),
+            // Tests reckon "this week" from the clock's UTC date, so their sites keep UTC's calendar.
+            time_zone: Set("UTC".to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
         })

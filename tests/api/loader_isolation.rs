@@ -66,6 +66,7 @@ async fn reach(app: &TestApp, w: &World, loaders: &Loaders) -> Vec<(&'static str
             measure: Row::new(measure, measure_row.clone()),
             site_id: None,
             config: AnalysisConfig::default(),
+            periods: Default::default(),
         })
         .await
         .unwrap()

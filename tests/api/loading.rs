@@ -41,7 +41,7 @@ db_test! {
 /// Nested fields of Project, each asked alone on pages of 5 and 50 projects: the bound of a
 /// list (`true`) or only the same count at both sizes (a derived field that reads several
 /// tables).
-const PROJECT_FIELDS: [(&str, &str, bool); 20] = [
+const PROJECT_FIELDS: [(&str, &str, bool); 21] = [
     ("sites", "sites { status institution { name } }", true),
     ("team", "team { role user { name } institution { name } }", true),
     ("commitments", "commitments { kind institution { name } }", true),
@@ -52,7 +52,7 @@ const PROJECT_FIELDS: [(&str, &str, bool); 20] = [
     ("programme", "programme { name }", true),
     (
         "observations",
-        "measures { observations(last: 24) { totalCount pageInfo { hasPreviousPage } edges { node { value } } } }",
+        "measures { observations(last: 24) { totalCount pageInfo { hasPreviousPage } edges { node { value periodEnded } } } }",
         true,
     ),
     ("analysis", "measures { analysis { verdict { verdict } spc { points { value } } } }", true),
@@ -74,6 +74,7 @@ const PROJECT_FIELDS: [(&str, &str, bool); 20] = [
     ("teamTime", "teamTime(months: 3) { committedHours reportedHours byRole { role } }", true),
     ("adoptedFrom", "adoptedFrom { title adoptions { count projects { title } } }", true),
     ("projectCsv", "observationsCsv", true),
+    ("projectTemplate", "observationsCsvTemplate", true),
 ];
 
 db_test_with! {

@@ -231,7 +231,7 @@ db_test! {
         assert_eq!(analysis["verdict"]["verdict"], json!("IMPROVING"), "{north}");
         assert_eq!(analysis["variation"], json!("IMPROVING_HIGH"), "{north}");
         assert_eq!(analysis["spc"]["kind"], json!("P"));
-        assert_eq!(analysis["spc"]["points"].as_array().unwrap().len(), 24);
+        assert_eq!(analysis["spc"]["points"].as_array().unwrap().len(), 23, "this week, not yet ended, is left out");
         let south = app.graphql(ANALYSIS, json!({ "m": m, "s": w.south_site }), Some(&w.lead)).await;
         assert_eq!(south["data"]["node"]["analysis"]["verdict"]["verdict"], json!("NO_SIGNAL"), "{south}");
         let pooled = app.graphql(ANALYSIS, json!({ "m": m, "s": null }), Some(&w.lead)).await;

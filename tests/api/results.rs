@@ -127,7 +127,7 @@ db_test! {
         record_weeks(&app, &lead, &a, 0..6, |_| 19.0).await;
         record_weeks(&app, &a.setup.site.token, &a, 6..12, |_| 20.0).await;
         let after = live(app.graphql(LIVE, json!({ "m": a.measure }), Some(&lead)).await);
-        assert_eq!(after["spc"]["points"].as_array().unwrap().len(), 32);
+        assert_eq!(after["spc"]["points"].as_array().unwrap().len(), 31, "this week, not yet ended, is left out");
         assert_ne!(after["verdict"]["verdict"], before["verdict"]["verdict"], "{after}");
         assert_eq!(after["verdict"]["verdict"], json!("IMPROVING"));
         for token in [&lead, &a.setup.site.token, &a.setup.funding.funder_token] {

@@ -71,6 +71,9 @@ pub enum ExclusionReason {
     NumeratorOutOfRange,
     /// A proportion recorded as a bare value: a p-chart needs the denominator for its limits.
     NoDenominator,
+    /// The period has not ended where the data is collected. Decided by the caller, which knows
+    /// the calendar; the analysis itself never reports it.
+    PeriodNotEnded,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -129,6 +129,14 @@ pub fn of(measure: &measure::Model, result: &MeasureAnalysis, variant: Variant) 
             (format!("Run chart with its median, {scope} · {unit}"), points)
         }
     };
+    // A period still being collected is left out of the picture as of the verdict; the subtitle
+    // says so, so that a missing last point is not read as missing data.
+    let not_ended = result.incomplete_periods.len();
+    let subtitle = match (result.incomplete_included, not_ended) {
+        (false, 1) => format!("{subtitle} · the period not yet ended is left out"),
+        (false, n) if n > 1 => format!("{subtitle} · {n} periods not yet ended are left out"),
+        _ => subtitle,
+    };
     ChartData {
         title: measure.name.clone(),
         subtitle,

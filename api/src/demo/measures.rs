@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::DemoWorld;
 use crate::db::Db;
 use crate::error::ServiceError;
-use crate::measures::ingest::{self, Source};
+use crate::measures::ingest;
 use crate::measures::service::{self as measures, MeasureForm};
 use crate::measures::validate::RawRow;
 
@@ -49,24 +49,31 @@ pub async fn seed(
 ) -> Result<[Uuid; 3], ServiceError> {
     let (_, lead) = world.actor(lead)?;
     // How each is collected and what it costs a site each month, for the monitoring burden.
-    let measure =
-        |name: &str, definition: &str, kind, unit, direction, baseline, target, (method, minutes)| {
-            MeasureForm {
-                name: Some(name.into()),
-                operational_definition: Some(definition.into()),
-                kind: Some(kind),
-                unit: Some(unit),
-                direction: Some(direction),
-                frequency: Some(MeasureFrequency::Monthly),
-                baseline: Some(baseline),
-                target: Some(target),
-                collection_method: Some(method),
-                minutes_per_site_per_period: Some(minutes),
-                ..Default::default()
-            }
-        };
+    let measure = |(code, name): (&str, &str),
+                   definition: &str,
+                   kind,
+                   unit,
+                   direction,
+                   baseline,
+                   target,
+                   (method, minutes)| {
+        MeasureForm {
+            name: Some(name.into()),
+            code: Some(code.into()),
+            operational_definition: Some(definition.into()),
+            kind: Some(kind),
+            unit: Some(unit),
+            direction: Some(direction),
+            frequency: Some(MeasureFrequency::Monthly),
+            baseline: Some(baseline),
+            target: Some(target),
+            collection_method: Some(method),
+            minutes_per_site_per_period: Some(minutes),
+            ..Default::default()
+        }
+    };
     let bundle = measures::create(db, &lead, project_id, measure(
-        "Sepsis six completed within one hour",
+        ("SEPSIS6", "Sepsis six completed within one hour"),
         "Adults with suspected sepsis in the ED (numerator: all six elements within 60 minutes of triage; denominator: all such adults)",
         MeasureKind::Process,
         MeasureUnit::Proportion,
@@ -93,7 +100,7 @@ pub async fn seed(
         &lead,
         project_id,
         measure(
-            "30-day mortality after sepsis admission",
+            ("MORT30", "30-day mortality after sepsis admission"),
             "Deaths within 30 days of admission among adults admitted with sepsis",
             MeasureKind::Outcome,
             MeasureUnit::Proportion,
@@ -121,7 +128,7 @@ pub async fn seed(
         &lead,
         project_id,
         measure(
-            "Median minutes from triage to antibiotics",
+            ("ABX-MINUTES", "Median minutes from triage to antibiotics"),
             "Median, per month, of minutes from ED triage to first antibiotic dose for suspected sepsis",
             MeasureKind::Process,
             MeasureUnit::Continuous,
@@ -225,7 +232,7 @@ async fn record_proportions(
             rows.push(row(shape.site, month, None, Some((rate * denominator).round()), Some(denominator)));
         }
     }
-    ingest::record(db, actor, measure_id, rows, Source::REQUEST, ingest::Mode::Write).await.map(|_| ())
+    ingest::record(db, actor, measure_id, rows, ingest::Mode::Write).await.map(|_| ())
 }
 
 async fn record_values(
@@ -242,7 +249,7 @@ async fn record_values(
             rows.push(row(shape.site, month, Some(value), None, None));
         }
     }
-    ingest::record(db, actor, measure_id, rows, Source::REQUEST, ingest::Mode::Write).await.map(|_| ())
+    ingest::record(db, actor, measure_id, rows, ingest::Mode::Write).await.map(|_| ())
 }
 
 fn row(
@@ -252,5 +259,13 @@ fn row(
     numerator: Option<f64>,
     denominator: Option<f64>,
 ) -> RawRow {
-    RawRow { site: site.into(), period_start: Ok(month), value, numerator, denominator, note: None }
+    RawRow {
+        site: site.into(),
+        period_start: Ok(month),
+        value,
+        numerator,
+        denominator,
+        note: None,
+        unreadable: false,
+    }
 }

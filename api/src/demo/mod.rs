@@ -103,6 +103,7 @@ pub async fn seed(db: &Db, base_url: &str) -> Result<Option<DemoWorld>, ServiceE
             kind: Set(kind),
             nation: Set(nation),
             require_two_factor: Set(false),
+            time_zone: Set(crate::institutions::time_zone::DEFAULT.name().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
         })

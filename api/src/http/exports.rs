@@ -1,6 +1,7 @@
 //! Observations as CSV at plain URLs, for Excel (Power Query), Power BI and R:
 //! `GET /export/measures/{measureId}.csv?site={siteId}&layout=IMPORT|TABLE` and
-//! `GET /export/projects/{projectId}.csv` (every measure, as a table).
+//! `GET /export/projects/{projectId}.csv` (every measure, as a table), and the file to fill in
+//! for an import, `GET /export/projects/{projectId}/template.csv`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,6 +16,7 @@ const MEASURE: &str = "query MeasureExport($id: ID!, $site: ID, $layout: CsvLayo
   node(id: $id) { ... on Measure { observationsCsv(siteId: $site, layout: $layout) } }
 }";
 const PROJECT: &str = "query ProjectExport($id: ID!) { project(id: $id) { observationsCsv } }";
+const TEMPLATE: &str = "query ProjectTemplate($id: ID!) { project(id: $id) { observationsCsvTemplate } }";
 const CSV: &str = "text/csv; charset=utf-8";
 
 #[derive(Deserialize)]
@@ -55,6 +57,18 @@ pub async fn project(req: HttpRequest, file: web::Path<String>, state: web::Data
         pointer: "/data/project/observationsCsv",
         content_type: CSV,
         file_name: Some(format!("project-{id}.csv")),
+    };
+    downloads::serve(&req, &state, download).await
+}
+
+pub async fn template(req: HttpRequest, id: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let id = id.into_inner();
+    let download = Download {
+        query: TEMPLATE,
+        variables: json!({ "id": id }),
+        pointer: "/data/project/observationsCsvTemplate",
+        content_type: CSV,
+        file_name: Some(format!("project-{id}-template.csv")),
     };
     downloads::serve(&req, &state, download).await
 }

@@ -64,5 +64,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/charts/measures/{file}", web::get().to(charts::measure))
         .route("/export/measures/{file}", web::get().to(exports::measure))
         .route("/export/projects/{file}", web::get().to(exports::project))
+        .route("/export/projects/{id}/template.csv", web::get().to(exports::template))
         .route("/metrics", web::get().to(metrics_access::public));
 }

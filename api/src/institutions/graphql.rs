@@ -53,6 +53,11 @@ impl Institution {
     async fn require_two_factor(&self) -> bool {
         self.0.require_two_factor
     }
+    /// The institution's time zone, an IANA name such as `Europe/London` (the default). Whether
+    /// a period of its sites' data has ended, or has begun, is decided by the calendar here.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -165,6 +170,9 @@ pub struct CreateInstitutionInput {
     pub slug: String,
     pub kind: InstitutionKind,
     pub nation: Nation,
+    /// An IANA time-zone name such as `Europe/London` (the default when left out) or
+    /// `America/New_York`, written exactly as in the tz database.
+    pub time_zone: Option<String>,
     /// Becomes the first admin: at once if the email has an account, else by invitation.
     pub first_admin_email: String,
 }
@@ -189,6 +197,9 @@ pub struct UpdateInstitutionInput {
     /// Require every member to sign in with a second factor (they enrol at their next
     /// sign-in). Turning it on needs the admin making the change to have one already.
     pub require_two_factor: Option<bool>,
+    /// An IANA time-zone name such as `Europe/London`: from then on, its sites' periods end and
+    /// begin by this calendar.
+    pub time_zone: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -214,6 +225,7 @@ impl InstitutionMutation {
             slug: input.slug,
             kind: input.kind.into(),
             nation: input.nation.into(),
+            time_zone: input.time_zone,
             first_admin_email: input.first_admin_email,
         };
         let (created, user_errors) = outcome(ctx, service::create(db, auth, actor, new).await)?;
@@ -230,7 +242,8 @@ impl InstitutionMutation {
         })
     }
 
-    /// The institution's admins rename it, correct its nation, or require two-factor sign-in.
+    /// The institution's admins rename it, correct its nation or time zone, or require two-factor
+    /// sign-in.
     async fn update_institution(
         &self,
         ctx: &Context<'_>,
@@ -244,6 +257,7 @@ impl InstitutionMutation {
                     name: input.name,
                     nation: input.nation.map(Into::into),
                     require_two_factor: input.require_two_factor,
+                    time_zone: input.time_zone,
                 };
                 service::update(db, actor, changes).await
             }

@@ -51,6 +51,8 @@ pub struct NewInstitution {
     pub slug: String,
     pub kind: InstitutionKind,
     pub nation: Nation,
+    /// An IANA name; the default zone when absent.
+    pub time_zone: Option<String>,
     pub first_admin_email: String,
 }
 
@@ -74,8 +76,12 @@ pub async fn create(
     let name = problems.take(text::required(&input.name, "name", MAX_NAME_CHARS));
     let slug = problems.take(super::slug::parse(&input.slug, "slug"));
     let email = problems.take(Email::parse(&input.first_admin_email, "firstAdminEmail"));
+    let zone = match input.time_zone.as_deref() {
+        Some(raw) => problems.take(super::time_zone::parse(raw, "timeZone")),
+        None => Some(super::time_zone::DEFAULT),
+    };
     problems.into_result()?;
-    let (Some(name), Some(slug), Some(email)) = (name, slug, email) else {
+    let (Some(name), Some(slug), Some(email), Some(zone)) = (name, slug, email, zone) else {
         return Err(ServiceError::invalid("", UserErrorCode::Invalid, "invalid input"));
     };
 
@@ -87,6 +93,7 @@ pub async fn create(
         kind: input.kind,
         nation: input.nation,
         require_two_factor: false,
+        time_zone: zone.name().to_owned(),
         created_at: now,
         updated_at: now,
     };
@@ -98,6 +105,7 @@ pub async fn create(
         kind: Set(model.kind),
         nation: Set(model.nation),
         require_two_factor: Set(false),
+        time_zone: Set(model.time_zone.clone()),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -147,10 +155,11 @@ pub struct InstitutionChanges {
     pub name: Option<String>,
     pub nation: Option<Nation>,
     pub require_two_factor: Option<bool>,
+    pub time_zone: Option<String>,
 }
 
-/// An institution's admins keep its name and nation up to date, and decide whether members
-/// need a second factor.
+/// An institution's admins keep its name, nation and time zone up to date, and decide whether
+/// members need a second factor.
 pub async fn update(
     db: &Db,
     actor: &Actor,
@@ -167,6 +176,12 @@ pub async fn update(
         }
         None => None,
     };
+    let zone = changes
+        .time_zone
+        .as_deref()
+        .map(|raw| super::time_zone::parse(raw, "timeZone"))
+        .transpose()
+        .map_err(|e| ServiceError::Invalid(vec![e]))?;
     if changes.require_two_factor == Some(true) && !current.require_two_factor {
         // An admin without a second factor would lock themselves out at their next sign-in.
         let user_id = actor.require_user()?;
@@ -186,6 +201,9 @@ pub async fn update(
     }
     if let Some(nation) = changes.nation {
         active.nation = Set(nation);
+    }
+    if let Some(zone) = zone {
+        active.time_zone = Set(zone.name().to_owned());
     }
     let policy_change = changes.require_two_factor.filter(|&require| require != current_requires);
     if let Some(require) = policy_change {

@@ -9,6 +9,7 @@ use entity::measure::{self, MeasureDirection, MeasureUnit};
 use entity::observation;
 use uuid::Uuid;
 
+use super::calendar::Calendar;
 use super::periods::{analysis_frequency, start_of_index};
 use crate::actor::Actor;
 use crate::analysis::{self, AnalysisConfig, Fraction, MeasureSpec, Measurement, Point};
@@ -27,6 +28,18 @@ pub struct MeasureAnalysis {
     pub change_from_baseline: Option<f64>,
     /// The measure's target minus the latest segment's centre line.
     pub gap_to_target: Option<f64>,
+    /// Periods (indices) holding rows whose period has not ended at their site.
+    pub incomplete_periods: Vec<i64>,
+    /// Whether those rows were analysed (`includeIncomplete`) or left out.
+    pub incomplete_included: bool,
+}
+
+/// Which rows of a series are analysed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Periods {
+    /// Analyse rows whose period has not ended too; by default they are left out, so that a
+    /// month half collected does not raise a false signal.
+    pub include_incomplete: bool,
 }
 
 fn spec(measure: &measure::Model) -> MeasureSpec {
@@ -95,16 +108,31 @@ fn pool(unit: MeasureUnit, rows: &[&observation::Model], frequency: analysis::Fr
 }
 
 /// One series analysed: `rows` are the measure's observations (any order, any sites); `site_id`
-/// picks one site's, or pools all sites.
+/// picks one site's, or pools all sites; `calendar` says which periods have ended.
 pub fn analyse_rows(
     measure: &measure::Model,
     rows: &[&observation::Model],
     site_id: Option<Uuid>,
     mut config: AnalysisConfig,
+    calendar: &Calendar,
+    periods: &Periods,
 ) -> MeasureAnalysis {
     let frequency = analysis_frequency(measure.frequency);
-    let mut rows: Vec<&observation::Model> =
-        rows.iter().copied().filter(|r| site_id.is_none_or(|site| r.site_id == site)).collect();
+    let mut incomplete_periods = Vec::new();
+    let mut rows: Vec<&observation::Model> = rows
+        .iter()
+        .copied()
+        .filter(|r| site_id.is_none_or(|site| r.site_id == site))
+        .filter(|r| {
+            let ended = calendar.row_has_ended(measure.frequency, r);
+            if !ended {
+                incomplete_periods.push(analysis::period_index(r.period_start, frequency));
+            }
+            ended || periods.include_incomplete
+        })
+        .collect();
+    incomplete_periods.sort_unstable();
+    incomplete_periods.dedup();
     rows.sort_by_key(|r| (r.period_start, r.site_id));
     // The newest periods, if there are more than the cap.
     let cap = usize::try_from(MAX_PERIODS).unwrap_or(usize::MAX) * if site_id.is_some() { 1 } else { 50 };
@@ -135,13 +163,21 @@ pub fn analyse_rows(
             config.run_chart.baseline_points = Some(baseline);
         }
     }
-    let analysis = analysis::analyse(&points, &spec(measure), &config);
+    let mut analysis = analysis::analyse(&points, &spec(measure), &config);
+    if !periods.include_incomplete {
+        analysis.excluded.extend(incomplete_periods.iter().map(|&period| analysis::ExcludedPoint {
+            period,
+            reason: analysis::ExclusionReason::PeriodNotEnded,
+        }));
+    }
     let current = analysis.spc.segments.last().map(|s| s.centre);
     MeasureAnalysis {
         change_from_baseline: current.zip(measure.baseline).map(|(c, b)| c - b),
         gap_to_target: current.zip(measure.target).map(|(c, t)| t - c),
         analysis,
         site_id,
+        incomplete_periods,
+        incomplete_included: periods.include_incomplete,
     }
 }
 
@@ -165,7 +201,7 @@ pub async fn observations_of(
     Ok(grouped)
 }
 
-/// One measure's analysis, for one site or all sites pooled.
+/// One measure's analysis, for one site or all sites pooled, of the periods that have ended.
 pub async fn analyse(
     db: &Db,
     actor: &Actor,
@@ -174,7 +210,9 @@ pub async fn analyse(
     config: AnalysisConfig,
 ) -> Result<MeasureAnalysis, ServiceError> {
     let rows = observations_of(db, actor, &[measure.id]).await?.remove(&measure.id).unwrap_or_default();
-    Ok(analyse_rows(measure, &rows.iter().collect::<Vec<_>>(), site_id, config))
+    let calendar = Calendar::of_rows(db.conn(), db.now(), &rows).await?;
+    let rows: Vec<&observation::Model> = rows.iter().collect();
+    Ok(analyse_rows(measure, &rows, site_id, config, &calendar, &Periods::default()))
 }
 
 /// Which analysis of which measure: the measure (already read), a site or all, and the rules.
@@ -183,9 +221,10 @@ pub struct AnalysisKey {
     pub measure: Row<measure::Model>,
     pub site_id: Option<Uuid>,
     pub config: AnalysisConfig,
+    pub periods: Periods,
 }
 
-/// Many analyses from one statement.
+/// Many analyses from two statements: the observations, and their sites' time zones.
 pub struct Analyses;
 
 impl Batched for Analyses {
@@ -198,12 +237,20 @@ impl Batched for Analyses {
         keys: &[AnalysisKey],
     ) -> Result<HashMap<AnalysisKey, Arc<MeasureAnalysis>>, ServiceError> {
         let rows = observations_of(db, actor, &paging::distinct(keys.iter().map(|k| k.measure.id))).await?;
+        let calendar = Calendar::of_rows(db.conn(), db.now(), rows.values().flatten()).await?;
         Ok(keys
             .iter()
             .map(|key| {
                 let series: Vec<&observation::Model> =
                     rows.get(&key.measure.id).map(|r| r.iter().collect()).unwrap_or_default();
-                let analysis = analyse_rows(&key.measure.model, &series, key.site_id, key.config.clone());
+                let analysis = analyse_rows(
+                    &key.measure.model,
+                    &series,
+                    key.site_id,
+                    key.config.clone(),
+                    &calendar,
+                    &key.periods,
+                );
                 (key.clone(), Arc::new(analysis))
             })
             .collect())

@@ -96,6 +96,7 @@ mirror_enum! {
         NegativeDenominator,
         NumeratorOutOfRange,
         NoDenominator,
+        PeriodNotEnded,
     }
 }
 
@@ -121,6 +122,11 @@ pub struct AnalysisOptions {
     /// say so (`movingRangeScreenedOut`).
     #[graphql(default)]
     pub screen_moving_ranges: bool,
+    /// Analyse rows whose period has not ended at their site too (the current week, month or
+    /// quarter in the host institution's time zone). Off by default: a period half collected
+    /// is a classic false signal. The points that hold such rows say so (`incomplete`).
+    #[graphql(default)]
+    pub include_incomplete: bool,
 }
 
 const MIN_RULE_LENGTH: i32 = 2;
@@ -205,6 +211,8 @@ pub struct RunChartPoint {
     pub in_trend: bool,
     pub in_long_run: bool,
     pub signal_effect: Option<SignalEffect>,
+    /// The period has not ended at (one of) the site(s) behind this point (see `SpcPoint`).
+    pub incomplete: bool,
 }
 
 #[derive(SimpleObject)]
@@ -270,6 +278,9 @@ pub struct SpcPoint {
     pub in_two_of_three: bool,
     /// Null for common-cause variation.
     pub special_cause: Option<SignalEffect>,
+    /// The period has not ended at (one of) the site(s) behind this point: its value may still
+    /// change. Only with `includeIncomplete`, or when pooling sites in different time zones.
+    pub incomplete: bool,
 }
 
 #[derive(SimpleObject)]
@@ -391,7 +402,10 @@ pub fn to_graphql(
     measure: &measure::Model,
     shared: &std::sync::Arc<MeasureAnalysis>,
 ) -> Analysis {
-    let MeasureAnalysis { analysis, site_id, change_from_baseline, gap_to_target } = shared.as_ref();
+    let MeasureAnalysis {
+        analysis, site_id, change_from_baseline, gap_to_target, incomplete_periods, ..
+    } = shared.as_ref();
+    let incomplete = |period: i64| incomplete_periods.binary_search(&period).is_ok();
     let (change_from_baseline, gap_to_target) = (*change_from_baseline, *gap_to_target);
     let run = &analysis.run_chart;
     let spc = &analysis.spc;
@@ -429,6 +443,7 @@ pub fn to_graphql(
                     in_trend: p.in_trend,
                     in_long_run: p.in_long_run,
                     signal_effect: p.signal_effect.map(Into::into),
+                    incomplete: incomplete(p.period),
                 })
                 .collect(),
             signals: signals(measure, &run.signals),
@@ -471,6 +486,7 @@ pub fn to_graphql(
                     in_trend: p.in_trend,
                     in_two_of_three: p.in_two_of_three,
                     special_cause: p.special_cause.map(Into::into),
+                    incomplete: incomplete(p.period),
                 })
                 .collect(),
             signals: signals(measure, &spc.signals),

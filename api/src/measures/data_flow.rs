@@ -225,6 +225,7 @@ mod tests {
             id: Uuid::now_v7(),
             project_id: Uuid::nil(),
             name: "m".into(),
+            code: None,
             operational_definition: "d".into(),
             kind: measure::MeasureKind::Process,
             unit: measure::MeasureUnit::Count,

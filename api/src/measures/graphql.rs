@@ -6,9 +6,11 @@ use entity::measure::{
 };
 use entity::observation;
 
-use super::analysis::{Analyses, AnalysisKey};
+use super::analysis::{Analyses, AnalysisKey, Periods};
+use super::calendar::SiteZones;
 use super::export::CsvExports;
-use super::ingest::{self, Source};
+use super::import::Target;
+use super::ingest;
 use super::scopes::ObservationsOfMeasure;
 use super::service::ObservationFilter;
 use super::service::{self, MeasureForm};
@@ -18,6 +20,7 @@ use crate::graphql::{
     GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, load_page, outcome, page_request,
     request, shared_connection,
 };
+use crate::institutions::time_zone;
 use crate::mirror_enum;
 use crate::scope::Row;
 
@@ -67,6 +70,12 @@ impl Measure {
     }
     async fn name(&self) -> &str {
         &self.0.name
+    }
+    /// A short code, unique within the project and kept in upper case (`ABX-1H`), by which a CSV
+    /// file's `measure` column may name the measure (its ID works too). Null until the lead sets
+    /// one.
+    async fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
     }
     /// Exactly what is counted, from which source, including exclusions.
     async fn operational_definition(&self) -> &str {
@@ -142,13 +151,15 @@ impl Measure {
         let filter = ObservationFilter::parse(site, from, to, include_voided).gql(ctx)?;
         let page = page_request(first, after, last, before).gql(ctx)?;
         let found = load_page::<ObservationsOfMeasure>(ctx, self.0.id, filter, page).await?;
-        Ok(shared_connection(&found, Observation))
+        Ok(shared_connection(&found, |row| Observation { row, frequency: self.0.frequency }))
     }
 
     /// Run chart, SPC chart and verdict for one site (`siteId`, as everywhere: the host's slug or
     /// the site's ID; NOT_FOUND for a site not taking part in this project), or all sites pooled
     /// (proportions and rates as Σ numerators / Σ denominators, counts summed, other values
-    /// averaged).
+    /// averaged). Rows of a period that has not ended at their site (in its host institution's
+    /// time zone) are left out and listed in `excluded` as PERIOD_NOT_ENDED, unless
+    /// `options.includeIncomplete` asks for them.
     #[graphql(complexity = "crate::graphql::cost::MEASURE_ANALYSIS")]
     async fn analysis(
         &self,
@@ -157,8 +168,10 @@ impl Measure {
         options: Option<super::analysis_graphql::AnalysisOptions>,
     ) -> async_graphql::Result<super::analysis_graphql::Analysis> {
         let site = site_of(ctx, &self.0, site_id).await?;
-        let config = options.unwrap_or_default().into_config().gql(ctx)?;
-        let key = AnalysisKey { measure: self.row(), site_id: site, config };
+        let options = options.unwrap_or_default();
+        let periods = Periods { include_incomplete: options.include_incomplete };
+        let config = options.into_config().gql(ctx)?;
+        let key = AnalysisKey { measure: self.row(), site_id: site, config, periods };
         let result = compute::<Analyses>(ctx, key)
             .await?
             .ok_or_else(|| ServiceError::internal(NotComputed))
@@ -237,49 +250,62 @@ pub enum CsvLayout {
 }
 
 /// One period's data point at one site.
-pub struct Observation(pub observation::Model);
+pub struct Observation {
+    row: observation::Model,
+    /// The measure's, so that the row can tell whether its period has ended.
+    frequency: entity::measure::MeasureFrequency,
+}
 
 #[Object]
 impl Observation {
     async fn site_id(&self) -> ID {
-        GlobalId::encode(NodeKind::ProjectSite, self.0.site_id)
+        GlobalId::encode(NodeKind::ProjectSite, self.row.site_id)
     }
+    /// The period's first day: a calendar date at the site, without a time zone.
     async fn period_start(&self) -> NaiveDate {
-        self.0.period_start
+        self.row.period_start
+    }
+    /// Whether the period is over at the site, in its host institution's time zone
+    /// (`Institution.timeZone`). Rows of a period not ended are kept and listed, and left out of
+    /// analyses unless `includeIncomplete` asks for them.
+    async fn period_ended(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let zone = compute::<SiteZones>(ctx, self.row.site_id).await?.unwrap_or(time_zone::DEFAULT);
+        let today = time_zone::today_in(zone, request(ctx)?.db.now());
+        Ok(super::periods::has_ended(self.frequency, self.row.period_start, today))
     }
     /// The plotted value: given, or numerator ÷ denominator (null when the denominator is 0).
     async fn value(&self) -> Option<f64> {
-        self.0.value
+        self.row.value
     }
     async fn numerator(&self) -> Option<f64> {
-        self.0.numerator
+        self.row.numerator
     }
     async fn denominator(&self) -> Option<f64> {
-        self.0.denominator
+        self.row.denominator
     }
     async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+        self.row.note.as_deref()
     }
     /// When the row was last written (a correction moves it).
     async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+        self.row.recorded_at
     }
     /// When the row first arrived; corrections leave it alone.
     async fn first_recorded_at(&self) -> DateTime<Utc> {
-        self.0.first_recorded_at.unwrap_or(self.0.recorded_at)
+        self.row.first_recorded_at.unwrap_or(self.row.recorded_at)
     }
     /// How the row first arrived; corrections leave it alone.
     async fn arrival(&self) -> crate::measures::data_flow_graphql::Arrival {
-        self.0.arrival.into()
+        self.row.arrival.into()
     }
     /// When the row was voided (`voidObservations`); null while it counts. A voided row is left
     /// out of charts, verdicts, exports and data flow; sending its period again brings it back.
     async fn voided_at(&self) -> Option<DateTime<Utc>> {
-        self.0.voided_at
+        self.row.voided_at
     }
     /// Why it was voided.
     async fn void_reason(&self) -> Option<&str> {
-        self.0.void_reason.as_deref()
+        self.row.void_reason.as_deref()
     }
 }
 
@@ -333,6 +359,9 @@ impl From<super::rollup::ProgrammeImprovement> for ProgrammeImprovement {
 pub struct CreateMeasureInput {
     pub project_id: ID,
     pub name: String,
+    /// Up to 32 letters, digits, `-`, `_` or `.`, unique within the project (TAKEN otherwise);
+    /// stored in upper case.
+    pub code: Option<String>,
     pub operational_definition: String,
     pub kind: MeasureKind,
     pub unit: MeasureUnit,
@@ -353,6 +382,8 @@ pub struct CreateMeasureInput {
 pub struct UpdateMeasureInput {
     pub id: ID,
     pub name: Option<String>,
+    /// As in `createMeasure`; an empty string removes the code.
+    pub code: Option<String>,
     pub operational_definition: Option<String>,
     pub kind: Option<MeasureKind>,
     /// Fixed once observations exist.
@@ -398,11 +429,26 @@ pub struct RecordObservationsInput {
     pub dry_run: bool,
 }
 
+/// A CSV file for one measure (`measureId`) or for several measures of a project (`projectId`,
+/// with a `measure` column): exactly one of the two.
+///
+/// Columns, in any order, matched ignoring case, spaces, hyphens and underscores, with the
+/// other names each may have: `measure` (measure_id, measure_code, code: the measure's code or
+/// ID), `site` (site_id, site_slug, hospital, institution: the host's slug or the site's ID),
+/// `period_start` (period, start, month, week, quarter, date: YYYY-MM-DD), `value` (result),
+/// `numerator` (num), `denominator` (denom), `note` (notes, comment, comments). `site` and
+/// `period_start` are required. Commas or semicolons are detected from the header; a
+/// semicolon file may write decimal commas. The file must be UTF-8 (Excel: "CSV UTF-8"); lines
+/// whose cells are all empty are skipped. At most 10,000 rows.
+///
+/// Every problem is reported in one pass, in line order, as `["input", "file", line, column]`
+/// with the column named as the file's header names it (`["input", "file", line]` for a whole
+/// line, line 1 being the header); nothing is written while any remains. The project's
+/// `observationsCsvTemplate` is a file to fill in.
 #[derive(InputObject)]
 pub struct ImportObservationsCsvInput {
-    pub measure_id: ID,
-    /// A CSV file with the header `site,period_start,value,numerator,denominator,note`. Errors
-    /// are listed as `["input", "file", line, column]`.
+    pub measure_id: Option<ID>,
+    pub project_id: Option<ID>,
     pub file: Upload,
     /// Check the file and report what would be created, updated and left unchanged, writing
     /// nothing.
@@ -421,16 +467,34 @@ pub struct RecordObservationsPayload {
     pub updated: i32,
     /// Rows identical to what is stored: left alone, `recordedAt` included.
     pub unchanged: i32,
+    /// Rows (of those sent) for a period that has not ended at their site, in its host
+    /// institution's time zone: kept, flagged (`Observation.periodEnded`), and left out of
+    /// analyses until the period ends.
+    pub incomplete: i32,
     /// Nothing was written: the counts say what the call would have done.
     pub dry_run: bool,
+    /// The measure written to, when there was one (null for a project's file of several).
     pub measure: Option<Measure>,
+    /// The same counts for each measure written to, in the order they first appear.
+    pub by_measure: Vec<MeasureWriteReport>,
     pub user_errors: Vec<UserError>,
+}
+
+/// What a write did to one measure's rows.
+#[derive(SimpleObject)]
+pub struct MeasureWriteReport {
+    pub measure: Measure,
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub incomplete: i32,
 }
 
 impl From<CreateMeasureInput> for MeasureForm {
     fn from(input: CreateMeasureInput) -> Self {
         MeasureForm {
             name: Some(input.name),
+            code: input.code,
             operational_definition: Some(input.operational_definition),
             kind: Some(input.kind.into()),
             unit: Some(input.unit.into()),
@@ -450,6 +514,7 @@ impl From<UpdateMeasureInput> for MeasureForm {
     fn from(input: UpdateMeasureInput) -> Self {
         MeasureForm {
             name: input.name,
+            code: input.code,
             operational_definition: input.operational_definition,
             kind: input.kind.map(Into::into),
             unit: input.unit.map(Into::into),
@@ -470,30 +535,36 @@ fn mode(dry_run: bool) -> ingest::Mode {
 }
 
 fn recorded(
-    result: Result<ingest::Recorded, ServiceError>,
+    result: Result<Vec<ingest::Recorded>, ServiceError>,
     dry_run: bool,
     ctx: &Context<'_>,
 ) -> async_graphql::Result<RecordObservationsPayload> {
-    let (recorded, user_errors) = outcome(ctx, result)?;
-    Ok(match recorded {
-        Some(r) => RecordObservationsPayload {
-            recorded_count: crate::graphql::int(r.written()),
-            created: crate::graphql::int(r.created),
-            updated: crate::graphql::int(r.updated),
-            unchanged: crate::graphql::int(r.unchanged),
-            dry_run: r.dry_run,
-            measure: Some(Measure(r.measure)),
-            user_errors,
+    let (reports, user_errors) = outcome(ctx, result)?;
+    let reports = reports.unwrap_or_default();
+    let total =
+        |count: fn(&ingest::Recorded) -> usize| crate::graphql::int(reports.iter().map(count).sum::<usize>());
+    Ok(RecordObservationsPayload {
+        recorded_count: total(ingest::Recorded::written),
+        created: total(|r| r.created),
+        updated: total(|r| r.updated),
+        unchanged: total(|r| r.unchanged),
+        incomplete: total(|r| r.incomplete),
+        dry_run: reports.first().map_or(dry_run, |r| r.dry_run),
+        measure: match reports.as_slice() {
+            [only] => Some(Measure(only.measure.clone())),
+            _ => None,
         },
-        None => RecordObservationsPayload {
-            recorded_count: 0,
-            created: 0,
-            updated: 0,
-            unchanged: 0,
-            dry_run,
-            measure: None,
-            user_errors,
-        },
+        by_measure: reports
+            .into_iter()
+            .map(|r| MeasureWriteReport {
+                created: crate::graphql::int(r.created),
+                updated: crate::graphql::int(r.updated),
+                unchanged: crate::graphql::int(r.unchanged),
+                incomplete: crate::graphql::int(r.incomplete),
+                measure: Measure(r.measure),
+            })
+            .collect(),
+        user_errors,
     })
 }
 
@@ -551,10 +622,11 @@ impl MeasureMutation {
                 numerator: o.numerator,
                 denominator: o.denominator,
                 note: o.note,
+                unreadable: false,
             })
             .collect();
         let result = match GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId") {
-            Ok(id) => ingest::record(db, actor, id, rows, Source::REQUEST, mode).await,
+            Ok(id) => ingest::record(db, actor, id, rows, mode).await.map(|r| vec![r]),
             Err(e) => Err(e),
         };
         recorded(result, dry_run, ctx)
@@ -617,12 +689,18 @@ impl MeasureMutation {
                 Err(ServiceError::invalid("file", UserErrorCode::Required, "attach the CSV file as `file`"))
             }
         };
-        let result = match (bytes, GlobalId::require(&input.measure_id, NodeKind::Measure, "measureId")) {
+        let target = match (&input.measure_id, &input.project_id) {
+            (Some(id), None) => GlobalId::require(id, NodeKind::Measure, "measureId").map(Target::Measure),
+            (None, Some(id)) => GlobalId::require(id, NodeKind::Project, "projectId").map(Target::Project),
+            _ => Err(ServiceError::invalid(
+                "measureId",
+                UserErrorCode::Invalid,
+                "give measureId for one measure's file, or projectId for a file with a measure column",
+            )),
+        };
+        let result = match (bytes, target) {
             (Err(e), _) | (_, Err(e)) => Err(e),
-            (Ok(bytes), Ok(id)) => match super::csv::parse(&bytes) {
-                Ok(rows) => ingest::record(db, actor, id, rows, Source::CSV, mode).await,
-                Err(errors) => Err(ServiceError::Invalid(errors)),
-            },
+            (Ok(bytes), Ok(target)) => super::import::import(db, actor, target, &bytes, mode).await,
         };
         recorded(result, dry_run, ctx)
     }

@@ -14,6 +14,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::calendar::Calendar;
+use super::csv_import::Columns;
 use super::service::{self, SiteDirectory};
 use super::validate::{self, Context, RawRow, ValidRow};
 use crate::actor::Actor;
@@ -36,13 +38,22 @@ pub struct Recorded {
     pub updated: usize,
     /// Rows identical to what is stored: not written.
     pub unchanged: usize,
+    /// Rows sent for a period that has not ended at their site: kept, and left out of analyses
+    /// until it ends.
+    pub incomplete: usize,
     pub dry_run: bool,
 }
 
 impl Recorded {
-    fn of(measure: measure::Model, changes: &[Pending], unchanged: usize, dry_run: bool) -> Self {
+    fn of(
+        measure: measure::Model,
+        changes: &[Pending],
+        unchanged: usize,
+        incomplete: usize,
+        dry_run: bool,
+    ) -> Self {
         let created = changes.iter().filter(|c| c.creates()).count();
-        Self { measure, created, updated: changes.len() - created, unchanged, dry_run }
+        Self { measure, created, updated: changes.len() - created, unchanged, incomplete, dry_run }
     }
 
     /// Rows written (or, in a dry run, that would be).
@@ -58,19 +69,25 @@ pub enum Mode {
     DryRun,
 }
 
-/// Where rows come from, for error paths: `observations.<i>` (GraphQL) or `file.<line>` (CSV).
+/// Where rows come from, for error paths: `observations.<i>` (GraphQL) or `file.<line>.<column>`
+/// (CSV, the column as the file names it).
+#[derive(Clone, Copy)]
 pub struct Source<'a> {
     pub prefix: &'a str,
-    pub first_number: usize,
-    /// A CSV upload rather than rows in a request.
-    pub file: bool,
+    /// A CSV upload's columns; `None` for rows in a request.
+    pub columns: Option<&'a Columns>,
 }
 
 impl Source<'static> {
     /// Rows in a request, numbered from 0 under `observations`.
-    pub const REQUEST: Self = Self { prefix: "observations", first_number: 0, file: false };
+    pub const REQUEST: Self = Self { prefix: "observations", columns: None };
+}
+
+impl<'a> Source<'a> {
     /// A CSV file, numbered by line (the header is line 1) under `file`.
-    pub const CSV: Self = Self { prefix: "file", first_number: 2, file: true };
+    pub fn file(columns: &'a Columns) -> Self {
+        Self { prefix: "file", columns: Some(columns) }
+    }
 }
 
 /// The sites the actor may record for: every accepted site for the lead's writers, its own for
@@ -93,14 +110,25 @@ pub(super) fn writable_sites(
     Ok(sites)
 }
 
-pub async fn record(
+/// Rows for one measure, checked and ready to write.
+pub struct Prepared {
+    measure: measure::Model,
+    valid: Vec<ValidRow>,
+    incomplete: usize,
+    arrival: Arrival,
+    slug_of: HashMap<Uuid, String>,
+}
+
+/// Checks one measure's rows (numbered by their request index or file line) against the
+/// measure, the project's status and sites, and what the actor may write. Nothing is read
+/// beyond the measure's project, and nothing is written.
+pub async fn prepare(
     db: &Db,
     actor: &Actor,
     measure_id: Uuid,
-    rows: Vec<RawRow>,
+    rows: Vec<(usize, RawRow)>,
     source: Source<'_>,
-    mode: Mode,
-) -> Result<Recorded, ServiceError> {
+) -> Result<Prepared, ServiceError> {
     let measure =
         service::get(db, actor, measure_id).await?.ok_or(ServiceError::NotFound { field: "measureId" })?;
     let project = projects::require(db, actor, measure.project_id, "measureId").await?;
@@ -112,32 +140,73 @@ pub async fn record(
     }
     let directory = service::site_directory(db, actor, project.id).await?;
     let writable = writable_sites(actor, project.lead_institution_id, &directory)?;
+    let calendar = Calendar::new(db.now(), directory.zone_of.clone());
     let ctx = Context {
         unit: measure.unit,
         frequency: measure.frequency,
-        today: db.today(),
+        calendar: &calendar,
         closed_from,
         sites: &directory.by_key,
         writable: &writable,
     };
-    let valid = validate::check_batch(rows, &ctx, source.prefix, source.first_number)
-        .map_err(ServiceError::Invalid)?;
-    let arrival = match (actor.token_id(), source.file, valid.len()) {
+    let valid =
+        validate::check_numbered(rows, &ctx, source.prefix, source.columns).map_err(ServiceError::Invalid)?;
+    let incomplete =
+        valid.iter().filter(|r| !calendar.has_ended(measure.frequency, r.site_id, r.period_start)).count();
+    let arrival = match (actor.token_id(), source.columns.is_some(), valid.len()) {
         (Some(_), _, _) => Arrival::IntegrationToken,
         (None, true, _) => Arrival::CsvUpload,
         (None, false, 1) => Arrival::SingleEntry,
         (None, false, _) => Arrival::BulkEntry,
     };
+    Ok(Prepared { measure, valid, incomplete, arrival, slug_of: directory.slug_of })
+}
+
+/// Writes prepared rows of one or more measures in one transaction (or, in a dry run, only
+/// compares them with what is stored), and reports per measure.
+pub async fn commit(
+    db: &Db,
+    actor: &Actor,
+    batches: Vec<Prepared>,
+    mode: Mode,
+) -> Result<Vec<Recorded>, ServiceError> {
+    let mut reports = Vec::with_capacity(batches.len());
     if mode == Mode::DryRun {
-        let (changes, unchanged) = classify(db.conn(), measure.id, valid).await?;
-        return Ok(Recorded::of(measure, &changes, unchanged, true));
+        for batch in batches {
+            let (changes, unchanged) = classify(db.conn(), batch.measure.id, batch.valid).await?;
+            reports.push(Recorded::of(batch.measure, &changes, unchanged, batch.incomplete, true));
+        }
+        return Ok(reports);
     }
     let txn = db.begin().await?;
-    let (changes, unchanged) = classify(&txn, measure.id, valid).await?;
-    write(&txn, db, actor, &measure, &changes, arrival, &directory.slug_of).await?;
+    for batch in batches {
+        let (changes, unchanged) = classify(&txn, batch.measure.id, batch.valid).await?;
+        write(&txn, db, actor, &batch.measure, &changes, batch.arrival, &batch.slug_of).await?;
+        reports.push(Recorded::of(batch.measure, &changes, unchanged, batch.incomplete, false));
+    }
     txn.commit().await?;
-    Ok(Recorded::of(measure, &changes, unchanged, false))
+    Ok(reports)
 }
+
+/// Records one measure's rows from a request, numbered from 0.
+pub async fn record(
+    db: &Db,
+    actor: &Actor,
+    measure_id: Uuid,
+    rows: Vec<RawRow>,
+    mode: Mode,
+) -> Result<Recorded, ServiceError> {
+    let numbered = rows.into_iter().enumerate().collect();
+    let prepared = prepare(db, actor, measure_id, numbered, Source::REQUEST).await?;
+    commit(db, actor, vec![prepared], mode)
+        .await?
+        .pop()
+        .ok_or_else(|| ServiceError::internal(NothingRecorded))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a batch was committed and no report came back")]
+struct NothingRecorded;
 
 /// A row to write, and the row stored for its (site, period) before, if any.
 struct Pending {

@@ -31,6 +31,18 @@ pub fn next(frequency: MeasureFrequency, start: NaiveDate) -> Option<NaiveDate> 
     }
 }
 
+/// Whether the period starting on `start` is over on `today`: its last day was yesterday or
+/// before.
+pub fn has_ended(frequency: MeasureFrequency, start: NaiveDate, today: NaiveDate) -> bool {
+    next(frequency, start).is_some_and(|end| end <= today)
+}
+
+/// The start of the latest period over on `today`: the one before the period holding it.
+pub fn last_ended(frequency: MeasureFrequency, today: NaiveDate) -> Option<NaiveDate> {
+    let current = crate::analysis::period_index(today, analysis_frequency(frequency));
+    start_of_index(frequency, current - 1)
+}
+
 /// How many periods lie between two aligned starts (0 for the same period), for gap detection.
 pub fn index_between(frequency: MeasureFrequency, first: NaiveDate, later: NaiveDate) -> i64 {
     match frequency {
@@ -106,5 +118,18 @@ mod tests {
         assert_eq!(index_between(MeasureFrequency::Monthly, d(2025, 11, 1), d(2026, 2, 1)), 3);
         assert_eq!(index_between(MeasureFrequency::Quarterly, d(2025, 10, 1), d(2026, 4, 1)), 2);
         assert_eq!(next(MeasureFrequency::Monthly, d(2026, 1, 1)), Some(d(2026, 2, 1)));
+    }
+
+    #[test]
+    fn a_period_ends_when_its_last_day_is_over() {
+        assert!(!has_ended(MeasureFrequency::Monthly, d(2026, 3, 1), d(2026, 3, 31)));
+        assert!(has_ended(MeasureFrequency::Monthly, d(2026, 3, 1), d(2026, 4, 1)));
+        assert!(!has_ended(MeasureFrequency::Weekly, d(2026, 11, 23), d(2026, 11, 29)));
+        assert!(has_ended(MeasureFrequency::Weekly, d(2026, 11, 23), d(2026, 11, 30)));
+        assert!(!has_ended(MeasureFrequency::Quarterly, d(2026, 10, 1), d(2026, 12, 31)));
+        assert!(has_ended(MeasureFrequency::Quarterly, d(2026, 10, 1), d(2027, 1, 1)));
+        assert_eq!(last_ended(MeasureFrequency::Monthly, d(2026, 3, 31)), Some(d(2026, 2, 1)));
+        assert_eq!(last_ended(MeasureFrequency::Weekly, d(2026, 11, 29)), Some(d(2026, 11, 16)));
+        assert_eq!(last_ended(MeasureFrequency::Quarterly, d(2026, 1, 1)), Some(d(2025, 10, 1)));
     }
 }

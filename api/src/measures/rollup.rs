@@ -10,7 +10,8 @@ use entity::project::{self, ProjectStatus};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::analysis::{analyse_rows, observations_of};
+use super::analysis::{Periods, analyse_rows, observations_of};
+use super::calendar::Calendar;
 use crate::actor::Actor;
 use crate::analysis::{AnalysisConfig, Verdict};
 use crate::db::Db;
@@ -42,11 +43,16 @@ pub async fn projects(
         .await?;
     let ids: Vec<Uuid> = measures.iter().map(|m| m.id).collect();
     let observations = observations_of(db, actor, &ids).await?;
+    let calendar = Calendar::of_rows(db.conn(), db.now(), observations.values().flatten()).await?;
     let mut counts: HashMap<Uuid, VerdictCounts> =
         project_ids.iter().map(|id| (*id, VerdictCounts::default())).collect();
     for measure in &measures {
         let rows: Vec<_> = observations.get(&measure.id).map(|r| r.iter().collect()).unwrap_or_default();
-        let verdict = analyse_rows(measure, &rows, None, AnalysisConfig::default()).analysis.verdict.verdict;
+        let verdict =
+            analyse_rows(measure, &rows, None, AnalysisConfig::default(), &calendar, &Periods::default())
+                .analysis
+                .verdict
+                .verdict;
         let count = counts.entry(measure.project_id).or_default();
         count.measures += 1;
         match verdict {

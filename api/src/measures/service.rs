@@ -55,6 +55,8 @@ pub async fn of_project(
 #[derive(Default)]
 pub struct MeasureForm {
     pub name: Option<String>,
+    /// A blank code removes it.
+    pub code: Option<String>,
     pub operational_definition: Option<String>,
     pub kind: Option<MeasureKind>,
     pub unit: Option<MeasureUnit>,
@@ -74,6 +76,7 @@ pub fn blank(project_id: Uuid, now: chrono::DateTime<chrono::Utc>) -> measure::M
         id: Uuid::now_v7(),
         project_id,
         name: String::new(),
+        code: None,
         operational_definition: String::new(),
         kind: MeasureKind::Outcome,
         unit: MeasureUnit::Count,
@@ -91,6 +94,27 @@ pub fn blank(project_id: Uuid, now: chrono::DateTime<chrono::Utc>) -> measure::M
     }
 }
 
+pub const MAX_CODE_CHARS: usize = 32;
+
+/// A measure's code: letters, digits, `-`, `_` and `.`, kept in upper case so that files may
+/// write it in any case; blank for none.
+pub fn parse_code(raw: &str) -> Result<Option<String>, FieldError> {
+    let code = raw.trim();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    let valid = code.chars().count() <= MAX_CODE_CHARS
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid {
+        return Err(FieldError::new(
+            "code",
+            UserErrorCode::Invalid,
+            format!("use up to {MAX_CODE_CHARS} letters, digits, hyphens, underscores or full stops"),
+        ));
+    }
+    Ok(Some(code.to_ascii_uppercase()))
+}
+
 /// A week of someone's time: more per site and period is a mistake, not an estimate.
 const MAX_MINUTES_PER_SITE_PER_PERIOD: f64 = 7.0 * 24.0 * 60.0;
 
@@ -102,6 +126,9 @@ fn apply(form: MeasureForm, model: &mut measure::Model) -> Result<(), ServiceErr
     let mut problems = Problems::default();
     if let Some(name) = form.name.and_then(|n| problems.take(text::required(&n, "name", MAX_NAME_CHARS))) {
         model.name = name;
+    }
+    if let Some(code) = form.code.and_then(|raw| problems.take(parse_code(&raw))) {
+        model.code = code;
     }
     if let Some(definition) = form
         .operational_definition
@@ -196,7 +223,10 @@ pub async fn create(
     let mut model = blank(project_id, db.now());
     apply(form, &mut model)?;
     let txn = db.begin().await?;
-    measure::Entity::insert(measure::ActiveModel::from(model.clone())).exec_without_returning(&txn).await?;
+    measure::Entity::insert(measure::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await
+        .map_err(code_taken)?;
     audit::record(
         &txn,
         db.now(),
@@ -208,6 +238,10 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+fn code_taken(err: sea_orm::DbErr) -> ServiceError {
+    ServiceError::from_unique_violation(err, "code", "another measure of this project has this code")
 }
 
 /// The lead edits a measure. Its unit and frequency are fixed once data exists, since existing
@@ -244,7 +278,7 @@ pub async fn update(
     let txn = db.begin().await?;
     let mut active = sea_orm::ActiveModelTrait::reset_all(measure::ActiveModel::from(updated.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(id);
-    sea_orm::ActiveModelTrait::update(active, &txn).await?;
+    sea_orm::ActiveModelTrait::update(active, &txn).await.map_err(code_taken)?;
     audit::record(
         &txn,
         db.now(),
@@ -260,11 +294,13 @@ pub async fn update(
 
 /// A project's accepted sites, keyed by ProjectSite global ID and by host slug, with the host's
 /// slug for export.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct SiteDirectory {
     pub by_key: HashMap<String, Uuid>,
     pub slug_of: HashMap<Uuid, String>,
     pub institution_of: HashMap<Uuid, Uuid>,
+    /// Each site's host's time zone.
+    pub zone_of: HashMap<Uuid, chrono_tz::Tz>,
 }
 
 /// The site directories of these projects (as far as the actor sees them), in two statements.
@@ -290,6 +326,7 @@ pub async fn site_directories(
         if let Some(host) = hosts.iter().find(|h| h.id == site.institution_id) {
             directory.by_key.insert(host.slug.clone(), site.id);
             directory.slug_of.insert(site.id, host.slug.clone());
+            directory.zone_of.insert(site.id, crate::institutions::time_zone::of(&host.time_zone));
         }
     }
     Ok(directories)

@@ -7,6 +7,8 @@ use chrono::NaiveDate;
 use entity::measure::{MeasureFrequency, MeasureUnit};
 use uuid::Uuid;
 
+use super::calendar::Calendar;
+use super::csv_import::Columns;
 use super::periods;
 use crate::error::{FieldError, UserErrorCode};
 
@@ -25,6 +27,9 @@ pub struct RawRow {
     pub numerator: Option<f64>,
     pub denominator: Option<f64>,
     pub note: Option<String>,
+    /// A cell could not be read (the parser has said so): the value rules are skipped, so the
+    /// row gets one error for it rather than a second, contradictory one.
+    pub unreadable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -41,7 +46,8 @@ pub struct ValidRow {
 pub struct Context<'a> {
     pub unit: MeasureUnit,
     pub frequency: MeasureFrequency,
-    pub today: NaiveDate,
+    /// "Today" at each site: a period may not start after it.
+    pub calendar: &'a Calendar,
     /// A completed project's completion day: periods from then on are refused.
     pub closed_from: Option<NaiveDate>,
     /// Accepted sites by ProjectSite ID and by slug.
@@ -51,14 +57,27 @@ pub struct Context<'a> {
 }
 
 /// Where a row's errors are reported: `observations.<index>.<field>` for GraphQL input,
-/// `file.<line>.<field>` for CSV.
+/// `file.<line>.<column>` for CSV, the column named as the file's header names it.
 pub struct Location<'a> {
     pub prefix: &'a str,
     pub number: usize,
+    pub columns: Option<&'a Columns>,
+}
+
+impl Location<'_> {
+    fn path(&self, field: &str) -> String {
+        let name = self.columns.map_or_else(|| field.to_owned(), |c| c.name_of(field));
+        format!("{}.{}.{name}", self.prefix, self.number)
+    }
+
+    /// How a message refers to a row: "line 7" in a file, `observations.7` in a request.
+    fn label(&self, number: usize) -> String {
+        if self.columns.is_some() { format!("line {number}") } else { format!("{}.{number}", self.prefix) }
+    }
 }
 
 fn error(at: &Location<'_>, field: &str, code: UserErrorCode, message: impl Into<String>) -> FieldError {
-    FieldError::new(&format!("{}.{}.{field}", at.prefix, at.number), code, message)
+    FieldError::new(&at.path(field), code, message)
 }
 
 fn finite(value: Option<f64>, at: &Location<'_>, field: &str, errors: &mut Vec<FieldError>) -> Option<f64> {
@@ -112,7 +131,9 @@ pub fn check_row(row: RawRow, ctx: &Context<'_>, at: &Location<'_>) -> Result<Va
             ));
             None
         }
-        Ok(date) if date > ctx.today => {
+        Ok(date)
+            if date > site_id.map_or_else(|| ctx.calendar.default_today(), |s| ctx.calendar.today_at(s)) =>
+        {
             errors.push(error(at, "periodStart", UserErrorCode::Invalid, "the period has not started yet"));
             None
         }
@@ -130,12 +151,16 @@ pub fn check_row(row: RawRow, ctx: &Context<'_>, at: &Location<'_>) -> Result<Va
     let value = finite(row.value, at, "value", &mut errors);
     let numerator = finite(row.numerator, at, "numerator", &mut errors);
     let denominator = finite(row.denominator, at, "denominator", &mut errors);
-    let note_field = format!("{}.{}.note", at.prefix, at.number);
+    let note_field = at.path("note");
     let note = crate::text::optional(row.note.as_deref(), &note_field, MAX_NOTE_CHARS).unwrap_or_else(|e| {
         errors.push(e);
         None
     });
-    let value = check_value(ctx.unit, value, numerator, denominator, at, &mut errors);
+    let value = if row.unreadable {
+        None
+    } else {
+        check_value(ctx.unit, value, numerator, denominator, at, &mut errors)
+    };
     match (site_id, period_start, errors.is_empty()) {
         (Some(site_id), Some(period_start), true) => {
             Ok(ValidRow { site_id, period_start, value, numerator, denominator, note })
@@ -251,12 +276,25 @@ fn check_value(
     }
 }
 
-/// Checks a whole batch; the same (site, period) twice in one batch is an error on the later row.
+/// Checks a whole batch numbered from `first_number`; the same (site, period) twice in one
+/// batch is an error on the later row.
 pub fn check_batch(
     rows: Vec<RawRow>,
     ctx: &Context<'_>,
     prefix: &str,
     first_number: usize,
+) -> Result<Vec<ValidRow>, Vec<FieldError>> {
+    let numbered = rows.into_iter().enumerate().map(|(i, row)| (first_number + i, row)).collect();
+    check_numbered(numbered, ctx, prefix, None)
+}
+
+/// Checks rows that carry their own numbers (a file's lines, not necessarily consecutive), with
+/// errors naming the file's `columns` where there are any.
+pub fn check_numbered(
+    rows: Vec<(usize, RawRow)>,
+    ctx: &Context<'_>,
+    prefix: &str,
+    columns: Option<&Columns>,
 ) -> Result<Vec<ValidRow>, Vec<FieldError>> {
     if rows.is_empty() {
         return Err(vec![FieldError::new(prefix, UserErrorCode::Required, "send at least one observation")]);
@@ -270,22 +308,22 @@ pub fn check_batch(
     }
     let mut valid = Vec::with_capacity(rows.len());
     let mut errors = Vec::new();
-    let mut seen = HashSet::with_capacity(rows.len());
-    for (offset, row) in rows.into_iter().enumerate() {
-        let at = Location { prefix, number: first_number + offset };
+    let mut seen: HashMap<(Uuid, NaiveDate), usize> = HashMap::with_capacity(rows.len());
+    for (number, row) in rows {
+        let at = Location { prefix, number, columns };
         match check_row(row, ctx, &at) {
-            Ok(row) => {
-                if seen.insert((row.site_id, row.period_start)) {
+            Ok(row) => match seen.get(&(row.site_id, row.period_start)) {
+                None => {
+                    seen.insert((row.site_id, row.period_start), number);
                     valid.push(row);
-                } else {
-                    errors.push(error(
-                        &at,
-                        "periodStart",
-                        UserErrorCode::Invalid,
-                        "this site and period appear earlier in the batch",
-                    ));
                 }
-            }
+                Some(&earlier) => errors.push(error(
+                    &at,
+                    "periodStart",
+                    UserErrorCode::Invalid,
+                    format!("the same site and period as {}", at.label(earlier)),
+                )),
+            },
             Err(mut row_errors) => errors.append(&mut row_errors),
         }
     }
@@ -311,19 +349,22 @@ mod tests {
     struct Fixture {
         sites: HashMap<String, Uuid>,
         writable: HashSet<Uuid>,
+        calendar: Calendar,
     }
 
     fn fixture() -> (Fixture, Uuid, Uuid) {
         let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
         let sites = HashMap::from([("mine".to_owned(), mine), ("theirs".to_owned(), theirs)]);
-        (Fixture { sites, writable: HashSet::from([mine]) }, mine, theirs)
+        let noon = d(2026, 11, 25).and_hms_opt(12, 0, 0).unwrap().and_utc();
+        let calendar = Calendar::new(noon, HashMap::new());
+        (Fixture { sites, writable: HashSet::from([mine]), calendar }, mine, theirs)
     }
 
     fn ctx(f: &Fixture, unit: MeasureUnit) -> Context<'_> {
         Context {
             unit,
             frequency: MeasureFrequency::Monthly,
-            today: d(2026, 11, 25),
+            calendar: &f.calendar,
             closed_from: None,
             sites: &f.sites,
             writable: &f.writable,
@@ -338,6 +379,7 @@ mod tests {
             numerator: num,
             denominator: den,
             note: None,
+            unreadable: false,
         }
     }
 
@@ -374,6 +416,7 @@ mod tests {
                 numerator: None,
                 denominator: None,
                 note: None,
+                unreadable: false,
             },
         ];
         let errors = check_batch(rows, &ctx(&f, MeasureUnit::Proportion), "observations", 0).unwrap_err();

@@ -132,6 +132,15 @@ impl Project {
     async fn observations_csv(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         Ok(compute::<crate::measures::export::ProjectExports>(ctx, self.row()).await?.unwrap_or_default())
     }
+    /// A CSV file to fill in and send back with `importObservationsCsv(projectId:)`: the header
+    /// `measure,site,period_start,value,numerator,denominator,note`, then a row per measure and
+    /// site you may record for (every site for those who only read), at the latest period that has
+    /// ended at the site, values blank. Measures are named by code where they have one, else by
+    /// ID. Also at `GET /export/projects/{projectId}/template.csv`.
+    #[graphql(complexity = "crate::graphql::cost::OBSERVATIONS_CSV")]
+    async fn observations_csv_template(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(compute::<crate::measures::import::Templates>(ctx, self.row()).await?.unwrap_or_default())
+    }
     /// The published shared result this project was started from (`adoptSharedResult`); null
     /// when it was not adopted or you can no longer see the result.
     async fn adopted_from(

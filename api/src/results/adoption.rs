@@ -21,7 +21,8 @@ use crate::analysis::{AnalysisConfig, Verdict};
 use crate::audit::{self, Subject};
 use crate::db::Db;
 use crate::error::{ServiceError, UserErrorCode};
-use crate::measures::analysis::analyse_rows;
+use crate::measures::analysis::{Periods, analyse_rows};
+use crate::measures::calendar::Calendar;
 use crate::paging;
 use crate::projects::service::{self as projects, ProjectForm};
 use crate::scope::{Batched, Row, by_rows};
@@ -262,6 +263,7 @@ async fn adopted_verdicts(
         .filter(observation::Column::VoidedAt.is_null())
         .all(system.conn())
         .await?;
+    let calendar = Calendar::of_rows(system.conn(), db.now(), &rows).await?;
     let mut by_measure: HashMap<Uuid, Vec<&observation::Model>> = HashMap::new();
     for row in &rows {
         by_measure.entry(row.measure_id).or_default().push(row);
@@ -269,7 +271,11 @@ async fn adopted_verdicts(
     let mut out: HashMap<Uuid, (bool, bool)> = HashMap::new();
     for measure in &measures {
         let rows = by_measure.get(&measure.id).cloned().unwrap_or_default();
-        let verdict = analyse_rows(measure, &rows, None, AnalysisConfig::default()).analysis.verdict.verdict;
+        let verdict =
+            analyse_rows(measure, &rows, None, AnalysisConfig::default(), &calendar, &Periods::default())
+                .analysis
+                .verdict
+                .verdict;
         let (measuring, improving) = out.entry(measure.project_id).or_default();
         *measuring |= verdict != Verdict::InsufficientData;
         *improving |= verdict == Verdict::Improving;
