@@ -45,6 +45,7 @@ mod results_fixtures;
 mod revocation;
 mod row_security;
 mod schema;
+mod schema_changes;
 mod sessions;
 mod site_names;
 mod smtp_sink;

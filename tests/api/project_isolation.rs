@@ -286,3 +286,28 @@ db_test! {
         assert_eq!(body["data"]["project"]["sites"][0]["status"], json!("ACCEPTED"));
     }
 }
+
+db_test! {
+    async fn a_team_members_email_is_shown_only_within_their_own_institution(app) {
+        let s = setup(&app).await;
+        let member = app.member(s.site.host, Role::Member).await;
+        let team_input = json!({ "institutionId": institution_id(s.site.host), "userId": global_id("User", member.id), "role": "CLINICAL_LEAD", "hoursPerWeek": 4 });
+        add_team_member(&app, &s.bid.lead_token, &s.bid.project, team_input).await;
+        let query = "query($p: ID!) { project(id: $p) { team { user { name email } } } }";
+        let seen = |token: String| {
+            let app = &app;
+            let project = s.bid.project.clone();
+            async move {
+                let body = app.graphql(query, json!({ "p": project }), Some(&token)).await;
+                body["data"]["project"]["team"][0]["user"].clone()
+            }
+        };
+        let from_the_lead = seen(s.bid.lead_token.clone()).await;
+        assert_eq!(from_the_lead["email"], Value::Null, "another institution's person: the name, not the email");
+        assert!(from_the_lead["name"].is_string(), "{from_the_lead}");
+        let from_their_host = seen(s.site.token.clone()).await;
+        assert_eq!(from_their_host["email"], json!(member.email), "a member of the same institution sees it");
+        let funder = seen(s.funding.funder_token.clone()).await;
+        assert!(funder.is_null() || funder["email"].is_null(), "{funder}");
+    }
+}

@@ -20,14 +20,20 @@ mirror_enum! {
 /// A credential for an integration script: `Authorization: Bearer sbt_…`.
 pub struct ApiToken(pub api_token::Model);
 
+/// A credential for an integration script, acting within the institution that made it:
+/// `Authorization: Bearer sbt_…`. Only the institution's admins see its tokens; the secret is
+/// shown once, by `createApiToken`.
 #[Object]
 impl ApiToken {
+    /// The token's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::ApiToken, self.0.id)
     }
+    /// What the token is for, as its creator named it.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What the token may do.
     async fn scope(&self) -> TokenScope {
         self.0.scope.into()
     }
@@ -35,14 +41,17 @@ impl ApiToken {
     async fn prefix(&self) -> String {
         format!("sbt_{}", self.0.id.simple())
     }
+    /// The admin who created the token; null when they cannot be shown to you.
     async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.created_by else { return Ok(None) };
         let user = crate::graphql::load_one::<crate::users::service::VisibleUsers>(ctx, user_id).await?;
-        Ok(user.map(User))
+        Ok(user.map(User::from))
     }
+    /// When the token was created (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the token stops working (UTC); null if it never expires.
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.expires_at
     }
@@ -50,36 +59,47 @@ impl ApiToken {
     async fn last_used_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_used_at
     }
+    /// When the token was revoked (UTC), after which it no longer works; null unless revoked.
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
 }
 
+/// The new token's name, scope and expiry.
 #[derive(InputObject)]
 pub struct CreateApiTokenInput {
     /// What the token is for, e.g. "EPR nightly export".
     pub name: String,
+    /// What the token may do: READ (queries only) or READ_WRITE.
     pub scope: TokenScope,
     /// When it stops working; never, if absent.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// The outcome of `createApiToken`.
 #[derive(SimpleObject)]
 pub struct CreateApiTokenPayload {
+    /// The new token; null on error.
     pub api_token: Option<ApiToken>,
     /// The bearer secret. Shown once: only a hash is kept.
     pub secret: Option<String>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The token to revoke.
 #[derive(InputObject)]
 pub struct RevokeApiTokenInput {
+    /// The ID of a token of your active institution.
     pub api_token_id: ID,
 }
 
+/// The outcome of `revokeApiToken`.
 #[derive(SimpleObject)]
 pub struct RevokeApiTokenPayload {
+    /// The token, now revoked; null on error.
     pub api_token: Option<ApiToken>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -89,10 +109,13 @@ pub struct ApiTokenMutation;
 #[Object]
 impl ApiTokenMutation {
     /// Admins create tokens for their institution.
+    /// Only people with the ADMIN role in the active institution (`FORBIDDEN` otherwise, API
+    /// tokens included); `userErrors`: `REQUIRED` or `INVALID` on `name`, `INVALID` on a past
+    /// `expiresAt`.
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
-        input: CreateApiTokenInput,
+        #[graphql(desc = "The new token's name, scope and expiry.")] input: CreateApiTokenInput,
     ) -> async_graphql::Result<CreateApiTokenPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let new =
@@ -106,10 +129,12 @@ impl ApiTokenMutation {
     }
 
     /// Admins revoke a token; it stops working at once.
+    /// Revoking it again changes nothing. `userErrors`: `NOT_FOUND` (also for anyone but the
+    /// active institution's admins, who alone see its tokens), `INVALID` for a malformed ID.
     async fn revoke_api_token(
         &self,
         ctx: &Context<'_>,
-        input: RevokeApiTokenInput,
+        #[graphql(desc = "The token to revoke.")] input: RevokeApiTokenInput,
     ) -> async_graphql::Result<RevokeApiTokenPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.api_token_id, NodeKind::ApiToken, "apiTokenId") {

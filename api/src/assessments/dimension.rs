@@ -5,8 +5,11 @@ use crate::error::{FieldError, UserErrorCode};
 /// A dimension of a host institution's capacity to deliver a project.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CapacityDimension {
+    /// Capacity to manage the project.
     ProjectManagement,
+    /// Leadership to drive the project.
     Leadership,
+    /// Skills to monitor and evaluate the project.
     MonitoringAndEvaluation,
     /// Fit with the existing electronic systems.
     DataInfrastructure,

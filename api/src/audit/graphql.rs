@@ -8,12 +8,15 @@ use crate::users::graphql::User;
 /// One change made through the API: who, in which institution, did what to what, when.
 pub struct AuditEvent(pub audit_event::Model);
 
+/// One change or account event recorded by the API: who, in which institution, did what to
+/// what, when. Only the institution's admins read its events, and never through API tokens.
 #[Object]
 impl AuditEvent {
+    /// The event's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::AuditEvent, self.0.id)
     }
-    /// What was done, as `subject.verb`, e.g. `member.invite`.
+    /// What was done, as `subject.verb`, e.g. `invitation.create` or `member.change_role`.
     async fn action(&self) -> &str {
         &self.0.action
     }
@@ -32,12 +35,15 @@ impl AuditEvent {
     /// The person who acted; null for an API token.
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.actor_user_id else { return Ok(None) };
-        Ok(crate::graphql::load_one::<crate::users::service::VisibleUsers>(ctx, user_id).await?.map(User))
+        Ok(crate::graphql::load_one::<crate::users::service::VisibleUsers>(ctx, user_id)
+            .await?
+            .map(User::from))
     }
     /// The API token that acted, if one did.
     async fn actor_token_id(&self) -> Option<ID> {
         self.0.actor_token_id.map(|id| GlobalId::encode(NodeKind::ApiToken, id))
     }
+    /// When it happened (UTC).
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }

@@ -9,69 +9,109 @@ use crate::mirror_enum;
 
 mirror_enum! {
     /// What a royal college or professional body gives.
-    CommitmentKind <=> DbCommitmentKind { Leadership, Legitimacy, OrganisationalSupport, ProfessionalTraining }
+    CommitmentKind <=> DbCommitmentKind {
+        /// Leadership of the work.
+        Leadership,
+        /// The institution's name and standing behind the work.
+        Legitimacy,
+        /// Organisational support for carrying out the work.
+        OrganisationalSupport,
+        /// Training for the professionals taking part.
+        ProfessionalTraining,
+    }
 }
 
 mirror_enum! {
-    CommitmentStatus <=> DbCommitmentStatus { Offered, Confirmed, Withdrawn }
+    /// Where a commitment stands; the committing institution sets it.
+    CommitmentStatus <=> DbCommitmentStatus {
+        /// Offered: every commitment starts here.
+        Offered,
+        /// Confirmed by the committing institution.
+        Confirmed,
+        /// Withdrawn by the committing institution.
+        Withdrawn,
+    }
 }
 
 /// A leadership role an institution takes on for a project or a programme.
 pub struct Commitment(pub commitment::Model);
 
+/// A leadership role an institution takes on for a project or a programme.
 #[Object]
 impl Commitment {
+    /// The commitment's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::Commitment, self.0.id)
     }
+    /// The royal college or professional body that makes the commitment.
     async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
         let loaded =
             crate::graphql::load_one::<crate::institutions::service::Directory>(ctx, self.0.institution_id)
                 .await?;
         Ok(loaded.map(InstitutionProfile))
     }
+    /// The global ID of the project the commitment is made to; null when it is made to a
+    /// programme.
     async fn project_id(&self) -> Option<ID> {
         self.0.project_id.map(|id| GlobalId::encode(NodeKind::Project, id))
     }
+    /// The global ID of the programme the commitment is made to as a whole; null when it is made
+    /// to a project.
     async fn programme_id(&self) -> Option<ID> {
         self.0.programme_id.map(|id| GlobalId::encode(NodeKind::Programme, id))
     }
+    /// What the institution gives.
     async fn kind(&self) -> CommitmentKind {
         self.0.kind.into()
     }
+    /// What exactly the institution gives, in its own words.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// Where the commitment stands.
     async fn status(&self) -> CommitmentStatus {
         self.0.status.into()
     }
+    /// When the commitment was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the commitment was last changed (UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 }
 
+/// What your institution commits, to one project or to one programme as a whole.
 #[derive(InputObject)]
 pub struct RecordCommitmentInput {
     /// Name a project or a programme, not both.
     pub project_id: Option<ID>,
+    /// The programme to commit to as a whole; give this or `projectId`.
     pub programme_id: Option<ID>,
+    /// What your institution gives.
     pub kind: CommitmentKind,
+    /// What exactly it gives (at most 5,000 characters; not blank).
     pub description: String,
 }
 
+/// Changes to a commitment; fields left out keep their values.
 #[derive(InputObject)]
 pub struct UpdateCommitmentInput {
+    /// The commitment's global ID.
     pub id: ID,
+    /// A new description (at most 5,000 characters; not blank).
     pub description: Option<String>,
+    /// A new status; any status may follow any other.
     pub status: Option<CommitmentStatus>,
 }
 
+/// The result of a mutation on a commitment.
 #[derive(SimpleObject)]
 pub struct CommitmentPayload {
+    /// The commitment as it now is; null when the mutation failed.
     pub commitment: Option<Commitment>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -94,11 +134,14 @@ pub struct CommitmentMutation;
 
 #[Object]
 impl CommitmentMutation {
-    /// A royal college's or professional body's ADMIN or MEMBER records what it offers.
+    /// A royal college's or professional body's ADMIN or MEMBER (or READ_WRITE API token) records
+    /// what it offers a project (DRAFT, FUNDED or ACTIVE) or a programme it can see; it starts
+    /// OFFERED. userErrors: NOT_FOUND, INVALID (neither or both targets named), REQUIRED,
+    /// NOT_ALLOWED_IN_STATUS.
     async fn record_commitment(
         &self,
         ctx: &Context<'_>,
-        input: RecordCommitmentInput,
+        #[graphql(desc = "The project or programme, and what is committed.")] input: RecordCommitmentInput,
     ) -> async_graphql::Result<CommitmentPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let ids = input
@@ -125,11 +168,13 @@ impl CommitmentMutation {
         Ok(CommitmentPayload { commitment: commitment.map(Commitment), user_errors })
     }
 
-    /// The committing institution changes its description or status.
+    /// The committing institution's ADMIN or MEMBER (or READ_WRITE API token) changes its
+    /// description or status; one made to a project only while the project is DRAFT, FUNDED or
+    /// ACTIVE. userErrors: NOT_FOUND, REQUIRED, INVALID, NOT_ALLOWED_IN_STATUS.
     async fn update_commitment(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCommitmentInput,
+        #[graphql(desc = "The commitment and the changes.")] input: UpdateCommitmentInput,
     ) -> async_graphql::Result<CommitmentPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.id, NodeKind::Commitment, "id") {

@@ -61,7 +61,7 @@ async fn resolve(ctx: &Context<'_>, raw: &ID) -> async_graphql::Result<Option<No
         NodeKind::Institution => {
             load_one::<VisibleInstitutions>(ctx, id).await?.map(|m| Node::Institution(Institution(m)))
         }
-        NodeKind::User => load_one::<VisibleUsers>(ctx, id).await?.map(|m| Node::User(User(m))),
+        NodeKind::User => load_one::<VisibleUsers>(ctx, id).await?.map(|m| Node::User(User::from(m))),
         NodeKind::Membership => {
             load_one::<VisibleMemberships>(ctx, id).await?.map(|m| Node::Membership(Membership::of(m)))
         }
@@ -103,14 +103,22 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The object with this ID, or null if it does not exist or is not visible to you.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID, as any object's `id` field gives it.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
         actor(ctx)?;
         resolve(ctx, &id).await
     }
 
     /// Several objects by ID, in order; null for each that does not exist or is hidden.
     #[graphql(complexity = "ids.len() * child_complexity")]
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs, at most 100; the answer keeps their order.")] ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
         actor(ctx)?;
         if ids.len() > MAX_NODES {
             return Err(ServiceError::invalid(
@@ -121,5 +129,11 @@ impl NodeQuery {
             .gql(ctx);
         }
         futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await
+    }
+
+    /// The API's version, in semantic versioning: what each version changed, and the deprecation
+    /// policy, are in the project's CHANGELOG.md. Answered without signing in.
+    async fn api_version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
     }
 }

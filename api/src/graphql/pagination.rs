@@ -1,8 +1,10 @@
 //! Relay connections made from the services' plain pages, and what a connection field costs in
 //! the complexity limit.
 
-use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
-use async_graphql::{Context, Object, OutputType};
+use std::borrow::Cow;
+
+use async_graphql::connection::{CursorType, Edge, EmptyFields, PageInfo};
+use async_graphql::{Context, Object, OutputType, TypeName};
 
 use crate::graphql::errors::GqlResult;
 use crate::paging::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest, Total};
@@ -23,13 +25,40 @@ pub fn page_request(
     PageRequest::parse(first, after.as_deref(), last, before.as_deref())
 }
 
-/// `totalCount`, counted only when asked for.
-pub struct ConnectionInfo {
+/// A page of a list, as Relay connections are: our own type rather than async-graphql's so that
+/// every connection carries a description in the schema.
+pub struct Paged<N: OutputType> {
+    has_previous_page: bool,
+    has_next_page: bool,
+    edges: Vec<Edge<Cursor, N, EmptyFields>>,
     total: Total,
 }
 
-#[Object]
-impl ConnectionInfo {
+/// One page of a list: its items (`edges`), where the page sits (`pageInfo`, whose cursors go to
+/// `after` or `before`) and how long the whole list is (`totalCount`). Pages hold 20 items unless
+/// `first` or `last` (1 to 100) says otherwise.
+#[Object(name_type)]
+impl<N: OutputType> Paged<N> {
+    /// Whether there are items before and after this page, and the cursors to reach them.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|edge| edge.cursor.encode_cursor()),
+            end_cursor: self.edges.last().map(|edge| edge.cursor.encode_cursor()),
+        }
+    }
+
+    /// The items of this page, each with its cursor.
+    async fn edges(&self) -> &[Edge<Cursor, N, EmptyFields>] {
+        &self.edges
+    }
+
+    /// The items of this page without their cursors: the same as `edges { node }`.
+    async fn nodes(&self) -> Vec<&N> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
     /// How many items the connection holds in all, across pages.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
         let total = self.total.get().await.gql(ctx)?;
@@ -37,7 +66,11 @@ impl ConnectionInfo {
     }
 }
 
-pub type Paged<N> = Connection<Cursor, N, ConnectionInfo, EmptyFields>;
+impl<N: OutputType> TypeName for Paged<N> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", N::type_name()).into()
+    }
+}
 
 impl CursorType for Cursor {
     type Error = &'static str;
@@ -53,24 +86,22 @@ impl CursorType for Cursor {
 
 /// A page as a connection, each row made a node.
 pub fn connection<T, N: OutputType>(page: Page<T>, node: impl Fn(T) -> N) -> Paged<N> {
-    let mut connection = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        ConnectionInfo { total: page.total },
-    );
-    connection.edges = page.edges.into_iter().map(|e| Edge::new(e.cursor, node(e.node))).collect();
-    connection
+    Paged {
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        edges: page.edges.into_iter().map(|e| Edge::new(e.cursor, node(e.node))).collect(),
+        total: page.total,
+    }
 }
 
 /// As `connection`, for a page a batch loader shares between fields.
 pub fn shared_connection<T: Clone, N: OutputType>(page: &Page<T>, node: impl Fn(T) -> N) -> Paged<N> {
-    let mut connection = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        ConnectionInfo { total: page.total.clone() },
-    );
-    connection.edges = page.edges.iter().map(|e| Edge::new(e.cursor.clone(), node(e.node.clone()))).collect();
-    connection
+    Paged {
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        edges: page.edges.iter().map(|e| Edge::new(e.cursor.clone(), node(e.node.clone()))).collect(),
+        total: page.total.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,9 @@ use crate::results::spread_graphql::SpreadMutation;
 use crate::sso::graphql::{SingleSignOnMutation, SingleSignOnQuery};
 use crate::users::graphql::UserQuery;
 
+/// What can be read. Every object is read as the signed-in actor may see it: an object another
+/// institution may not see is reported exactly as one that does not exist (null, or absent from a
+/// list). Objects with an `id` can be fetched again with `node(id:)` or `nodes(ids:)`.
 #[derive(MergedObject, Default)]
 pub struct Query(
     NodeQuery,
@@ -36,6 +39,10 @@ pub struct Query(
     ResultQuery,
 );
 
+/// What changes data. Each mutation takes one `input` and returns a payload whose `userErrors`
+/// lists what was wrong with the input (empty on success), each with the input `field` path, a
+/// stable `code` and a message; nothing is written when there are any. Failures that are not
+/// about the input (not signed in, not allowed) come as GraphQL `errors` with `extensions.code`.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     SessionMutation,

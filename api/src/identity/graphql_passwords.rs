@@ -4,8 +4,10 @@ use crate::graphql::context::auth;
 use crate::graphql::{UserError, actor, outcome, request};
 use crate::identity::passwords;
 
+/// The current password and the new one.
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
+    /// The password the person signs in with now (at most 256 characters).
     pub current_password: String,
     /// At least 15 characters unless the deployment says otherwise (the error names the
     /// number), at most 256; not a common or breached password, nor one built from your email
@@ -13,26 +15,35 @@ pub struct ChangePasswordInput {
     pub new_password: String,
 }
 
+/// The outcome of `changePassword`.
 #[derive(SimpleObject)]
 pub struct ChangePasswordPayload {
+    /// True when the new password is set.
     pub changed: bool,
-    /// How many other sessions were signed out.
+    /// How many other sessions were signed out; null on error.
     pub sessions_ended: Option<i32>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The email of the account whose password is forgotten.
 #[derive(InputObject)]
 pub struct RequestPasswordResetInput {
+    /// The account's email address, compared case-insensitively; blank is `REQUIRED`, a
+    /// malformed address `INVALID`.
     pub email: String,
 }
 
+/// The outcome of `requestPasswordReset`; it never says whether the email has an account.
 #[derive(SimpleObject)]
 pub struct RequestPasswordResetPayload {
     /// True whenever the request was taken, whether or not an account has that email.
     pub accepted: bool,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The emailed reset token and the new password.
 #[derive(InputObject)]
 pub struct ResetPasswordInput {
     /// The `token` parameter of the emailed link (`sbp_…`).
@@ -41,10 +52,12 @@ pub struct ResetPasswordInput {
     pub new_password: String,
 }
 
+/// The outcome of `resetPassword`.
 #[derive(SimpleObject)]
 pub struct ResetPasswordPayload {
     /// True once the password is set; sign in with it next.
     pub reset: bool,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -57,11 +70,11 @@ impl PasswordMutation {
     /// other session of theirs is signed out at once, its access tokens included; this one
     /// stays. A wrong `currentPassword` is `INVALID_CREDENTIALS` and counts towards the same
     /// lockout as sign-in (`TOO_MANY_ATTEMPTS` when locked). A notice goes to the account's
-    /// email.
+    /// email. A new password that breaks the rules is `INVALID` or `WEAK_PASSWORD`.
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        input: ChangePasswordInput,
+        #[graphql(desc = "The current password and the new one.")] input: ChangePasswordInput,
     ) -> async_graphql::Result<ChangePasswordPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result =
@@ -82,7 +95,7 @@ impl PasswordMutation {
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
-        input: RequestPasswordResetInput,
+        #[graphql(desc = "The account's email.")] input: RequestPasswordResetInput,
     ) -> async_graphql::Result<RequestPasswordResetPayload> {
         let request = request(ctx)?;
         let result =
@@ -94,10 +107,11 @@ impl PasswordMutation {
     /// Sets a new password with the emailed token. The token works once and only until it
     /// expires (`INVALID_TOKEN` otherwise, as for any other token); every session of the
     /// account is signed out, other reset links stop working, and a sign-in lockout is lifted.
+    /// No credentials needed; a new password that breaks the rules is `INVALID` or `WEAK_PASSWORD`.
     async fn reset_password(
         &self,
         ctx: &Context<'_>,
-        input: ResetPasswordInput,
+        #[graphql(desc = "The emailed token and the new password.")] input: ResetPasswordInput,
     ) -> async_graphql::Result<ResetPasswordPayload> {
         let db = &request(ctx)?.db;
         let result = passwords::reset(db, auth(ctx)?, &input.token, &input.new_password).await;

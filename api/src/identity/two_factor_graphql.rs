@@ -25,7 +25,10 @@ pub enum SignInStep {
 pub struct SignInChallenge {
     /// Single use; send it back as `completeSignIn`'s `challenge`.
     pub token: String,
+    /// When the challenge stops working (UTC): five minutes after the password was checked
+    /// unless the deployment says otherwise.
     pub expires_at: DateTime<Utc>,
+    /// What the second step asks for.
     pub step: SignInStep,
     /// For `ENROL`: the authenticator to set up.
     pub enrolment: Option<TwoFactorEnrolment>,
@@ -65,7 +68,9 @@ impl From<Enrolment> for TwoFactorEnrolment {
 /// The signed-in person's two-factor sign-in.
 #[derive(SimpleObject)]
 pub struct TwoFactorStatus {
+    /// Whether sign-ins ask for a code from an authenticator.
     pub enabled: bool,
+    /// When two-factor sign-in was turned on (UTC); null while it is off.
     pub enabled_at: Option<DateTime<Utc>>,
     /// Unused recovery codes; replace them with `replaceRecoveryCodes` before they run out.
     pub recovery_codes_left: i32,
@@ -84,6 +89,7 @@ impl From<Status> for TwoFactorStatus {
     }
 }
 
+/// The answer to a sign-in's second step.
 #[derive(InputObject)]
 pub struct CompleteSignInInput {
     /// `signIn`'s `challenge.token`.
@@ -93,18 +99,23 @@ pub struct CompleteSignInInput {
     pub code: String,
 }
 
+/// The outcome of `completeSignIn`: the tokens the sign-in was waiting for.
 #[derive(SimpleObject)]
 pub struct CompleteSignInPayload {
+    /// The new session's tokens; null on error.
     pub tokens: Option<AuthTokens>,
+    /// The signed-in person; null on error.
     pub user: Option<User>,
     /// The institution the tokens act within.
     pub institution_id: Option<ID>,
     /// After an `ENROL` step: ten single-use recovery codes, shown this once. Ask the person
     /// to keep them somewhere safe; each signs in once in place of a code.
     pub recovery_codes: Option<Vec<String>>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// A code proving the person holds their authenticator.
 #[derive(InputObject)]
 pub struct TwoFactorCodeInput {
     /// Six digits from the authenticator (spaces allowed). Where the mutation says so, a
@@ -112,22 +123,30 @@ pub struct TwoFactorCodeInput {
     pub code: String,
 }
 
+/// The outcome of `enrolTwoFactor`.
 #[derive(SimpleObject)]
 pub struct EnrolTwoFactorPayload {
+    /// The authenticator to set up, then confirm with `confirmTwoFactor`; null on error.
     pub enrolment: Option<TwoFactorEnrolment>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The outcome of `confirmTwoFactor` and `replaceRecoveryCodes`: a new set of recovery codes.
 #[derive(SimpleObject)]
 pub struct RecoveryCodesPayload {
     /// Ten single-use recovery codes, shown this once; any earlier ones stop working.
     pub recovery_codes: Option<Vec<String>>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The outcome of `disableTwoFactor`.
 #[derive(SimpleObject)]
 pub struct DisableTwoFactorPayload {
+    /// True when two-factor sign-in was turned off and its recovery codes deleted.
     pub disabled: bool,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -140,11 +159,12 @@ pub struct TwoFactorMutation;
 impl TwoFactorMutation {
     /// The second step of a sign-in whose password was right: trades `signIn`'s challenge and a
     /// code for tokens. For an `ENROL` step, the code comes from the authenticator just set up,
-    /// which turns two-factor sign-in on, and the payload carries the recovery codes.
+    /// which turns two-factor sign-in on, and the payload carries the recovery codes. No
+    /// credentials needed; `INVALID_TOKEN` (challenge), `INVALID_CODE`, `TOO_MANY_ATTEMPTS`.
     async fn complete_sign_in(
         &self,
         ctx: &Context<'_>,
-        input: CompleteSignInInput,
+        #[graphql(desc = "The challenge's token and a code.")] input: CompleteSignInInput,
     ) -> async_graphql::Result<CompleteSignInPayload> {
         let db = &request(ctx)?.db;
         let result = challenges::complete(db, auth(ctx)?, &input.challenge, &input.code).await;
@@ -164,7 +184,8 @@ impl TwoFactorMutation {
     }
 
     /// Signed-in people: starts setting up an authenticator (replacing one still being set up).
-    /// Nothing changes at sign-in until `confirmTwoFactor`. `ALREADY_ENABLED` if it is on.
+    /// Nothing changes at sign-in until `confirmTwoFactor`. `ALREADY_ENABLED` if it is on;
+    /// `FORBIDDEN` for API tokens.
     async fn enrol_two_factor(&self, ctx: &Context<'_>) -> async_graphql::Result<EnrolTwoFactorPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let (enrolment, user_errors) = outcome(ctx, two_factor::enrol(db, auth(ctx)?, actor).await)?;
@@ -173,9 +194,12 @@ impl TwoFactorMutation {
 
     /// Signed-in people: turns two-factor sign-in on with a first code from the authenticator
     /// set up by `enrolTwoFactor`, and returns the recovery codes. An email tells the person.
+    /// `NOT_FOUND` if nothing is being set up, `ALREADY_ENABLED`, `INVALID_CODE`,
+    /// `TOO_MANY_ATTEMPTS`; `FORBIDDEN` for API tokens.
     async fn confirm_two_factor(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A code from the new authenticator (not a recovery code).")]
         input: TwoFactorCodeInput,
     ) -> async_graphql::Result<RecoveryCodesPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -186,11 +210,12 @@ impl TwoFactorMutation {
 
     /// Signed-in people: turns two-factor sign-in off, with a code or a recovery code.
     /// `TWO_FACTOR_REQUIRED` for platform admins and members of an institution that requires
-    /// it. An email tells the person.
+    /// it. An email tells the person. Also `NOT_FOUND` if it is off, `INVALID_CODE`,
+    /// `TOO_MANY_ATTEMPTS`; `FORBIDDEN` for API tokens.
     async fn disable_two_factor(
         &self,
         ctx: &Context<'_>,
-        input: TwoFactorCodeInput,
+        #[graphql(desc = "A code from the authenticator, or a recovery code.")] input: TwoFactorCodeInput,
     ) -> async_graphql::Result<DisableTwoFactorPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = two_factor::disable(db, auth(ctx)?, actor, &input.code).await;
@@ -199,11 +224,12 @@ impl TwoFactorMutation {
     }
 
     /// Signed-in people with two-factor on: a new set of recovery codes, with a code or a
-    /// recovery code; the earlier codes stop working.
+    /// recovery code; the earlier codes stop working. `NOT_FOUND` if it is off, `INVALID_CODE`,
+    /// `TOO_MANY_ATTEMPTS`; `FORBIDDEN` for API tokens.
     async fn replace_recovery_codes(
         &self,
         ctx: &Context<'_>,
-        input: TwoFactorCodeInput,
+        #[graphql(desc = "A code from the authenticator, or a recovery code.")] input: TwoFactorCodeInput,
     ) -> async_graphql::Result<RecoveryCodesPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = two_factor::replace_recovery_codes(db, auth(ctx)?, actor, &input.code).await;

@@ -13,7 +13,11 @@ use crate::{institutions::service, mirror_enum};
 mirror_enum! {
     /// What sort of organisation an institution is.
     InstitutionKind <=> DbInstitutionKind {
+        /// A royal college: may lead projects (bidding them into programmes) and adopt shared
+        /// results as new projects.
         RoyalCollege,
+        /// A professional body: may lead projects (bidding them into programmes) and adopt shared
+        /// results as new projects.
         ProfessionalBody,
         /// A hospital or other site where projects run.
         HostInstitution,
@@ -24,17 +28,29 @@ mirror_enum! {
 
 mirror_enum! {
     /// The UK nation an institution belongs to.
-    Nation <=> DbNation { England, Scotland, Wales, NorthernIreland }
+    Nation <=> DbNation {
+        /// England.
+        England,
+        /// Scotland.
+        Scotland,
+        /// Wales.
+        Wales,
+        /// Northern Ireland.
+        NorthernIreland,
+    }
 }
 
 /// An organisation taking part: the unit of tenancy.
 pub struct Institution(pub institution::Model);
 
+/// An organisation taking part: the unit of tenancy.
 #[Object]
 impl Institution {
+    /// The institution's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::Institution, self.0.id)
     }
+    /// The institution's name (at most 200 characters).
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -42,9 +58,11 @@ impl Institution {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
+    /// What sort of organisation it is; set when the institution is created and never changed.
     async fn kind(&self) -> InstitutionKind {
         self.0.kind.into()
     }
+    /// The UK nation it belongs to.
     async fn nation(&self) -> Nation {
         self.0.nation.into()
     }
@@ -58,6 +76,7 @@ impl Institution {
     async fn time_zone(&self) -> &str {
         &self.0.time_zone
     }
+    /// When the institution was created (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -67,9 +86,13 @@ impl Institution {
     async fn members(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "At most this many items from the start (1–100, default 20); not with `last`.")]
         first: Option<i32>,
+        #[graphql(desc = "Items after this cursor (`pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
+        #[graphql(desc = "At most this many items from the end (1–100); not together with `first`.")]
         last: Option<i32>,
+        #[graphql(desc = "Items before this cursor (`pageInfo.startCursor` or an edge's `cursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Membership>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -85,9 +108,13 @@ impl Institution {
     async fn invitations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "At most this many items from the start (1–100, default 20); not with `last`.")]
         first: Option<i32>,
+        #[graphql(desc = "Items after this cursor (`pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
+        #[graphql(desc = "At most this many items from the end (1–100); not together with `first`.")]
         last: Option<i32>,
+        #[graphql(desc = "Items before this cursor (`pageInfo.startCursor` or an edge's `cursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Invitation>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -103,9 +130,13 @@ impl Institution {
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "At most this many items from the start (1–100, default 20); not with `last`.")]
         first: Option<i32>,
+        #[graphql(desc = "Items after this cursor (`pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
+        #[graphql(desc = "At most this many items from the end (1–100); not together with `first`.")]
         last: Option<i32>,
+        #[graphql(desc = "Items before this cursor (`pageInfo.startCursor` or an edge's `cursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<Paged<ApiToken>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -122,9 +153,13 @@ impl Institution {
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "At most this many items from the start (1–100, default 20); not with `last`.")]
         first: Option<i32>,
+        #[graphql(desc = "Items after this cursor (`pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
+        #[graphql(desc = "At most this many items from the end (1–100); not together with `first`.")]
         last: Option<i32>,
+        #[graphql(desc = "Items before this cursor (`pageInfo.startCursor` or an edge's `cursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<Paged<AuditEvent>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -142,7 +177,11 @@ pub struct InstitutionQuery;
 #[Object]
 impl InstitutionQuery {
     /// An institution you belong to (or any, for platform admins); null otherwise.
-    async fn institution(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Institution>> {
+    async fn institution(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The institution's global ID (`Institution.id`).")] id: ID,
+    ) -> async_graphql::Result<Option<Institution>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let id = GlobalId::require(&id, NodeKind::Institution, "id").gql(ctx)?;
         Ok(service::get(db, actor, id).await.gql(ctx)?.map(Institution))
@@ -153,9 +192,13 @@ impl InstitutionQuery {
     async fn institutions(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "At most this many items from the start (1–100, default 20); not with `last`.")]
         first: Option<i32>,
+        #[graphql(desc = "Items after this cursor (`pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
+        #[graphql(desc = "At most this many items from the end (1–100); not together with `first`.")]
         last: Option<i32>,
+        #[graphql(desc = "Items before this cursor (`pageInfo.startCursor` or an edge's `cursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<Paged<Institution>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -164,11 +207,17 @@ impl InstitutionQuery {
     }
 }
 
+/// A new institution and its first admin, for `createInstitution`.
 #[derive(InputObject)]
 pub struct CreateInstitutionInput {
+    /// Its name: required, at most 200 characters.
     pub name: String,
+    /// A URL-safe handle, unique across the platform: 2–64 lower-case letters, digits and single
+    /// inner hyphens (`royal-college-of-physicians`).
     pub slug: String,
+    /// What sort of organisation it is; it cannot be changed later.
     pub kind: InstitutionKind,
+    /// The UK nation it belongs to.
     pub nation: Nation,
     /// An IANA time-zone name such as `Europe/London` (the default when left out) or
     /// `America/New_York`, written exactly as in the tz database.
@@ -177,8 +226,10 @@ pub struct CreateInstitutionInput {
     pub first_admin_email: String,
 }
 
+/// What `createInstitution` returns: the new institution, and how its first admin joins it.
 #[derive(SimpleObject)]
 pub struct CreateInstitutionPayload {
+    /// The new institution; null when `userErrors` is not empty.
     pub institution: Option<Institution>,
     /// Set when the first admin already had an account.
     pub membership: Option<Membership>,
@@ -186,13 +237,18 @@ pub struct CreateInstitutionPayload {
     pub invitation: Option<Invitation>,
     /// Shown once; only a hash is kept.
     pub invitation_token: Option<String>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// Changes to an institution, for `updateInstitution`; a field left out keeps its value.
 #[derive(InputObject)]
 pub struct UpdateInstitutionInput {
+    /// The institution to change: the one you are acting in.
     pub id: ID,
+    /// A new name: not blank, at most 200 characters.
     pub name: Option<String>,
+    /// The UK nation it belongs to.
     pub nation: Option<Nation>,
     /// Require every member to sign in with a second factor (they enrol at their next
     /// sign-in). Turning it on needs the admin making the change to have one already.
@@ -202,9 +258,12 @@ pub struct UpdateInstitutionInput {
     pub time_zone: Option<String>,
 }
 
+/// What `updateInstitution` returns.
 #[derive(SimpleObject)]
 pub struct UpdateInstitutionPayload {
+    /// The institution as changed; null when `userErrors` is not empty.
     pub institution: Option<Institution>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -213,11 +272,14 @@ pub struct InstitutionMutation;
 
 #[Object]
 impl InstitutionMutation {
-    /// Platform admins only.
+    /// Platform admins only (signed in as themselves, not with an API token); anyone else gets a
+    /// FORBIDDEN error. Creates the institution and makes `firstAdminEmail` its first ADMIN: at
+    /// once if that email has an account, else by an emailed invitation. `userErrors`: REQUIRED
+    /// and INVALID (`name`, `slug`, `firstAdminEmail`, `timeZone`), TAKEN (`slug`).
     async fn create_institution(
         &self,
         ctx: &Context<'_>,
-        input: CreateInstitutionInput,
+        #[graphql(desc = "The new institution and its first admin.")] input: CreateInstitutionInput,
     ) -> async_graphql::Result<CreateInstitutionPayload> {
         let (actor, db, auth) = (actor(ctx)?, &request(ctx)?.db, crate::graphql::context::auth(ctx)?);
         let new = service::NewInstitution {
@@ -243,11 +305,15 @@ impl InstitutionMutation {
     }
 
     /// The institution's admins rename it, correct its nation or time zone, or require two-factor
-    /// sign-in.
+    /// sign-in. Only an ADMIN acting in the institution (a person, not an API token); other
+    /// members, and platform admins acting elsewhere, get a FORBIDDEN error. `userErrors`:
+    /// NOT_FOUND (`id`, an institution you do not belong to), INVALID (`id` of another kind, a
+    /// name over 200 characters, an unknown `timeZone`), REQUIRED (a blank name or time zone),
+    /// NOT_ALLOWED_IN_STATUS (`requireTwoFactor` turned on by an admin without a second factor).
     async fn update_institution(
         &self,
         ctx: &Context<'_>,
-        input: UpdateInstitutionInput,
+        #[graphql(desc = "The institution and the changes to make.")] input: UpdateInstitutionInput,
     ) -> async_graphql::Result<UpdateInstitutionPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.id, NodeKind::Institution, "id") {
@@ -272,21 +338,27 @@ impl InstitutionMutation {
 /// nothing of its members or settings.
 pub struct InstitutionProfile(pub institution::Model);
 
+/// The public face of an institution, seen across tenants: enough to choose a site or a partner,
+/// nothing of its members or settings.
 #[Object]
 impl InstitutionProfile {
     /// The institution's global ID (`node` resolves it only for its own members).
     async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::Institution, self.0.id)
     }
+    /// The institution's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// URL-safe handle, unique across the platform.
     async fn slug(&self) -> &str {
         &self.0.slug
     }
+    /// What sort of organisation it is.
     async fn kind(&self) -> InstitutionKind {
         self.0.kind.into()
     }
+    /// The UK nation it belongs to.
     async fn nation(&self) -> Nation {
         self.0.nation.into()
     }
@@ -304,11 +376,17 @@ impl DirectoryQuery {
     async fn institution_directory(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only institutions of this kind (such as FUNDER); of every kind when left out.")]
         kind: Option<InstitutionKind>,
+        #[graphql(desc = "Only names containing this text, ignoring case (at most 200 characters).")]
         name_contains: Option<String>,
+        #[graphql(desc = "At most this many items from the start (1–100, default 20); not with `last`.")]
         first: Option<i32>,
+        #[graphql(desc = "Items after this cursor (`pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
+        #[graphql(desc = "At most this many items from the end (1–100); not together with `first`.")]
         last: Option<i32>,
+        #[graphql(desc = "Items before this cursor (`pageInfo.startCursor` or an edge's `cursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<Paged<InstitutionProfile>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);

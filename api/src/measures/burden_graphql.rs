@@ -16,17 +16,21 @@ pub struct MonitoringBurden {
     pub manual_hours_per_week: f64,
     /// Measures EXTRACTED_FROM_SYSTEM.
     pub extracted_hours_per_week: f64,
+    /// `manualHoursPerWeek` + `extractedHoursPerWeek`: the forecast, in hours a week, over the
+    /// measures with an estimate.
     pub total_hours_per_week: f64,
     /// The team's current committed hours a week.
     pub committed_hours_per_week: f64,
     /// The programme's cap as a share of committed hours (a third without a programme).
     pub max_share: f64,
+    /// `committedHoursPerWeek` × `maxShare`: the most the monitoring may take, in hours a week.
     pub cap_hours_per_week: f64,
     /// Whether the forecast is above the cap (the funding gate then says
     /// `MONITORING_BURDEN_ABOVE_CAPACITY`).
     pub above_cap: bool,
     /// False while any measure lacks an estimate: the total leaves those out.
     pub complete: bool,
+    /// Each of the project's measures with its part of the forecast, estimated or not.
     pub measures: Vec<MeasureBurdenView>,
 }
 
@@ -34,8 +38,12 @@ pub struct MonitoringBurden {
 #[derive(SimpleObject)]
 #[graphql(name = "MeasureBurden")]
 pub struct MeasureBurdenView {
+    /// The measure's ID.
     pub measure_id: ID,
+    /// The measure's name.
     pub measure_name: String,
+    /// How the data is collected; null until the project says (the forecast then counts it as
+    /// manual).
     pub collection_method: Option<CollectionMethod>,
     /// Null without an estimate (`minutesPerSitePerPeriod`): a gap, not zero.
     pub hours_per_week: Option<f64>,

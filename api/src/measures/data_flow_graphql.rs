@@ -10,12 +10,25 @@ mirror_enum! {
     /// How an observation first arrived: INTEGRATION_TOKEN (a script with an API token, from
     /// another system), CSV_UPLOAD, BULK_ENTRY (a person sending several rows; also every row
     /// recorded before arrivals were kept, unless a token sent it) or SINGLE_ENTRY.
-    Arrival <=> DbArrival { IntegrationToken, CsvUpload, BulkEntry, SingleEntry }
+    Arrival <=> DbArrival {
+        /// Sent with an API token, by request or CSV file.
+        IntegrationToken,
+        /// A person's CSV file (`importObservationsCsv`).
+        CsvUpload,
+        /// A person's `recordObservations` call with several rows; also every row recorded before
+        /// arrivals were kept, unless a token sent it.
+        BulkEntry,
+        /// A person's `recordObservations` call with one row.
+        SingleEntry,
+    }
 }
 
+/// How many observations first arrived one way.
 #[derive(SimpleObject)]
 pub struct ArrivalCount {
+    /// The way they arrived.
     pub arrival: Arrival,
+    /// Observations (not voided) that first arrived this way.
     pub observations: i32,
 }
 
@@ -28,6 +41,8 @@ fn n(count: u64) -> i32 {
 /// period that has ended, at every accepted site.
 #[derive(SimpleObject)]
 pub struct DataFlowFigures {
+    /// Periods expected, from the measure's start to the last period that has ended, counted once
+    /// per accepted site (and summed when pooled).
     pub expected_periods: i32,
     /// Expected periods that have an observation.
     pub recorded_periods: i32,
@@ -38,7 +53,11 @@ pub struct DataFlowFigures {
     pub median_days_to_first_record: Option<f64>,
     /// Share of observations that arrived through integration tokens.
     pub integration_share: Option<f64>,
+    /// Observations at the accepted sites, voided ones left out, including those for periods not
+    /// yet ended.
     pub observations: i32,
+    /// Those observations by how they first arrived: only the ways that occurred, in the order of
+    /// the `Arrival` values.
     pub arrivals: Vec<ArrivalCount>,
 }
 
@@ -62,29 +81,39 @@ impl From<&Flow> for DataFlowFigures {
     }
 }
 
+/// One accepted site's data flow for one measure.
 #[derive(SimpleObject)]
 pub struct SiteDataFlow {
+    /// The ProjectSite's ID.
     pub site_id: ID,
+    /// The site's figures.
     pub flow: DataFlowFigures,
 }
 
+/// One measure's data flow, pooled over the project's accepted sites and site by site.
 #[derive(SimpleObject)]
 pub struct MeasureDataFlow {
+    /// The measure's ID.
     pub measure_id: ID,
+    /// The measure's name.
     pub measure_name: String,
+    /// Its figures, all accepted sites pooled.
     pub flow: DataFlowFigures,
     /// The monitoring burden forecast for this measure, hours a week (null without an estimate):
     /// beside what arrived, where collection was underestimated shows.
     pub forecast_hours_per_week: Option<f64>,
+    /// Each accepted site's figures.
     pub sites: Vec<SiteDataFlow>,
 }
 
 /// A project's data flow, measure by measure and site by site, pooled.
 #[derive(SimpleObject)]
 pub struct ProjectDataFlow {
+    /// Every measure and accepted site pooled.
     pub flow: DataFlowFigures,
     /// The monitoring burden forecast, hours a week, over the measures with an estimate.
     pub forecast_hours_per_week: f64,
+    /// Each of the project's measures.
     pub measures: Vec<MeasureDataFlow>,
 }
 
@@ -121,16 +150,22 @@ impl ProjectDataFlow {
 /// One project's line in the programme's data flow.
 #[derive(SimpleObject)]
 pub struct ProjectFlowLine {
+    /// The project's ID.
     pub project_id: ID,
+    /// The project's title.
     pub project_title: String,
+    /// Its figures, every measure and accepted site pooled.
     pub flow: DataFlowFigures,
+    /// Its monitoring burden forecast, hours a week, over the measures with an estimate.
     pub forecast_hours_per_week: f64,
 }
 
 /// The programme's data flow: every project's, pooled, and each on its own line.
 #[derive(SimpleObject)]
 pub struct ProgrammeDataFlow {
+    /// Every project's figures pooled.
     pub flow: DataFlowFigures,
+    /// One line per project of the programme.
     pub projects: Vec<ProjectFlowLine>,
 }
 

@@ -27,24 +27,63 @@ use crate::scope::Row;
 mirror_enum! {
     /// What a measure tells: the result for patients, the process behind it, or a check that
     /// nothing else got worse.
-    MeasureKind <=> DbKind { Outcome, Process, Balancing }
+    MeasureKind <=> DbKind {
+        /// The result for patients or service users; the programme's test of measurable
+        /// improvement counts these.
+        Outcome,
+        /// Whether the steps that should lead to the outcome are carried out.
+        Process,
+        /// A check that the change has not made something else worse.
+        Balancing,
+    }
 }
 mirror_enum! {
     /// How values are expressed. PROPORTION needs numerator and denominator (plotted on a
     /// p-chart); the others get an XmR chart.
-    MeasureUnit <=> DbUnit { Proportion, Rate, Count, Continuous }
+    MeasureUnit <=> DbUnit {
+        /// Numerator over denominator, plotted from 0 to 1 on a p-chart; every observation needs
+        /// both.
+        Proportion,
+        /// A value of zero or more, or numerator ÷ a positive denominator; XmR chart.
+        Rate,
+        /// A whole number, zero or more; XmR chart.
+        Count,
+        /// Any finite number (a time, a length of stay, a score); XmR chart.
+        Continuous,
+    }
 }
 mirror_enum! {
-    MeasureDirection <=> DbDirection { HigherIsBetter, LowerIsBetter }
+    /// Which way is good for the measure. Every signal is read through it: the same upward shift
+    /// is an improvement for a vaccination rate and a concern for a fall rate.
+    MeasureDirection <=> DbDirection {
+        /// Higher values are better.
+        HigherIsBetter,
+        /// Lower values are better.
+        LowerIsBetter,
+    }
 }
 mirror_enum! {
     /// Periods start on Mondays, the 1st of a month, or the 1st of a quarter.
-    MeasureFrequency <=> DbFrequency { Weekly, Monthly, Quarterly }
+    MeasureFrequency <=> DbFrequency {
+        /// One period a week, starting on a Monday.
+        Weekly,
+        /// One period a month, starting on the 1st.
+        Monthly,
+        /// One period a quarter, starting on 1 January, April, July or October.
+        Quarterly,
+    }
 }
 mirror_enum! {
     /// How a measure's data is collected: MANUAL_AUDIT (people find and record it by hand),
     /// EXTRACTED_FROM_SYSTEM (a query or report on an existing electronic system), or MIXED.
-    CollectionMethod <=> DbCollectionMethod { ManualAudit, ExtractedFromSystem, Mixed }
+    CollectionMethod <=> DbCollectionMethod {
+        /// People find and record the data by hand.
+        ManualAudit,
+        /// A query or report on an existing electronic system.
+        ExtractedFromSystem,
+        /// Partly by hand, partly extracted; counted as manual in the monitoring burden.
+        Mixed,
+    }
 }
 
 /// A quality indicator of a project.
@@ -60,14 +99,19 @@ impl Measure {
 #[error("a batch left out a measure it was asked about")]
 struct NotComputed;
 
+/// A quality indicator of a project: exactly what is counted, how it is expressed and which way
+/// is good, with its observations, their analysis and CSV export. Visible with its project.
 #[Object]
 impl Measure {
+    /// Opaque global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::Measure, self.0.id)
     }
+    /// The ID of the project the measure belongs to.
     async fn project_id(&self) -> ID {
         GlobalId::encode(NodeKind::Project, self.0.project_id)
     }
+    /// The measure's name, up to 200 characters.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -81,15 +125,19 @@ impl Measure {
     async fn operational_definition(&self) -> &str {
         &self.0.operational_definition
     }
+    /// OUTCOME, PROCESS or BALANCING.
     async fn kind(&self) -> MeasureKind {
         self.0.kind.into()
     }
+    /// How values are expressed, which also picks the SPC chart; fixed once observations exist.
     async fn unit(&self) -> MeasureUnit {
         self.0.unit.into()
     }
+    /// Which way is good: every signal and verdict is read through it.
     async fn direction(&self) -> MeasureDirection {
         self.0.direction.into()
     }
+    /// How often data is collected, which sets the periods; fixed once observations exist.
     async fn frequency(&self) -> MeasureFrequency {
         self.0.frequency.into()
     }
@@ -125,6 +173,7 @@ impl Measure {
     async fn minutes_per_site_per_period(&self) -> Option<f64> {
         self.0.minutes_per_site_per_period
     }
+    /// When the measure was defined (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -138,14 +187,19 @@ impl Measure {
     async fn observations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "One site: the host institution's slug or the ProjectSite ID; left out, every \
+                          site. A NOT_FOUND error for a site not taking part in the project.")]
         site_id: Option<ID>,
+        #[graphql(desc = "Only periods starting on or after this day (YYYY-MM-DD, 1900 to 2199).")]
         from: Option<NaiveDate>,
+        #[graphql(desc = "Only periods starting on or before this day (YYYY-MM-DD, 1900 to 2199).")]
         to: Option<NaiveDate>,
+        #[graphql(desc = "Items from the start, or after `after`: 1 to 100 (default 20); not with `last`.")]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        #[graphql(default)] include_voided: bool,
+        #[graphql(desc = "A cursor (`pageInfo.endCursor`): the items after it.")] after: Option<String>,
+        #[graphql(desc = "Items from the end, or before `before`: 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor (`pageInfo.startCursor`): the items before it.")] before: Option<String>,
+        #[graphql(default, desc = "Include voided rows too (default false).")] include_voided: bool,
     ) -> async_graphql::Result<Paged<Observation>> {
         let site = site_of(ctx, &self.0, site_id).await?;
         let filter = ObservationFilter::parse(site, from, to, include_voided).gql(ctx)?;
@@ -164,7 +218,10 @@ impl Measure {
     async fn analysis(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "One site: the host institution's slug or the ProjectSite ID; left out, all \
+                          sites pooled.")]
         site_id: Option<ID>,
+        #[graphql(desc = "Rules to switch off and lengths to change; left out, the published defaults.")]
         options: Option<super::analysis_graphql::AnalysisOptions>,
     ) -> async_graphql::Result<super::analysis_graphql::Analysis> {
         let site = site_of(ctx, &self.0, site_id).await?;
@@ -189,8 +246,11 @@ impl Measure {
     async fn observations_csv(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "One site: the host institution's slug or the ProjectSite ID; left out, every \
+                          site. A NOT_FOUND error for a site not taking part in the project.")]
         site_id: Option<ID>,
-        #[graphql(default_with = "CsvLayout::Import")] layout: CsvLayout,
+        #[graphql(default_with = "CsvLayout::Import", desc = "IMPORT (the default) or TABLE.")]
+        layout: CsvLayout,
     ) -> async_graphql::Result<String> {
         let site = site_of(ctx, &self.0, site_id).await?;
         let layout = match layout {
@@ -202,8 +262,10 @@ impl Measure {
     }
 }
 
+/// Which of a measure's observations to void, for a range of periods, and why.
 #[derive(InputObject)]
 pub struct VoidObservationsInput {
+    /// The measure whose observations are voided.
     pub measure_id: ID,
     /// One site (the host's slug or the site's ID); leave out for every site you may write for
     /// (the lead: all; a host: its own).
@@ -219,12 +281,16 @@ pub struct VoidObservationsInput {
     pub dry_run: bool,
 }
 
+/// What `voidObservations` voided, or in a dry run would void.
 #[derive(SimpleObject)]
 pub struct VoidObservationsPayload {
     /// Rows voided (in a dry run, that would be); rows already voided are not counted again.
     pub voided_count: i32,
+    /// Nothing was changed: `voidedCount` says what the call would have voided.
     pub dry_run: bool,
+    /// The measure; null when anything was refused.
     pub measure: Option<Measure>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -256,8 +322,11 @@ pub struct Observation {
     frequency: entity::measure::MeasureFrequency,
 }
 
+/// One period's data point for a measure at one site: a value, or numerator and denominator,
+/// with a note. There is one per measure, site and period; sending the period again updates it.
 #[Object]
 impl Observation {
+    /// The ID of the ProjectSite it was recorded for.
     async fn site_id(&self) -> ID {
         GlobalId::encode(NodeKind::ProjectSite, self.row.site_id)
     }
@@ -277,12 +346,15 @@ impl Observation {
     async fn value(&self) -> Option<f64> {
         self.row.value
     }
+    /// As recorded; null when the value was recorded alone.
     async fn numerator(&self) -> Option<f64> {
         self.row.numerator
     }
+    /// As recorded; null when the value was recorded alone.
     async fn denominator(&self) -> Option<f64> {
         self.row.denominator
     }
+    /// Free text kept with the row (up to 2,000 characters); null without one.
     async fn note(&self) -> Option<&str> {
         self.row.note.as_deref()
     }
@@ -312,10 +384,15 @@ impl Observation {
 /// How a project's measures are doing, all sites pooled, with the default rules.
 #[derive(SimpleObject)]
 pub struct ImprovementSummary {
+    /// The project's measures.
     pub measures: i32,
+    /// Measures whose verdict is IMPROVING.
     pub improving: i32,
+    /// Measures whose verdict is DETERIORATING.
     pub deteriorating: i32,
+    /// Measures whose verdict is NO_SIGNAL.
     pub no_signal: i32,
+    /// Measures whose verdict is INSUFFICIENT_DATA.
     pub insufficient_data: i32,
     /// At least one OUTCOME measure shows improvement: the programme's test of measurable
     /// improvement.
@@ -339,8 +416,12 @@ impl From<super::rollup::VerdictCounts> for ImprovementSummary {
 /// For a programme's funder: how many funded projects show measurable improvement.
 #[derive(SimpleObject)]
 pub struct ProgrammeImprovement {
+    /// The programme's projects that have been funded (now FUNDED, ACTIVE or COMPLETED).
     pub funded_projects: i32,
+    /// Of those, the projects with at least one measure.
     pub projects_measuring: i32,
+    /// Of those, the projects where at least one OUTCOME measure's verdict (all sites pooled,
+    /// default rules) is IMPROVING.
     pub projects_showing_improvement: i32,
 }
 
@@ -355,21 +436,39 @@ impl From<super::rollup::ProgrammeImprovement> for ProgrammeImprovement {
     }
 }
 
+/// A new measure of a project: what is counted, how it is expressed and read, and what good
+/// looks like.
 #[derive(InputObject)]
 pub struct CreateMeasureInput {
+    /// The project the measure belongs to.
     pub project_id: ID,
+    /// Up to 200 characters; not blank.
     pub name: String,
     /// Up to 32 letters, digits, `-`, `_` or `.`, unique within the project (TAKEN otherwise);
     /// stored in upper case.
     pub code: Option<String>,
+    /// Exactly what is counted, from which source, including exclusions; up to 10,000 characters,
+    /// not blank.
     pub operational_definition: String,
+    /// OUTCOME, PROCESS or BALANCING.
     pub kind: MeasureKind,
+    /// How values are expressed; fixed once observations exist.
     pub unit: MeasureUnit,
+    /// Which way is good.
     pub direction: MeasureDirection,
+    /// How often data is collected; fixed once observations exist.
     pub frequency: MeasureFrequency,
+    /// The level before the project, in the plotted unit (0–1 for a PROPORTION); the analysis's
+    /// `changeFromBaseline` is measured from it.
     pub baseline: Option<f64>,
+    /// The level aimed for, in the plotted unit (0–1 for a PROPORTION); it gives the analysis's
+    /// `assurance` and `gapToTarget`.
     pub target: Option<f64>,
+    /// Fix the SPC limits and the run chart's median on the points up to this period (see
+    /// `Measure.baselineUntil`); a date from 1900 to 2199.
     pub baseline_until: Option<NaiveDate>,
+    /// Period starts where the SPC limits start afresh after a change to the process: at most 50,
+    /// each the start of a period of the measure's frequency, from 1900 to 2199.
     pub rebase_periods: Option<Vec<NaiveDate>>,
     /// How the data will be collected.
     pub collection_method: Option<CollectionMethod>,
@@ -378,47 +477,75 @@ pub struct CreateMeasureInput {
     pub minutes_per_site_per_period: Option<f64>,
 }
 
+/// Changes to a measure: a field left out (or null) keeps its value.
 #[derive(InputObject)]
 pub struct UpdateMeasureInput {
+    /// The measure to change.
     pub id: ID,
+    /// Up to 200 characters; not blank.
     pub name: Option<String>,
     /// As in `createMeasure`; an empty string removes the code.
     pub code: Option<String>,
+    /// Up to 10,000 characters; not blank.
     pub operational_definition: Option<String>,
+    /// OUTCOME, PROCESS or BALANCING.
     pub kind: Option<MeasureKind>,
     /// Fixed once observations exist.
     pub unit: Option<MeasureUnit>,
+    /// Which way is good; the analysis reads every signal through it.
     pub direction: Option<MeasureDirection>,
     /// Fixed once observations exist.
     pub frequency: Option<MeasureFrequency>,
+    /// In the plotted unit (0–1 for a PROPORTION). It can be changed but not removed.
     pub baseline: Option<f64>,
+    /// In the plotted unit (0–1 for a PROPORTION). It can be changed but not removed.
     pub target: Option<f64>,
+    /// As in `createMeasure`. It can be changed but not removed.
     pub baseline_until: Option<NaiveDate>,
+    /// Replaces the whole list (an empty list removes every rebase); as in `createMeasure`.
     pub rebase_periods: Option<Vec<NaiveDate>>,
+    /// How the data is collected. It can be changed but not removed.
     pub collection_method: Option<CollectionMethod>,
     /// 0 to 10,080 minutes.
     pub minutes_per_site_per_period: Option<f64>,
 }
 
+/// The measure `createMeasure` or `updateMeasure` saved.
 #[derive(SimpleObject)]
 pub struct MeasurePayload {
+    /// The measure as saved; null when anything was refused.
     pub measure: Option<Measure>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// One observation to record: a site, a period and what was measured, as the measure's unit needs
+/// it.
 #[derive(InputObject)]
 pub struct ObservationInput {
     /// A ProjectSite ID, or the host institution's slug.
     pub site: String,
+    /// The period's first day (YYYY-MM-DD): a Monday for a weekly measure, the 1st for a monthly
+    /// one, 1 January, April, July or October for a quarterly one; not after today at the site.
     pub period_start: NaiveDate,
+    /// The value: required for COUNT (a whole number, zero or more) and CONTINUOUS; for a RATE,
+    /// this (zero or more) or numerator and denominator; for a PROPORTION it is ignored and
+    /// computed as numerator ÷ denominator.
     pub value: Option<f64>,
+    /// Not negative, and only with a denominator. Required for a PROPORTION (at most the
+    /// denominator); for a RATE the value is then numerator ÷ denominator.
     pub numerator: Option<f64>,
+    /// Not negative, and only with a numerator; positive for a RATE. A PROPORTION's may be 0: the
+    /// row is kept but left out of the p-chart.
     pub denominator: Option<f64>,
+    /// Free text kept with the row, up to 2,000 characters; blank for none.
     pub note: Option<String>,
 }
 
+/// Observations of one measure to record in one call.
 #[derive(InputObject)]
 pub struct RecordObservationsInput {
+    /// The measure the rows belong to.
     pub measure_id: ID,
     /// Up to 10,000 rows. All or nothing: one bad row rejects the call, and every bad row is
     /// listed in `userErrors` as `["input", "observations", index, field]`.
@@ -447,8 +574,13 @@ pub struct RecordObservationsInput {
 /// `observationsCsvTemplate` is a file to fill in.
 #[derive(InputObject)]
 pub struct ImportObservationsCsvInput {
+    /// The measure the file is for (a `measure` column, if any, must name it or be blank); not
+    /// with `projectId`.
     pub measure_id: Option<ID>,
+    /// The project whose measures the file's `measure` column names, by code or ID; not with
+    /// `measureId`.
     pub project_id: Option<ID>,
+    /// The CSV file, sent as a part of the multipart request.
     pub file: Upload,
     /// Check the file and report what would be created, updated and left unchanged, writing
     /// nothing.
@@ -456,6 +588,7 @@ pub struct ImportObservationsCsvInput {
     pub dry_run: bool,
 }
 
+/// What `recordObservations` or `importObservationsCsv` wrote (in a dry run, would write).
 #[derive(SimpleObject)]
 pub struct RecordObservationsPayload {
     /// Rows written: `created + updated` (in a dry run, that would be); 0 when anything was
@@ -477,16 +610,25 @@ pub struct RecordObservationsPayload {
     pub measure: Option<Measure>,
     /// The same counts for each measure written to, in the order they first appear.
     pub by_measure: Vec<MeasureWriteReport>,
+    /// Problems with the input; empty on success. Every bad row is listed, at `["input",
+    /// "observations", index, field]` or `["input", "file", line, column]`; beyond 500, one more
+    /// error says how many were left out.
     pub user_errors: Vec<UserError>,
 }
 
 /// What a write did to one measure's rows.
 #[derive(SimpleObject)]
 pub struct MeasureWriteReport {
+    /// The measure written to.
     pub measure: Measure,
+    /// Its rows for a site and period that had none.
     pub created: i32,
+    /// Its rows whose value, numerator, denominator or note changed.
     pub updated: i32,
+    /// Its rows identical to what is stored, left alone.
     pub unchanged: i32,
+    /// Its rows for a period that has not ended at their site: kept, and left out of analyses
+    /// until the period ends.
     pub incomplete: i32,
 }
 
@@ -573,11 +715,15 @@ pub struct MeasureMutation;
 
 #[Object]
 impl MeasureMutation {
-    /// The lead's ADMIN or MEMBER defines a measure.
+    /// The lead's ADMIN or MEMBER defines a measure (a READ_WRITE API token of the lead may too)
+    /// while the project is DRAFT, FUNDED or ACTIVE; anyone else gets a FORBIDDEN error.
+    /// userErrors: REQUIRED (a missing or blank field), INVALID (lengths, code, numbers, dates,
+    /// rebase periods, a malformed `projectId`), TAKEN (`code`), NOT_FOUND (`projectId`),
+    /// NOT_ALLOWED_IN_STATUS.
     async fn create_measure(
         &self,
         ctx: &Context<'_>,
-        input: CreateMeasureInput,
+        #[graphql(desc = "The measure to define.")] input: CreateMeasureInput,
     ) -> async_graphql::Result<MeasurePayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.project_id, NodeKind::Project, "projectId") {
@@ -588,10 +734,13 @@ impl MeasureMutation {
         Ok(MeasurePayload { measure: measure.map(Measure), user_errors })
     }
 
+    /// Changes a measure: who and when as for `createMeasure`. userErrors: NOT_FOUND (`id`),
+    /// IMMUTABLE (`unit`: unit or frequency changed once observations exist), REQUIRED (a blank
+    /// name or definition), INVALID, TAKEN (`code`), NOT_ALLOWED_IN_STATUS.
     async fn update_measure(
         &self,
         ctx: &Context<'_>,
-        input: UpdateMeasureInput,
+        #[graphql(desc = "The measure and the fields to change.")] input: UpdateMeasureInput,
     ) -> async_graphql::Result<MeasurePayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.id, NodeKind::Measure, "id") {
@@ -604,11 +753,16 @@ impl MeasureMutation {
 
     /// Records up to 10,000 observations at once; re-sending a (site, period) updates it, and a
     /// row identical to the stored one is left alone. The payload counts created, updated and
-    /// unchanged rows; `dryRun: true` reports them and writes nothing.
+    /// unchanged rows; `dryRun: true` reports them and writes nothing. The lead's ADMIN or MEMBER
+    /// records for any accepted site, a host's ADMIN or MEMBER for its own site only; READ_WRITE
+    /// API tokens too (their rows arrive as INTEGRATION_TOKEN); others get a FORBIDDEN error. The
+    /// project must be DRAFT, FUNDED or ACTIVE, or COMPLETED for periods before completion.
+    /// userErrors: NOT_FOUND (`measureId`, a row's `site`), NOT_ELIGIBLE (another host's site),
+    /// REQUIRED, INVALID, NOT_ALLOWED_IN_STATUS.
     async fn record_observations(
         &self,
         ctx: &Context<'_>,
-        input: RecordObservationsInput,
+        #[graphql(desc = "The measure and its rows.")] input: RecordObservationsInput,
     ) -> async_graphql::Result<RecordObservationsPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let (dry_run, mode) = (input.dry_run, mode(input.dry_run));
@@ -636,12 +790,13 @@ impl MeasureMutation {
     /// MEMBER for any site, a site's for its own (as for recording). Voided rows leave charts,
     /// verdicts, exports and data flow, stay listed with `observations(includeVoided: true)`, and
     /// the audit event (`observation.void`) keeps each row's old values. Sending a period again
-    /// brings it back. Errors: NOT_FOUND (`site` not of this project), NOT_ELIGIBLE (another
-    /// host's site), REQUIRED/INVALID on `reason`, `from`, `to`, NOT_ALLOWED_IN_STATUS.
+    /// brings it back. READ_WRITE API tokens may too; others get a FORBIDDEN error. Errors:
+    /// NOT_FOUND (`measureId`, or `site` not of this project), NOT_ELIGIBLE (another host's site),
+    /// REQUIRED/INVALID on `reason`, `from`, `to`, NOT_ALLOWED_IN_STATUS.
     async fn void_observations(
         &self,
         ctx: &Context<'_>,
-        input: VoidObservationsInput,
+        #[graphql(desc = "The measure, the periods, the site and the reason.")] input: VoidObservationsInput,
     ) -> async_graphql::Result<VoidObservationsPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let dry_run = input.dry_run;
@@ -670,11 +825,15 @@ impl MeasureMutation {
     }
 
     /// The same as `recordObservations`, from a CSV file sent with the GraphQL multipart request
-    /// specification.
+    /// specification: the same callers, and every measure's rows written in one transaction or
+    /// none. userErrors: REQUIRED (no `file`, no `measure` column or cell in a project's file, a
+    /// row's missing value), INVALID (the file, its header, its cells, both or neither of
+    /// `measureId` and `projectId`), NOT_FOUND (`measureId`, `projectId`, a measure or site the
+    /// file names), NOT_ELIGIBLE (another host's site), NOT_ALLOWED_IN_STATUS.
     async fn import_observations_csv(
         &self,
         ctx: &Context<'_>,
-        input: ImportObservationsCsvInput,
+        #[graphql(desc = "The file and the measure or project it is for.")] input: ImportObservationsCsvInput,
     ) -> async_graphql::Result<RecordObservationsPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let (dry_run, mode) = (input.dry_run, mode(input.dry_run));

@@ -21,9 +21,12 @@ use crate::scope::Row;
 /// to be funded.
 pub struct Programme(pub programme::Model);
 
+/// The lowest score a site may have on one capacity dimension.
 #[derive(SimpleObject)]
 pub struct DimensionMinimum {
+    /// The capacity dimension.
     pub dimension: CapacityDimension,
+    /// The lowest acceptable score, on the 0–4 scale.
     pub minimum_score: i32,
 }
 
@@ -67,17 +70,23 @@ impl From<FundingCriteria> for FundingCriteriaView {
     }
 }
 
+/// A funding programme: a funder's call for QI projects, with the criteria a project must meet
+/// to be funded.
 #[Object(name = "Programme")]
 impl Programme {
+    /// The programme's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::Programme, self.0.id)
     }
+    /// The programme's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What the programme sets out to achieve, in the funder's words.
     async fn objectives(&self) -> &str {
         &self.0.objectives
     }
+    /// The funder that runs the programme.
     async fn funder(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
         let funder = crate::graphql::load_one::<crate::institutions::service::Directory>(
             ctx,
@@ -86,9 +95,11 @@ impl Programme {
         .await?;
         Ok(funder.map(InstitutionProfile))
     }
+    /// The first day bids are taken (`YYYY-MM-DD`).
     async fn bidding_opens_on(&self) -> NaiveDate {
         self.0.bidding_opens_on
     }
+    /// The last day bids are taken (`YYYY-MM-DD`).
     async fn bidding_closes_on(&self) -> NaiveDate {
         self.0.bidding_closes_on
     }
@@ -96,21 +107,25 @@ impl Programme {
     async fn is_bidding_open(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(service::is_bidding_open(&self.0, request(ctx)?.db.today()))
     }
+    /// The kinds of institution that may bid: ROYAL_COLLEGE, PROFESSIONAL_BODY or both.
     async fn eligible_bidder_kinds(&self) -> Vec<InstitutionKind> {
         criteria::decode_kinds(&self.0.eligible_bidder_kinds).into_iter().map(Into::into).collect()
     }
+    /// What a project in the programme must meet to be funded.
     async fn funding_criteria(&self) -> FundingCriteriaView {
         FundingCriteria::from_model(&self.0).into()
     }
-    /// The programme's projects that you can see.
+    /// The programme's projects that you can see, in creation order.
     #[graphql(complexity = "crate::graphql::cost(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Page size counting forward from `after`: 1 to 100 (20 when neither `first` \
+                          nor `last` is given); not with `last`.")]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor (a `pageInfo.endCursor`).")] after: Option<String>,
+        #[graphql(desc = "Page size back from `before`: 1 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor (a `pageInfo.startCursor`).")] before: Option<String>,
     ) -> async_graphql::Result<Paged<Project>> {
         let page = page_request(first, after, last, before).gql(ctx)?;
         let found = load_page::<ProjectsOfProgramme>(ctx, self.0.id, (), page).await?;
@@ -121,6 +136,7 @@ impl Programme {
         let rows = load_children::<CommitmentsOfProgramme>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(Commitment).collect())
     }
+    /// When the funder created the programme (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -152,7 +168,11 @@ pub struct ProgrammeQuery;
 #[Object]
 impl ProgrammeQuery {
     /// A programme you fund or take part in, or any while it is open for bids.
-    async fn programme(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Programme>> {
+    async fn programme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The programme's global ID.")] id: ID,
+    ) -> async_graphql::Result<Option<Programme>> {
         let id = GlobalId::require(&id, NodeKind::Programme, "id").gql(ctx)?;
         Ok(load_one::<service::VisibleProgrammes>(ctx, id).await?.map(Programme))
     }
@@ -162,11 +182,15 @@ impl ProgrammeQuery {
     async fn programmes(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "True for programmes open for bids today, false for those not open today; \
+                          left out for both.")]
         open_for_bidding: Option<bool>,
+        #[graphql(desc = "Page size counting forward from `after`: 1 to 100 (20 when neither `first` \
+                          nor `last` is given); not with `last`.")]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor (a `pageInfo.endCursor`).")] after: Option<String>,
+        #[graphql(desc = "Page size back from `before`: 1 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor (a `pageInfo.startCursor`).")] before: Option<String>,
     ) -> async_graphql::Result<Paged<Programme>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let page = page_request(first, after, last, before).gql(ctx)?;
@@ -174,29 +198,44 @@ impl ProgrammeQuery {
     }
 }
 
+/// The lowest score a site may have on one capacity dimension.
 #[derive(InputObject)]
 pub struct DimensionMinimumInput {
+    /// The capacity dimension.
     pub dimension: CapacityDimension,
+    /// The lowest acceptable score, 0 to 4.
     pub minimum_score: i32,
 }
 
 /// Any field left out keeps its default (on creation) or current value (on update).
 #[derive(InputObject, Default)]
 pub struct FundingCriteriaInput {
+    /// Minimum scores per capacity dimension; dimensions not named keep theirs.
     pub minimum_scores: Option<Vec<DimensionMinimumInput>>,
+    /// The oldest a site's assessment may be on the day funding is decided, in days: 1 to 3,650.
     pub max_assessment_age_days: Option<i32>,
+    /// Replaces the springboard rule's role groups: each group needs at least one team member
+    /// holding one of its roles. At most 20 groups, none empty.
     pub required_role_groups: Option<Vec<Vec<ProjectRole>>>,
+    /// Committed hours per week the whole team needs: 0 to 1,000.
     pub minimum_weekly_hours: Option<f64>,
-    /// More than 0, at most 1.
+    /// The most of the team's committed hours a week that the forecast monitoring burden may
+    /// take, as a proportion: more than 0, at most 1.
     pub max_monitoring_share: Option<f64>,
+    /// Whether the project's lead may assess its own sites (otherwise only the funder does).
     pub lead_may_assess: Option<bool>,
 }
 
+/// A new programme, run by your institution (a funder).
 #[derive(InputObject)]
 pub struct CreateProgrammeInput {
+    /// The programme's name (at most 200 characters).
     pub name: String,
+    /// What the programme sets out to achieve (at most 10,000 characters).
     pub objectives: String,
+    /// The first day bids are taken (`YYYY-MM-DD`).
     pub bidding_opens_on: NaiveDate,
+    /// The last day bids are taken (`YYYY-MM-DD`), on or after `biddingOpensOn`.
     pub bidding_closes_on: NaiveDate,
     /// Defaults to royal colleges and professional bodies.
     pub eligible_bidder_kinds: Option<Vec<InstitutionKind>>,
@@ -206,20 +245,31 @@ pub struct CreateProgrammeInput {
     pub funding_criteria: Option<FundingCriteriaInput>,
 }
 
+/// Changes to a programme; fields left out keep their values.
 #[derive(InputObject)]
 pub struct UpdateProgrammeInput {
+    /// The programme's global ID.
     pub id: ID,
+    /// A new name (at most 200 characters; not blank).
     pub name: Option<String>,
+    /// New objectives (at most 10,000 characters; not blank).
     pub objectives: Option<String>,
+    /// A new first day for bids (`YYYY-MM-DD`).
     pub bidding_opens_on: Option<NaiveDate>,
+    /// A new last day for bids (`YYYY-MM-DD`), on or after the first.
     pub bidding_closes_on: Option<NaiveDate>,
+    /// Who may bid: ROYAL_COLLEGE, PROFESSIONAL_BODY or both.
     pub eligible_bidder_kinds: Option<Vec<InstitutionKind>>,
+    /// Changes to the funding criteria.
     pub funding_criteria: Option<FundingCriteriaInput>,
 }
 
+/// The result of a mutation on a programme.
 #[derive(SimpleObject)]
 pub struct ProgrammePayload {
+    /// The programme as it now is; null when the mutation failed.
     pub programme: Option<Programme>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -256,11 +306,12 @@ pub struct ProgrammeMutation;
 
 #[Object]
 impl ProgrammeMutation {
-    /// A funder's ADMIN or MEMBER opens a programme.
+    /// A funder's ADMIN or MEMBER (or READ_WRITE API token) opens a programme; other kinds of
+    /// institution are refused. userErrors: REQUIRED, INVALID.
     async fn create_programme(
         &self,
         ctx: &Context<'_>,
-        input: CreateProgrammeInput,
+        #[graphql(desc = "The new programme.")] input: CreateProgrammeInput,
     ) -> async_graphql::Result<ProgrammePayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let form = form(
@@ -275,11 +326,13 @@ impl ProgrammeMutation {
         Ok(ProgrammePayload { programme: programme.map(Programme), user_errors })
     }
 
-    /// The funder changes a programme's window or criteria.
+    /// The programme's funder's ADMIN or MEMBER (or READ_WRITE API token) changes its name,
+    /// objectives, bidding window, eligible bidders or funding criteria. userErrors: NOT_FOUND,
+    /// REQUIRED (a blank text), INVALID.
     async fn update_programme(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProgrammeInput,
+        #[graphql(desc = "The programme and the changes.")] input: UpdateProgrammeInput,
     ) -> async_graphql::Result<ProgrammePayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.id, NodeKind::Programme, "id") {

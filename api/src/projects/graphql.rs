@@ -38,24 +38,57 @@ use crate::users::service::VisibleUsers;
 mirror_enum! {
     /// Where a project is in its life. DRAFT → SUBMITTED → FUNDED → ACTIVE → COMPLETED, with
     /// DECLINED (by the funder) and WITHDRAWN (by the lead) exits.
-    ProjectStatus <=> DbProjectStatus { Draft, Submitted, Funded, Active, Completed, Declined, Withdrawn }
+    ProjectStatus <=> DbProjectStatus {
+        /// Being prepared by the lead; only the lead and the sites invited to it see it.
+        Draft,
+        /// A bid submitted to its programme, awaiting the funder's decision; it takes no changes
+        /// but withdrawal.
+        Submitted,
+        /// Funded by the programme's funder after passing the funding gate; not yet started.
+        Funded,
+        /// Running: the funder has started the funded project.
+        Active,
+        /// Finished, as the lead declared; takes only shared results and observations for periods
+        /// before completion. Final.
+        Completed,
+        /// The funder declined the bid. Final.
+        Declined,
+        /// The lead withdrew the project. Final.
+        Withdrawn,
+    }
 }
 
 mirror_enum! {
     /// A host's answer to being named a site.
-    SiteStatus <=> DbSiteStatus { Invited, Accepted, Declined }
+    SiteStatus <=> DbSiteStatus {
+        /// Named by the lead; the host has not answered yet.
+        Invited,
+        /// The host takes part in the project.
+        Accepted,
+        /// The host declined; final for the host, which no longer sees the project.
+        Declined,
+    }
 }
 
 mirror_enum! {
     /// A role in a project's springboard team.
     ProjectRole <=> DbProjectRole {
+        /// The clinician who leads the project.
         ClinicalLead,
+        /// Manages the project day to day; a current project manager may report team time for
+        /// anyone on the team.
         ProjectManager,
+        /// A senior leader who sponsors the project within the organisation.
         ExecutiveSponsor,
+        /// Collects and analyses the project's data.
         DataAnalyst,
+        /// Advises on quality-improvement method.
         ImprovementAdvisor,
+        /// Speaks for patients and service users.
         ServiceUserRepresentative,
+        /// Evaluates the project.
         Evaluator,
+        /// Any other member of the team.
         TeamMember,
     }
 }
@@ -78,23 +111,31 @@ impl Project {
     }
 }
 
+/// A QI project: a bid by a royal college or professional body, run at host sites.
 #[Object(name = "Project")]
 impl Project {
+    /// The project's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::Project, self.0.id)
     }
+    /// The project's title.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// What the project sets out to improve, as the lead states it.
     async fn aim_statement(&self) -> &str {
         &self.0.aim_statement
     }
+    /// The clinical area the project works in, as the lead names it.
     async fn clinical_area(&self) -> &str {
         &self.0.clinical_area
     }
+    /// The day the project starts (`YYYY-MM-DD`); null until the lead sets it.
     async fn starts_on(&self) -> Option<NaiveDate> {
         self.0.starts_on
     }
+    /// The day the project ends (`YYYY-MM-DD`), never before `startsOn`; null until the lead sets
+    /// it.
     async fn ends_on(&self) -> Option<NaiveDate> {
         self.0.ends_on
     }
@@ -106,21 +147,28 @@ impl Project {
     async fn budget_awarded(&self) -> Option<i64> {
         self.0.budget_awarded
     }
+    /// Where the project is in its lifecycle.
     async fn status(&self) -> ProjectStatus {
         self.0.status.into()
     }
+    /// When the project last changed status (UTC); for a DRAFT, when it was created.
     async fn status_changed_at(&self) -> DateTime<Utc> {
         self.0.status_changed_at
     }
+    /// When the project was created (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the project's own details or status last changed (UTC); changes to its sites, team
+    /// or measures do not count.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// The royal college or professional body that leads the project.
     async fn lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
         Ok(load_one::<Directory>(ctx, self.0.lead_institution_id).await?.map(InstitutionProfile))
     }
+    /// The programme the project bids into; null for a project outside any programme.
     async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Programme>> {
         Ok(self.programme_row(ctx).await?.map(Programme))
     }
@@ -229,15 +277,13 @@ impl Project {
     async fn monitoring_burden(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MonitoringBurden>> {
         Ok(compute::<MonitoringBurdens>(ctx, self.row()).await?.map(Into::into))
     }
-    /// How the project's data arrives, measured from what arrived: completeness, timeliness and
-    /// the share integrated from systems, per measure and accepted site and pooled, beside the
-    /// monitoring burden forecast.
-    /// Time given against time committed, month by month and by role, for the `months` months
-    /// up to this one (1 to 24; default 6).
+    /// Time given against time committed, month by month (oldest first) and by role, for the
+    /// `months` months up to and including the current one.
     async fn team_time(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 6)] months: i32,
+        #[graphql(default = 6, desc = "How many months, counting back from the current one (1 to 24).")]
+        months: i32,
     ) -> async_graphql::Result<Vec<super::team_time_graphql::TeamTimeMonth>> {
         let count = u8::try_from(months)
             .ok()
@@ -248,6 +294,9 @@ impl Project {
             compute::<super::team_time::TeamTimes>(ctx, (self.row(), count)).await?.unwrap_or_default();
         Ok(months.into_iter().map(Into::into).collect())
     }
+    /// How the project's data arrives, measured from what arrived: completeness, timeliness and
+    /// the share integrated from systems, per measure and accepted site and pooled, beside the
+    /// monitoring burden forecast.
     #[graphql(complexity = "crate::graphql::cost::DATA_FLOW")]
     async fn data_flow(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProjectDataFlow>> {
         let flow = compute::<DataFlows>(ctx, self.row()).await?;
@@ -262,18 +311,29 @@ impl Project {
     }
 }
 
+/// The hours a week one role commits across the team's current members.
 #[derive(SimpleObject)]
 pub struct RoleHours {
+    /// The role.
     pub role: ProjectRole,
+    /// Hours per week committed by the current members holding the role.
     pub hours: f64,
 }
 
+/// How the team measures up to the springboard rule today. Only current members count: those
+/// whose `endsOn` has not passed.
 #[derive(SimpleObject)]
 pub struct TeamCapacity {
+    /// Whether every required role group is filled and the team commits at least
+    /// `requiredHours` hours per week.
     pub meets_rule: bool,
+    /// Committed hours per week by role, one entry per role that a current member holds.
     pub hours_by_role: Vec<RoleHours>,
+    /// Hours per week committed across the current team.
     pub total_hours: f64,
+    /// The hours per week the rule requires of the whole team.
     pub required_hours: f64,
+    /// Hours per week still needed to reach `requiredHours`; 0 when the team reaches it.
     pub hours_short: f64,
     /// Role groups nobody fills: each needs one member holding any of its roles.
     pub missing_role_groups: Vec<Vec<ProjectRole>>,
@@ -283,7 +343,11 @@ pub struct TeamCapacity {
 /// says what falls short in `message`.
 #[derive(SimpleObject)]
 pub struct FundingReadiness {
+    /// Whether the gate passes today: true exactly when `failures` is empty.
     pub ready: bool,
+    /// Every shortfall that would stop funding today (NO_ACCEPTED_SITE, ASSESSMENT_MISSING,
+    /// ASSESSMENT_EXPIRED, SCORE_BELOW_MINIMUM, CAPACITY_SHORTFALL, ROLE_MISSING,
+    /// HOURS_BELOW_MINIMUM, MONITORING_BURDEN_ABOVE_CAPACITY; NOT_ELIGIBLE outside a programme).
     pub failures: Vec<UserError>,
     /// Evidence the gate lacks, which does not block funding on its own: measures with no
     /// estimate of their collection time (`ESTIMATE_MISSING`), left out of the monitoring
@@ -294,15 +358,19 @@ pub struct FundingReadiness {
 /// A host institution's part in a project.
 pub struct ProjectSite(pub project_site::Model);
 
+/// A host institution's part in a project.
 #[Object]
 impl ProjectSite {
+    /// The site's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::ProjectSite, self.0.id)
     }
+    /// The host institution.
     async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
         let host = load_one::<Directory>(ctx, self.0.institution_id).await?;
         Ok(host.map(InstitutionProfile))
     }
+    /// The host's answer: INVITED until it accepts or declines.
     async fn status(&self) -> SiteStatus {
         self.0.status.into()
     }
@@ -310,11 +378,13 @@ impl ProjectSite {
     async fn site_lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.site_lead_user_id else { return Ok(None) };
         let user = load_one::<VisibleUsers>(ctx, user_id).await?;
-        Ok(user.map(User))
+        Ok(user.map(User::from))
     }
+    /// When the host last accepted or declined (UTC); null while INVITED.
     async fn responded_at(&self) -> Option<DateTime<Utc>> {
         self.0.responded_at
     }
+    /// The global ID of the project the site belongs to.
     async fn project_id(&self) -> ID {
         GlobalId::encode(NodeKind::Project, self.0.project_id)
     }
@@ -323,8 +393,10 @@ impl ProjectSite {
 /// A person on a project's springboard team.
 pub struct TeamMember(pub team_member::Model);
 
+/// A person on a project's springboard team.
 #[Object]
 impl TeamMember {
+    /// The team member's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::TeamMember, self.0.id)
     }
@@ -332,35 +404,46 @@ impl TeamMember {
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.user_id else { return Ok(None) };
         let user = load_one::<VisibleUsers>(ctx, user_id).await?;
-        Ok(user.map(User))
+        Ok(user.map(User::from))
     }
     /// Set for people without an account.
     async fn external_name(&self) -> Option<&str> {
         self.0.external_name.as_deref()
     }
+    /// The institution the person works for on the project: the lead or one of its sites.
     async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
         let institution = load_one::<Directory>(ctx, self.0.institution_id).await?;
         Ok(institution.map(InstitutionProfile))
     }
+    /// The person's role in the team.
     async fn role(&self) -> ProjectRole {
         self.0.role.into()
     }
+    /// Hours per week the person commits to the project (more than 0, at most 100).
     async fn hours_per_week(&self) -> f64 {
         self.0.hours_per_week
     }
+    /// The person's first day on the team (`YYYY-MM-DD`); null when not given.
     async fn starts_on(&self) -> Option<NaiveDate> {
         self.0.starts_on
     }
+    /// The person's last day on the team (`YYYY-MM-DD`), after which they no longer count
+    /// towards team capacity; null when open-ended.
     async fn ends_on(&self) -> Option<NaiveDate> {
         self.0.ends_on
     }
 }
 
+/// Narrows `projects` to those matching every field given; a field left out does not narrow.
 #[derive(InputObject, Default)]
 pub struct ProjectFilterInput {
+    /// Only projects in one of these statuses; left out or empty for any status.
     pub statuses: Option<Vec<ProjectStatus>>,
+    /// Only projects in this programme (its global ID).
     pub programme_id: Option<ID>,
+    /// Only projects this institution leads (its global ID).
     pub lead_institution_id: Option<ID>,
+    /// Only projects that name this institution (its global ID) as a site, whatever its answer.
     pub site_institution_id: Option<ID>,
     /// Exact, case-insensitive.
     pub clinical_area: Option<String>,
@@ -368,25 +451,33 @@ pub struct ProjectFilterInput {
     pub search: Option<String>,
 }
 
+/// What `projects` is sorted by.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ProjectOrderField {
     /// Creation order.
     #[default]
     CreatedAt,
+    /// Title, alphabetically; projects with the same title in creation order.
     Title,
 }
 
+/// Which way a list is sorted.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OrderDirection {
+    /// Ascending: oldest, or A, first.
     #[default]
     Asc,
+    /// Descending: newest, or Z, first.
     Desc,
 }
 
+/// How `projects` is sorted.
 #[derive(InputObject, Default)]
 pub struct ProjectOrder {
+    /// What to sort by; creation order when left out.
     #[graphql(default)]
     pub field: ProjectOrderField,
+    /// Which way; ascending when left out.
     #[graphql(default)]
     pub direction: OrderDirection,
 }
@@ -418,7 +509,11 @@ pub struct ProjectQuery;
 #[Object]
 impl ProjectQuery {
     /// A project your institution leads, hosts or funds; null otherwise.
-    async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project's global ID.")] id: ID,
+    ) -> async_graphql::Result<Option<Project>> {
         let id = GlobalId::require(&id, NodeKind::Project, "id").gql(ctx)?;
         Ok(load_one::<VisibleProjects>(ctx, id).await?.map(Project))
     }
@@ -428,7 +523,7 @@ impl ProjectQuery {
     async fn measure(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The measure's global ID.")] id: ID,
     ) -> async_graphql::Result<Option<crate::measures::graphql::Measure>> {
         let id = GlobalId::require(&id, NodeKind::Measure, "id").gql(ctx)?;
         Ok(load_one::<crate::measures::scopes::VisibleMeasures>(ctx, id)
@@ -442,12 +537,18 @@ impl ProjectQuery {
     async fn projects(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list to projects matching every field given; every project \
+                          you can see when left out.")]
         filter: Option<ProjectFilterInput>,
+        #[graphql(desc = "The sort order; creation order, ascending, when left out or for the \
+                          fields left out.")]
         order_by: Option<ProjectOrder>,
+        #[graphql(desc = "Page size counting forward from `after`: 1 to 100 (20 when neither `first` \
+                          nor `last` is given); not with `last`.")]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor (a `pageInfo.endCursor`).")] after: Option<String>,
+        #[graphql(desc = "Page size back from `before`: 1 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor (a `pageInfo.startCursor`).")] before: Option<String>,
     ) -> async_graphql::Result<Paged<Project>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let filter = parse_filter(filter.unwrap_or_default()).gql(ctx)?;

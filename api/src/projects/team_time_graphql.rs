@@ -8,8 +8,11 @@ use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
 /// Hours committed and reported for one role in one month.
 #[derive(SimpleObject)]
 pub struct RoleTimeView {
+    /// The role.
     pub role: ProjectRole,
+    /// Hours the role's members were committed for in the month.
     pub committed_hours: f64,
+    /// Hours the role's members reported giving in the month.
     pub reported_hours: f64,
 }
 
@@ -19,12 +22,15 @@ pub struct RoleTimeView {
 pub struct TeamTimeMonth {
     /// The month's first day.
     pub month: NaiveDate,
+    /// Hours the whole team was committed for in the month.
     pub committed_hours: f64,
+    /// Hours the whole team reported giving in the month; 0 when nobody reported.
     pub reported_hours: f64,
     /// reported / committed; null when nothing was committed.
     pub share: Option<f64>,
     /// Whether anyone reported for the month (unreported months count as 0 hours given).
     pub reported: bool,
+    /// The month's figures for each role someone on the team holds, in role order.
     pub by_role: Vec<RoleTimeView>,
 }
 
@@ -49,8 +55,10 @@ impl From<MonthTime> for TeamTimeMonth {
     }
 }
 
+/// Hours one team member gave a project in one month.
 #[derive(InputObject)]
 pub struct ReportTeamTimeInput {
+    /// The team member's global ID (`TeamMember.id`).
     pub team_member_id: ID,
     /// The month, as its first day; this month or earlier.
     pub month: NaiveDate,
@@ -59,9 +67,12 @@ pub struct ReportTeamTimeInput {
     pub hours: f64,
 }
 
+/// The result of `reportTeamTime`.
 #[derive(SimpleObject)]
 pub struct ReportTeamTimePayload {
+    /// True when the hours were recorded.
     pub reported: bool,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -72,11 +83,12 @@ pub struct TeamTimeMutation;
 impl TeamTimeMutation {
     /// A team member reports the hours they gave a FUNDED, ACTIVE or COMPLETED project in a
     /// month; the project's manager (a current PROJECT_MANAGER on its team) or the lead's admins
-    /// may report for anyone on the team. People only: API tokens are refused.
+    /// may report for anyone on the team. People only: API tokens are refused. userErrors:
+    /// NOT_FOUND, NOT_ALLOWED_IN_STATUS, INVALID.
     async fn report_team_time(
         &self,
         ctx: &Context<'_>,
-        input: ReportTeamTimeInput,
+        #[graphql(desc = "The team member, the month and the hours.")] input: ReportTeamTimeInput,
     ) -> async_graphql::Result<ReportTeamTimePayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.team_member_id, NodeKind::TeamMember, "teamMemberId") {

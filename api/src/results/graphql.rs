@@ -27,15 +27,44 @@ use entity::shared_result::{
 
 mirror_enum! {
     /// What a result reports.
-    ResultOutcome <=> DbOutcome { Improvement, NoChange, Deterioration, Lesson }
+    ResultOutcome <=> DbOutcome {
+        /// The project reports an improvement.
+        Improvement,
+        /// The project reports no measurable change.
+        NoChange,
+        /// The project reports that things got worse.
+        Deterioration,
+        /// A lesson learnt (what helped, what got in the way) rather than a measured change.
+        Lesson,
+    }
 }
 mirror_enum! {
     /// Who beyond the project sees a published result: nobody (PROJECT), every institution in the
     /// programme (PROGRAMME), or every institution (PLATFORM); explicit shares add named ones.
-    ResultVisibility <=> DbVisibility { Project, Programme, Platform }
+    ResultVisibility <=> DbVisibility {
+        /// The project's participants only: its lead, its sites (unless they declined) and its
+        /// programme's funder.
+        Project,
+        /// Also every institution in the project's programme: its funder and the leads and sites
+        /// of its projects. For a project outside any programme, the same as PROJECT.
+        Programme,
+        /// Every institution on the platform.
+        Platform,
+    }
 }
 mirror_enum! {
-    ResultStatus <=> DbStatus { Draft, Published, Withdrawn, Superseded }
+    /// Where a version of a shared result stands. The lead sees every version; others see only
+    /// PUBLISHED ones.
+    ResultStatus <=> DbStatus {
+        /// Being written: edited in place, seen by the lead only.
+        Draft,
+        /// Out, to whom its visibility and shares reach, with its measures' analyses frozen.
+        Published,
+        /// Taken back by the lead: kept, seen by the lead only, and can be published again.
+        Withdrawn,
+        /// Replaced when a later version of the same result was published; seen by the lead only.
+        Superseded,
+    }
 }
 
 /// One version of a finding a project shares. Someone who sees the result but not its project
@@ -49,10 +78,15 @@ impl SharedResult {
     }
 }
 
+/// A signal behind a frozen verdict, as the live analysis's `AnalysisSignal` reports it.
 #[derive(SimpleObject)]
 pub struct SnapshotSignal {
+    /// The rule that raised it, as an `AnalysisRule` value (SPC_SHIFT, OUTSIDE_PROCESS_LIMITS, …).
     pub rule: String,
+    /// IMPROVEMENT, CONCERN or NEITHER (as `SignalEffect`): the signal read through the measure's
+    /// direction.
     pub effect: String,
+    /// The first day of the last period the signal covers.
     pub last_period: Option<NaiveDate>,
 }
 
@@ -60,6 +94,7 @@ pub struct SnapshotSignal {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct FrozenAnalysis {
+    /// The measure's name when the analysis was frozen.
     pub measure_name: String,
     /// IMPROVING, DETERIORATING, NO_SIGNAL or INSUFFICIENT_DATA.
     pub verdict: String,
@@ -76,12 +111,20 @@ pub struct FrozenAnalysis {
     /// As `Variation` (COMMON_CAUSE, IMPROVING_HIGH, …); null in results published before it was
     /// recorded.
     pub variation: Option<String>,
+    /// The signals that justified the verdict.
     pub signals: Vec<SnapshotSignal>,
+    /// The SPC chart's current centre line (its latest segment's mean, or pooled proportion from
+    /// 0 to 1), in the measure's plotted unit; null without points.
     pub centre: Option<f64>,
+    /// `centre` minus the measure's baseline; null without a baseline or without points.
     pub change_from_baseline: Option<f64>,
+    /// The measure's target minus `centre`; null without a target or without points.
     pub gap_to_target: Option<f64>,
+    /// How many points the SPC chart had (all sites pooled).
     pub points: i32,
+    /// The first day of the latest period charted; null without points.
     pub latest_period: Option<NaiveDate>,
+    /// When the analysis was frozen, at publication (UTC).
     pub taken_at: DateTime<Utc>,
     #[graphql(skip)]
     pub frozen_chart: Option<crate::charts::ChartData>,
@@ -124,6 +167,8 @@ impl From<MeasureSnapshot> for FrozenAnalysis {
     }
 }
 
+/// A measure a shared result rests on: the live measure where you may see it, what it is, and
+/// its analysis as published.
 #[derive(SimpleObject)]
 pub struct LinkedMeasure {
     /// The live measure, for those who can see the project; null for everyone else.
@@ -136,8 +181,11 @@ pub struct LinkedMeasure {
     pub frozen_analysis: Option<FrozenAnalysis>,
 }
 
+/// One version of a finding a project shares. Someone who sees the result but not its project
+/// sees the project's title and lead, and the frozen analysis, nothing of its live data.
 #[Object]
 impl SharedResult {
+    /// This version's global ID.
     pub async fn id(&self) -> ID {
         GlobalId::encode(NodeKind::SharedResult, self.0.id)
     }
@@ -145,12 +193,16 @@ impl SharedResult {
     async fn result_id(&self) -> ID {
         GlobalId::encode(NodeKind::SharedResult, self.0.result_id)
     }
+    /// The version's number: 1 for the first; a change to a version that is no longer a draft
+    /// becomes the next number.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// A short title (at most 300 characters).
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The finding in brief (at most 5,000 characters).
     async fn summary(&self) -> &str {
         &self.0.summary
     }
@@ -158,27 +210,37 @@ impl SharedResult {
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// What the result reports.
     async fn outcome(&self) -> ResultOutcome {
         self.0.outcome.into()
     }
+    /// What got in the way, as the lead tagged it: each tag once, in the enum's order.
     async fn barrier_tags(&self) -> Vec<BarrierTag> {
         decode_tags(&self.0.barrier_tags)
     }
+    /// Who beyond the project's participants sees the version once it is published;
+    /// `sharedWith` adds named institutions.
     async fn visibility(&self) -> ResultVisibility {
         self.0.visibility.into()
     }
+    /// Where this version stands: draft, published, withdrawn or superseded.
     async fn status(&self) -> ResultStatus {
         self.0.status.into()
     }
+    /// When this version was last published (UTC); null for a draft.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
     }
+    /// When this version was withdrawn (UTC); null unless it is WITHDRAWN.
     async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
         self.0.withdrawn_at
     }
+    /// The title of the project the result comes from, shown to everyone who sees the result.
     async fn project_title(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         Ok(self.project_row(ctx).await?.map(|p| p.title).unwrap_or_default())
     }
+    /// The project's lead institution (a royal college or professional body), shown to everyone
+    /// who sees the result; null only if the project's row cannot be found.
     async fn project_lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
         let Some(project) = self.project_row(ctx).await? else { return Ok(None) };
         Ok(load_one::<Directory>(ctx, project.lead_institution_id).await?.map(InstitutionProfile))
@@ -187,6 +249,8 @@ impl SharedResult {
     async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
         Ok(load_one::<VisibleProjects>(ctx, self.0.project_id).await?.map(Project))
     }
+    /// The measures the result rests on, in the order they were linked, each with its analysis
+    /// as frozen at publication.
     async fn measures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LinkedMeasure>> {
         let links = load_children::<LinksOfResult>(ctx, self.0.id).await?;
         let live = futures_util::future::try_join_all(
@@ -234,19 +298,26 @@ impl SharedResult {
     }
 }
 
+/// Narrows `sharedResults` and `lessons`: every condition given must hold, and they match only
+/// results you may see.
 #[derive(InputObject, Default)]
 pub struct SharedResultFilter {
+    /// Only results reporting this outcome.
     pub outcome: Option<ResultOutcome>,
+    /// Only results tagged with this barrier.
     pub barrier_tag: Option<BarrierTag>,
     /// Exact, case-insensitive.
     pub clinical_area: Option<String>,
+    /// Only results of projects in this programme.
     pub programme_id: Option<ID>,
     /// The project's lead institution.
     pub institution_id: Option<ID>,
+    /// Only results of this project.
     pub project_id: Option<ID>,
     /// A fragment of the title or summary, case-insensitive.
     pub search: Option<String>,
-    /// Include drafts and withdrawn versions (only their lead sees them).
+    /// Include drafts, withdrawn and superseded versions (only their lead sees them). `lessons`
+    /// ignores it: it counts published versions only.
     #[graphql(default)]
     pub include_unpublished: bool,
 }
@@ -265,23 +336,32 @@ fn parse_filter(input: SharedResultFilter) -> Result<ResultFilter, ServiceError>
     })
 }
 
+/// A barrier tag and how many of the results counted carry it.
 #[derive(SimpleObject)]
 pub struct TagCount {
+    /// The barrier tag.
     pub tag: BarrierTag,
+    /// How many of the results counted carry it.
     pub count: i32,
 }
 
+/// An outcome and how many of the results counted report it.
 #[derive(SimpleObject)]
 pub struct OutcomeCount {
+    /// The outcome.
     pub outcome: ResultOutcome,
+    /// How many of the results counted report it.
     pub count: i32,
 }
 
 /// What went wrong, where: barrier tags and outcomes across the published results you can see.
 #[derive(SimpleObject)]
 pub struct Lessons {
+    /// How many published results were counted (the newest 10,000 at most).
     pub results: i32,
+    /// Each barrier tag carried by at least one of them, with how many, in the enum's order.
     pub barrier_tags: Vec<TagCount>,
+    /// Each outcome reported by at least one of them, with how many.
     pub outcomes: Vec<OutcomeCount>,
 }
 
@@ -305,10 +385,15 @@ impl ResultQuery {
     async fn shared_results(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list; published versions only unless `includeUnpublished`.")]
         filter: Option<SharedResultFilter>,
+        #[graphql(desc = "At most this many items from the start (1–100, default 20); not with `last`.")]
         first: Option<i32>,
+        #[graphql(desc = "Items after this cursor (`pageInfo.endCursor` or an edge's `cursor`).")]
         after: Option<String>,
+        #[graphql(desc = "At most this many items from the end (1–100); not together with `first`.")]
         last: Option<i32>,
+        #[graphql(desc = "Items before this cursor (`pageInfo.startCursor` or an edge's `cursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<Paged<SharedResult>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -322,6 +407,7 @@ impl ResultQuery {
     async fn lessons(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the results counted; every published result you may see if left out.")]
         filter: Option<SharedResultFilter>,
     ) -> async_graphql::Result<Lessons> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -335,29 +421,46 @@ impl ResultQuery {
     }
 }
 
+/// A project status and how many of the programme's projects are in it.
 #[derive(SimpleObject)]
 pub struct StatusCount {
+    /// The project status.
     pub status: ProjectStatus,
+    /// How many of the programme's projects are in it.
     pub count: i32,
 }
 
+/// The people one project engaged, summed over every month its lead recorded.
 #[derive(SimpleObject)]
 pub struct EngagementTotal {
+    /// The project's global ID.
     pub project_id: ID,
+    /// The project's title.
     pub project_title: String,
+    /// Clinicians engaged, summed over the months recorded.
     pub clinicians: i64,
+    /// Service users engaged, summed over the months recorded.
     pub service_users: i64,
+    /// Others engaged, summed over the months recorded.
     pub others: i64,
 }
 
 /// The programme evaluation, for the funder.
 #[derive(SimpleObject)]
 pub struct ProgrammeEvaluation {
+    /// How many of the programme's projects are in each status (statuses with none left out).
+    /// Drafts are not counted: a project reaches its funder when it is submitted.
     pub projects_by_status: Vec<StatusCount>,
+    /// How many funded projects show measurable improvement on an outcome measure.
     pub improvement: crate::measures::graphql::ProgrammeImprovement,
+    /// People engaged per project (every project counted in `projectsByStatus`), summed over the
+    /// months recorded; zero where none were.
     pub engagement: Vec<EngagementTotal>,
+    /// Barrier tags counted over `publishedResults`.
     pub barrier_tags: Vec<TagCount>,
+    /// Outcomes counted over `publishedResults`.
     pub outcomes: Vec<OutcomeCount>,
+    /// The published versions of the programme's projects' results, newest publication first.
     pub published_results: Vec<SharedResult>,
     /// How the projects' data arrives (completeness, timeliness, integration), pooled and per
     /// project, beside each project's monitoring burden forecast.
@@ -375,9 +478,13 @@ pub struct ProgrammeEvaluation {
     pub improvement_by_capacity: Vec<CapacityImprovement>,
 }
 
+/// A project whose team reported less time than it committed (see
+/// `ProgrammeEvaluation.timePressure`).
 #[derive(SimpleObject)]
 pub struct TimePressure {
+    /// The project's global ID.
     pub project_id: ID,
+    /// The project's title.
     pub project_title: String,
     /// The latest two months running below three quarters (their first days).
     pub months: Vec<chrono::NaiveDate>,
@@ -433,11 +540,16 @@ pub async fn programme_evaluation(
     })
 }
 
+/// How many people a project engaged in one month, as its lead recorded it.
 #[derive(SimpleObject)]
 pub struct EngagementRecord {
+    /// The month, as its first day (`YYYY-MM-DD`).
     pub period_start: NaiveDate,
+    /// Clinicians engaged that month.
     pub clinicians: i32,
+    /// Service users engaged that month.
     pub service_users: i32,
+    /// Anyone else engaged that month.
     pub others: i32,
 }
 
@@ -452,17 +564,24 @@ impl From<entity::engagement_record::Model> for EngagementRecord {
     }
 }
 
+/// A new shared result, drafted as version 1, for `createSharedResult`.
 #[derive(InputObject)]
 pub struct CreateSharedResultInput {
+    /// The project the result comes from; your institution must lead it.
     pub project_id: ID,
+    /// A short title: not blank, at most 300 characters.
     pub title: String,
+    /// The finding in brief: not blank, at most 5,000 characters.
     pub summary: String,
     /// Markdown.
     #[graphql(default)]
     pub body: String,
+    /// What the result reports.
     pub outcome: ResultOutcome,
+    /// What got in the way; repeats are dropped.
     #[graphql(default)]
     pub barrier_tags: Vec<BarrierTag>,
+    /// Who beyond the project's participants sees it once it is published.
     pub visibility: ResultVisibility,
     /// Measures of the project whose analysis the result rests on (frozen at publication).
     #[graphql(default)]
@@ -472,43 +591,68 @@ pub struct CreateSharedResultInput {
     pub share_with: Vec<ID>,
 }
 
+/// Changes to a shared result, for `updateSharedResult`; a field left out keeps its value.
 #[derive(InputObject)]
 pub struct UpdateSharedResultInput {
+    /// The version to change: a draft is edited in place; any other version is kept as it is and
+    /// the change becomes the next version.
     pub id: ID,
+    /// A new title: not blank, at most 300 characters.
     pub title: Option<String>,
+    /// A new summary: not blank, at most 5,000 characters.
     pub summary: Option<String>,
+    /// A new body, Markdown, at most 100,000 characters; may be empty.
     pub body: Option<String>,
+    /// What the result reports.
     pub outcome: Option<ResultOutcome>,
+    /// Replaces the barrier tags; repeats are dropped.
     pub barrier_tags: Option<Vec<BarrierTag>>,
+    /// Who beyond the project's participants sees it once it is published.
     pub visibility: Option<ResultVisibility>,
+    /// Replaces the linked measures: measures of the same project, at most 50.
     pub measure_ids: Option<Vec<ID>>,
+    /// Replaces the institutions it is explicitly shared with, at most 50.
     pub share_with: Option<Vec<ID>>,
 }
 
+/// Names one version of a shared result.
 #[derive(InputObject)]
 pub struct SharedResultIdInput {
+    /// The version's global ID (`SharedResult.id`).
     pub id: ID,
 }
 
+/// What the shared-result mutations return.
 #[derive(SimpleObject)]
 pub struct SharedResultPayload {
+    /// The version as it now stands (after `updateSharedResult` on a version that was not a
+    /// draft, the new draft version); null when `userErrors` is not empty.
     pub shared_result: Option<SharedResult>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// One month's engagement, for `recordEngagement`.
 #[derive(InputObject)]
 pub struct RecordEngagementInput {
+    /// The project; your institution must lead it.
     pub project_id: ID,
     /// The 1st of the month.
     pub period_start: NaiveDate,
+    /// Clinicians engaged that month, 0 to 1,000,000.
     pub clinicians: i32,
+    /// Service users engaged that month, 0 to 1,000,000.
     pub service_users: i32,
+    /// Anyone else engaged that month, 0 to 1,000,000.
     pub others: i32,
 }
 
+/// What `recordEngagement` returns.
 #[derive(SimpleObject)]
 pub struct RecordEngagementPayload {
+    /// The month as recorded; null when `userErrors` is not empty.
     pub engagement: Option<EngagementRecord>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -535,11 +679,16 @@ pub struct ResultMutation;
 
 #[Object]
 impl ResultMutation {
-    /// The lead's ADMIN or MEMBER drafts a result of a funded project.
+    /// The lead's ADMIN or MEMBER drafts a result of a funded project (FUNDED, ACTIVE or
+    /// COMPLETED), as version 1. READ_WRITE API tokens may too; anyone else gets a FORBIDDEN error.
+    /// `userErrors`: NOT_FOUND (`projectId`; a `measureIds` entry not of this project, a
+    /// `shareWith` entry that is no institution), REQUIRED (blank title or summary), INVALID (an
+    /// ID of the wrong kind, text too long, over 50 measures or institutions),
+    /// NOT_ALLOWED_IN_STATUS (a project in another status).
     async fn create_shared_result(
         &self,
         ctx: &Context<'_>,
-        input: CreateSharedResultInput,
+        #[graphql(desc = "The project and the result's content.")] input: CreateSharedResultInput,
     ) -> async_graphql::Result<SharedResultPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let parsed = (|| {
@@ -563,11 +712,15 @@ impl ResultMutation {
         payload(ctx, result)
     }
 
-    /// Edits a draft in place; a published or withdrawn version gets a new draft version instead.
+    /// Edits a draft in place; a published, withdrawn or superseded version gets a new draft
+    /// version instead, with the same measures and shares unless new ones are given. For the
+    /// lead's ADMIN or MEMBER, or a READ_WRITE API token; anyone else gets a FORBIDDEN error.
+    /// `userErrors`: as `createSharedResult` (on `id` for a version you cannot see), and
+    /// CONFLICT when a draft of the next version already exists (edit that instead).
     async fn update_shared_result(
         &self,
         ctx: &Context<'_>,
-        input: UpdateSharedResultInput,
+        #[graphql(desc = "The version and the changes to make.")] input: UpdateSharedResultInput,
     ) -> async_graphql::Result<SharedResultPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let parsed = (|| {
@@ -592,10 +745,14 @@ impl ResultMutation {
     }
 
     /// Publishes a draft (freezing its measures' analyses) or re-publishes a withdrawn version.
+    /// A version of the same result published before becomes SUPERSEDED. For the lead's ADMIN or
+    /// MEMBER, or a READ_WRITE API token; anyone else gets a FORBIDDEN error. `userErrors`:
+    /// NOT_FOUND (`id`), INVALID_TRANSITION (neither DRAFT nor WITHDRAWN), CONFLICT (re-publishing
+    /// while another version is published), NOT_ALLOWED_IN_STATUS (the project takes no results).
     async fn publish_shared_result(
         &self,
         ctx: &Context<'_>,
-        input: SharedResultIdInput,
+        #[graphql(desc = "The version to publish.")] input: SharedResultIdInput,
     ) -> async_graphql::Result<SharedResultPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.id, NodeKind::SharedResult, "id") {
@@ -605,11 +762,14 @@ impl ResultMutation {
         payload(ctx, result)
     }
 
-    /// Withdraws a published version from view; it is kept.
+    /// Withdraws a published version from view; it is kept (WITHDRAWN, seen by the lead only) and
+    /// can be published again. For the lead's ADMIN or MEMBER, or a READ_WRITE API token; anyone
+    /// else gets a FORBIDDEN error. `userErrors`: NOT_FOUND (`id`), INVALID_TRANSITION (a version
+    /// that is not PUBLISHED), NOT_ALLOWED_IN_STATUS (the project takes no results).
     async fn unpublish_shared_result(
         &self,
         ctx: &Context<'_>,
-        input: SharedResultIdInput,
+        #[graphql(desc = "The version to withdraw.")] input: SharedResultIdInput,
     ) -> async_graphql::Result<SharedResultPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.id, NodeKind::SharedResult, "id") {
@@ -620,10 +780,14 @@ impl ResultMutation {
     }
 
     /// The lead records how many people the project engaged in a month (re-sending corrects it).
+    /// For the lead's ADMIN or MEMBER, or a READ_WRITE API token; anyone else gets a FORBIDDEN
+    /// error. `userErrors`: NOT_FOUND (`projectId`), INVALID (an ID of the wrong kind, a day other
+    /// than the 1st, a month not yet begun, a count outside 0–1,000,000), NOT_ALLOWED_IN_STATUS
+    /// (a SUBMITTED, WITHDRAWN or DECLINED project, or a COMPLETED one for a month from then on).
     async fn record_engagement(
         &self,
         ctx: &Context<'_>,
-        input: RecordEngagementInput,
+        #[graphql(desc = "The project, the month and the counts.")] input: RecordEngagementInput,
     ) -> async_graphql::Result<RecordEngagementPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.project_id, NodeKind::Project, "projectId") {

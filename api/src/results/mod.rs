@@ -28,12 +28,19 @@ pub mod visibility;
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum BarrierTag {
+    /// Too little time: staff could not give the project the time it needed.
     TimePressure,
+    /// Integration with existing electronic (often web-based) systems.
     ItIntegration,
+    /// More monitoring data to collect than expected.
     DataCollectionBurden,
+    /// Engaging clinicians, service users or others.
     Engagement,
+    /// Leadership of the work, or the lack of it.
     Leadership,
+    /// Money: the funding, or the lack of it.
     Funding,
+    /// Something the other tags do not name; the result's summary or body says what.
     Other,
 }
 

@@ -26,11 +26,17 @@ use crate::scope::{Batched, Row};
 /// A measure as a shared result published it: what a project adopting the result starts from.
 #[derive(SimpleObject)]
 pub struct MeasureDefinition {
+    /// The measure's name.
     pub name: String,
+    /// Exactly what is counted, from which source, including exclusions.
     pub operational_definition: String,
+    /// Whether it is an outcome, process or balancing measure.
     pub kind: MeasureKind,
+    /// How its values are expressed.
     pub unit: MeasureUnit,
+    /// Whether higher or lower values are better.
     pub direction: MeasureDirection,
+    /// How often it is measured: weekly, monthly or quarterly.
     pub frequency: MeasureFrequency,
 }
 
@@ -102,6 +108,7 @@ pub async fn adoptions_of(
 /// and you cannot see every one of them, only the count is told.
 #[derive(SimpleObject)]
 pub struct ResultSpread {
+    /// The published result version.
     pub result: SharedResult,
     /// Projects that adopted the result (any version; withdrawn ones left out).
     pub adoptions: i32,
@@ -131,6 +138,7 @@ impl ResultSpread {
 /// only the size.
 #[derive(SimpleObject)]
 pub struct CapacityGroup {
+    /// How many funded projects are in the group; told whatever its size.
     pub projects: i32,
     /// Projects with at least one measure; null under five.
     pub measuring: Option<i32>,
@@ -155,11 +163,15 @@ impl From<Group> for CapacityGroup {
 /// gate counted (a project's weakest accepted site) against the programme's minimum today.
 #[derive(SimpleObject)]
 pub struct CapacityImprovement {
+    /// The capacity dimension.
     pub dimension: CapacityDimension,
     /// The programme's minimum score on the dimension (0–4), as its criteria say today.
     pub threshold: i32,
+    /// Projects whose weakest site scored below the minimum.
     pub below: CapacityGroup,
+    /// Projects whose weakest site scored exactly the minimum.
     pub at: CapacityGroup,
+    /// Projects whose weakest site scored above the minimum.
     pub above: CapacityGroup,
     /// Funded projects with no recorded assessment for an accepted site (funded before the
     /// gate's evidence was kept, where none could be found).
@@ -183,6 +195,7 @@ impl From<&DimensionImprovement> for CapacityImprovement {
     }
 }
 
+/// A new project to start from a published shared result, for `adoptSharedResult`.
 #[derive(InputObject)]
 pub struct AdoptSharedResultInput {
     /// A published shared result version you can see.
@@ -193,6 +206,7 @@ pub struct AdoptSharedResultInput {
     pub title: Option<String>,
     /// Defaults to the result's summary.
     pub aim_statement: Option<String>,
+    /// The new project's clinical area: not blank, at most 200 characters.
     pub clinical_area: String,
 }
 
@@ -210,6 +224,7 @@ impl SpreadMutation {
     async fn adopt_shared_result(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The result to adopt and the new project's own details.")]
         input: AdoptSharedResultInput,
     ) -> async_graphql::Result<ProjectPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);

@@ -13,6 +13,7 @@ use crate::sso::{flow, providers};
 pub struct SingleSignOn {
     /// The provider's issuer URL; its discovery document is at `/.well-known/openid-configuration`.
     pub issuer: String,
+    /// The client ID the provider issued for Springboard.
     pub client_id: String,
     /// Only addresses in these domains may sign in this way, or be given an account at their
     /// first sign-in.
@@ -23,6 +24,7 @@ pub struct SingleSignOn {
     pub redirect_uri: String,
     /// Members may sign in only this way: a password sign-in is refused with `SSO_REQUIRED`.
     pub required: bool,
+    /// When the settings were last saved (UTC).
     pub updated_at: DateTime<Utc>,
 }
 
@@ -40,12 +42,15 @@ impl From<sso_provider::Model> for SingleSignOn {
     }
 }
 
+/// An institution's identity provider settings (OpenID Connect).
 #[derive(InputObject)]
 pub struct ConfigureSingleSignOnInput {
+    /// The institution to configure: the one you act within, as its admin.
     pub institution_id: ID,
     /// The provider's https issuer URL (for Entra ID, `https://login.microsoftonline.com/<tenant>/v2.0`).
     /// Its discovery document is fetched before anything is saved.
     pub issuer: String,
+    /// The client ID the provider issued for Springboard; 1 to 300 characters.
     pub client_id: String,
     /// Required the first time; leave it out to keep the stored one. Stored sealed; never shown.
     pub client_secret: Option<String>,
@@ -61,23 +66,32 @@ pub struct ConfigureSingleSignOnInput {
     pub required: bool,
 }
 
+/// The outcome of `configureSingleSignOn`.
 #[derive(SimpleObject)]
 pub struct ConfigureSingleSignOnPayload {
+    /// The settings as saved; null on error.
     pub single_sign_on: Option<SingleSignOn>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The institution whose single sign-on to remove.
 #[derive(InputObject)]
 pub struct RemoveSingleSignOnInput {
+    /// The institution you act within, as its admin.
     pub institution_id: ID,
 }
 
+/// The outcome of `removeSingleSignOn`.
 #[derive(SimpleObject)]
 pub struct RemoveSingleSignOnPayload {
+    /// True when the settings were deleted.
     pub removed: bool,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The institution to sign in to.
 #[derive(InputObject)]
 pub struct StartSingleSignOnInput {
     /// The institution's slug.
@@ -89,13 +103,17 @@ pub struct StartSingleSignOnInput {
 /// within ten minutes.
 #[derive(SimpleObject)]
 pub struct StartSingleSignOnPayload {
+    /// The provider's sign-in page, with this attempt's parameters; null on error.
     pub authorization_url: Option<String>,
     /// Also in the URL; a front end may keep it to check the callback's.
     pub state: Option<String>,
+    /// When this attempt ends (UTC), ten minutes after it started; null on error.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// What the identity provider sent back to the front end's callback.
 #[derive(InputObject)]
 pub struct CompleteSingleSignOnInput {
     /// The `state` parameter of the callback: single use.
@@ -114,6 +132,7 @@ impl SingleSignOnQuery {
     async fn single_sign_on(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The institution's ID: the one you act within (`FORBIDDEN` otherwise).")]
         institution_id: ID,
     ) -> async_graphql::Result<Option<SingleSignOn>> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
@@ -129,11 +148,13 @@ pub struct SingleSignOnMutation;
 impl SingleSignOnMutation {
     /// The institution's admins set up (or change) its identity provider. Refused with
     /// `INVALID` on `issuer` if the provider's discovery document cannot be fetched or does not
-    /// name that issuer.
+    /// name that issuer. Its ADMINs acting within it only (`FORBIDDEN` otherwise, API tokens
+    /// included); other `userErrors`: `INVALID`, `REQUIRED` (`clientSecret`, the first time),
+    /// `NOT_ALLOWED_IN_STATUS` (`required` while your own email domain is not allowed).
     async fn configure_single_sign_on(
         &self,
         ctx: &Context<'_>,
-        input: ConfigureSingleSignOnInput,
+        #[graphql(desc = "The provider's settings.")] input: ConfigureSingleSignOnInput,
     ) -> async_graphql::Result<ConfigureSingleSignOnPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.institution_id, NodeKind::Institution, "institutionId") {
@@ -157,11 +178,12 @@ impl SingleSignOnMutation {
     }
 
     /// The institution's admins stop single sign-on; members sign in with passwords again
-    /// (those made at a first sign-in reset theirs first).
+    /// (those made at a first sign-in reset theirs first). Its ADMINs acting within it only
+    /// (`FORBIDDEN` otherwise); `NOT_FOUND` if it has no provider, `INVALID` for a malformed ID.
     async fn remove_single_sign_on(
         &self,
         ctx: &Context<'_>,
-        input: RemoveSingleSignOnInput,
+        #[graphql(desc = "The institution whose provider to remove.")] input: RemoveSingleSignOnInput,
     ) -> async_graphql::Result<RemoveSingleSignOnPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.institution_id, NodeKind::Institution, "institutionId") {
@@ -173,11 +195,12 @@ impl SingleSignOnMutation {
     }
 
     /// Signed out: begins a sign-in through the institution's identity provider. At most 600
-    /// per client address per 10 minutes (`TOO_MANY_ATTEMPTS`).
+    /// per client address per 10 minutes (`TOO_MANY_ATTEMPTS`). `NOT_FOUND` if no institution
+    /// with that slug offers single sign-on; `SSO_FAILED` if its provider cannot be reached.
     async fn start_single_sign_on(
         &self,
         ctx: &Context<'_>,
-        input: StartSingleSignOnInput,
+        #[graphql(desc = "The institution's slug.")] input: StartSingleSignOnInput,
     ) -> async_graphql::Result<StartSingleSignOnPayload> {
         let request = request(ctx)?;
         let result = flow::start(&request.db, auth(ctx)?, &input.institution, request.client_address).await;
@@ -201,11 +224,12 @@ impl SingleSignOnMutation {
     /// Finishes a sign-in through the identity provider with the callback's `state` and `code`:
     /// the same `tokens` as `signIn` (or its `challenge`, for a platform admin or an institution
     /// that also requires Springboard's own second factor). `SSO_FAILED` if the provider's answer
-    /// cannot be used, `NOT_ELIGIBLE` for an email domain the institution does not allow.
+    /// cannot be used, `NOT_ELIGIBLE` for an email domain the institution does not allow,
+    /// `INVALID_TOKEN` for a `state` that is unknown, expired or already used. No credentials needed.
     async fn complete_single_sign_on(
         &self,
         ctx: &Context<'_>,
-        input: CompleteSingleSignOnInput,
+        #[graphql(desc = "The callback's `state` and `code`.")] input: CompleteSingleSignOnInput,
     ) -> async_graphql::Result<SessionPayload> {
         let db = &request(ctx)?.db;
         let result = flow::complete(db, auth(ctx)?, &input.state, &input.code).await;

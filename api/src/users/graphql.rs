@@ -7,35 +7,68 @@ use crate::institutions::graphql::Institution;
 use crate::members::graphql::{Membership, Role};
 
 /// A person with an account.
-pub struct User(pub user::Model);
+pub struct User {
+    model: user::Model,
+    /// The person who just signed in (a session's payload): their own email, whoever asks.
+    own: bool,
+}
 
+impl From<user::Model> for User {
+    fn from(model: user::Model) -> Self {
+        Self { model, own: false }
+    }
+}
+
+impl User {
+    /// The person a sign-in, a completed second factor or an accepted invitation is for.
+    pub fn signed_in(model: user::Model) -> Self {
+        Self { model, own: true }
+    }
+}
+
+/// A person with an account. You see yourself, the members of the institution you act within,
+/// and the people named on what you may see (project teams and site leads; for admins, the people
+/// behind their institution's invitations, API tokens and audit events); platform admins see
+/// everyone.
 #[Object]
 impl User {
+    /// The user's global ID.
     pub async fn id(&self) -> ID {
-        GlobalId::encode(NodeKind::User, self.0.id)
+        GlobalId::encode(NodeKind::User, self.model.id)
     }
-    /// Lower-cased; unique across the platform.
-    async fn email(&self) -> &str {
-        &self.0.email
+    /// The email address, lower-cased and unique across the platform. Shown to the person
+    /// themself, to people acting within an institution the person belongs to, and to platform
+    /// admins; null for everyone else (people met through another institution's project, and API
+    /// tokens).
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        if self.own {
+            return Ok(Some(&self.model.email));
+        }
+        let shown = crate::graphql::compute::<crate::users::service::EmailsShown>(ctx, self.model.id).await?;
+        Ok(shown.unwrap_or(false).then_some(self.model.email.as_str()))
     }
+    /// The person's name as given when the account was made (at most 200 characters).
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.model.name
     }
+    /// The person's profession as they gave it; null if they gave none.
     async fn profession(&self) -> Option<&str> {
-        self.0.profession.as_deref()
+        self.model.profession.as_deref()
     }
     /// Platform admins create institutions; they see no tenant data through this flag.
     async fn is_platform_admin(&self) -> bool {
-        self.0.is_platform_admin
+        self.model.is_platform_admin
     }
+    /// When the account was created (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
 }
 
 /// Who is asking: the signed-in user (or token) and the institution it acts within.
 pub struct Viewer;
 
+/// Who is asking: the signed-in person (or API token) and the institution it acts within.
 #[Object]
 impl Viewer {
     /// The signed-in person; null for an API token.
@@ -43,7 +76,7 @@ impl Viewer {
         let actor = actor(ctx)?;
         let Some(user_id) = actor.user_id() else { return Ok(None) };
         let db = &request(ctx)?.db;
-        Ok(crate::users::service::get(db, actor, user_id).await.gql(ctx)?.map(User))
+        Ok(crate::users::service::get(db, actor, user_id).await.gql(ctx)?.map(User::from))
     }
     /// The institution this token acts within.
     async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Institution>> {

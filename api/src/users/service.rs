@@ -135,6 +135,40 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Option<user::Model>
     Ok(visible_to(actor).filter(user::Column::Id.eq(id)).one(db.conn()).await?)
 }
 
+/// Whose email the actor may read (DESIGN.md, People): their own, a platform admin anyone's, and
+/// a person acting within an institution its members'; API tokens nobody's. One statement for
+/// any number of users, and none when the answer needs no data.
+pub struct EmailsShown;
+
+impl crate::scope::Batched for EmailsShown {
+    type Key = Uuid;
+    type Value = bool;
+
+    async fn run(
+        db: &Db,
+        actor: &Actor,
+        keys: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, bool>, ServiceError> {
+        let answer = |shown: &dyn Fn(Uuid) -> bool| keys.iter().map(|id| (*id, shown(*id))).collect();
+        let Some(user_id) = actor.user_id() else { return Ok(answer(&|_| false)) };
+        if actor.is_platform_admin() {
+            return Ok(answer(&|_| true));
+        }
+        let Some(institution) = actor.institution else { return Ok(answer(&|id| id == user_id)) };
+        let members: std::collections::HashSet<Uuid> = entity::membership::Entity::find()
+            .select_only()
+            .column(entity::membership::Column::UserId)
+            .filter(entity::membership::Column::InstitutionId.eq(institution.id))
+            .filter(entity::membership::Column::UserId.is_in(keys.iter().copied()))
+            .into_tuple::<Uuid>()
+            .all(db.conn())
+            .await?
+            .into_iter()
+            .collect();
+        Ok(answer(&|id| id == user_id || members.contains(&id)))
+    }
+}
+
 pub struct VisibleUsers;
 
 impl crate::scope::Scope for VisibleUsers {
