@@ -210,6 +210,16 @@ pub struct Settings {
     #[arg(long, env = "SPRINGBOARD_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
     pub shutdown_drain_secs: u64,
 
+    /// A persisted-query manifest (Apollo's `persisted-query-manifest.json`, or a JSON object of
+    /// SHA-256 → document): those documents run by hash without being registered first.
+    #[arg(long, env = "SPRINGBOARD_PERSISTED_QUERIES_FILE")]
+    pub persisted_queries_file: Option<std::path::PathBuf>,
+
+    /// Run only the manifest's documents (an allow-list for a production front end): any other
+    /// document, or a registration, is refused with PERSISTED_QUERY_NOT_ALLOWED.
+    #[arg(long, env = "SPRINGBOARD_PERSISTED_QUERIES_ONLY", default_value_t = false)]
+    pub persisted_queries_only: bool,
+
     /// Most operations in one batched request.
     #[arg(long, env = "SPRINGBOARD_MAX_BATCH_SIZE", default_value_t = 10)]
     pub max_batch_size: usize,

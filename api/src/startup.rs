@@ -158,6 +158,7 @@ impl Application {
                 (None, None) => MetricsAccess::Closed,
             },
             proxy_hops: settings.trusted_proxy_hops,
+            persisted: Arc::new(persisted_queries(&settings)?),
         });
         let metrics_server = match &settings.metrics_bind {
             Some(bind) => {
@@ -320,4 +321,19 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// The persisted-query store, with the operator's manifest if one is configured.
+fn persisted_queries(settings: &Settings) -> anyhow::Result<crate::http::persisted::PersistedQueries> {
+    let manifest = match &settings.persisted_queries_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("SPRINGBOARD_PERSISTED_QUERIES_FILE {}", path.display()))?,
+        ),
+        None if settings.persisted_queries_only => {
+            anyhow::bail!("SPRINGBOARD_PERSISTED_QUERIES_ONLY needs SPRINGBOARD_PERSISTED_QUERIES_FILE")
+        }
+        None => None,
+    };
+    Ok(crate::http::persisted::PersistedQueries::new(manifest.as_deref(), settings.persisted_queries_only)?)
 }

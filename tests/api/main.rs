@@ -32,6 +32,7 @@ mod operations;
 mod overload;
 mod passwords;
 mod periods;
+mod persisted_queries;
 mod project_fixtures;
 mod project_input;
 mod project_isolation;

@@ -39,6 +39,10 @@ pub mod codes {
     pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
     /// The caller's cost budget cannot pay for the request (HTTP 429): retry after `Retry-After`.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// A persisted query's hash this server does not know: send the document with its hash.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// The server runs only its persisted-query manifest's documents, and this is not one.
+    pub const PERSISTED_QUERY_NOT_ALLOWED: &str = "PERSISTED_QUERY_NOT_ALLOWED";
 }
 
 fn request_id(ctx: &Context<'_>) -> String {

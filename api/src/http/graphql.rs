@@ -71,8 +71,11 @@ struct GetParams {
 
 impl GetParams {
     fn into_request(self) -> Result<Option<Request>, String> {
-        let Some(query) = self.query else { return Ok(None) };
-        let mut request = Request::new(query);
+        // A persisted query's hash alone stands in for the document.
+        if self.query.is_none() && self.extensions.is_none() {
+            return Ok(None);
+        }
+        let mut request = Request::new(self.query.unwrap_or_default());
         if let Some(name) = self.operation_name.filter(|n| !n.is_empty()) {
             request = request.operation_name(name);
         }
@@ -190,18 +193,22 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(media) = negotiate::response_media(accept) else {
         return not_acceptable();
     };
-    let request = match parsed {
+    let mut request = match parsed {
         Ok(Some(request)) => request,
         Ok(None) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 media,
                 codes::BAD_REQUEST,
-                "GET /graphql needs a `query` parameter",
+                "GET /graphql needs a `query` parameter (or a persisted query's hash in `extensions`)",
             );
         }
         Err(message) => return refuse(StatusCode::BAD_REQUEST, media, codes::BAD_REQUEST, &message),
     };
+    // A hash stands for its document here too, so a persisted mutation is still refused on GET.
+    if let Err(refusal) = state.persisted.resolve(&mut request) {
+        return refuse_persisted(media, &refusal);
+    }
     if is_mutation(&request) {
         return HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
@@ -301,6 +308,18 @@ fn unauthorized(err: &AuthError, media: ResponseMedia) -> HttpResponse {
         .json(json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": codes::UNAUTHENTICATED } }] }))
 }
 
+/// A persisted query that cannot run: never executed, so 200 with `application/json` and 400
+/// with `application/graphql-response+json`, as for a document that does not parse.
+fn refuse_persisted(media: ResponseMedia, refusal: &super::persisted::Refusal) -> HttpResponse {
+    let status = match media {
+        ResponseMedia::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    HttpResponse::build(status)
+        .content_type(media.content_type())
+        .json(json!({ "errors": [{ "message": refusal.message, "extensions": { "code": refusal.code } }] }))
+}
+
 /// READ tokens never write (the services check too): their mutations are refused before they
 /// run, so a script with the wrong token learns it from the status code alone.
 fn refuse_read_only_writes(
@@ -321,6 +340,9 @@ pub(super) async fn execute_one(
     mut request: Request,
 ) -> HttpResponse {
     overload::within_deadline(state, media, async {
+        if let Err(refusal) = state.persisted.resolve(&mut request) {
+            return refuse_persisted(media, &refusal);
+        }
         // Weighed before anything touches the database, so that a refusal costs next to nothing.
         let cost = overload::cost_of(state, &mut request);
         let Ok(_ticket) = state.admission.admit(cost).await else {
@@ -380,6 +402,13 @@ async fn execute_batch(
     mut requests: Vec<Request>,
 ) -> HttpResponse {
     overload::within_deadline(state, media, async {
+        // One unknown or refused document refuses the batch before any of it runs, so that a
+        // client re-sending it with its documents repeats nothing.
+        for request in &mut requests {
+            if let Err(refusal) = state.persisted.resolve(request) {
+                return refuse_persisted(media, &refusal);
+            }
+        }
         // Admitted and charged as a whole, so a batch never stops half-way for want of room.
         let costs: Vec<usize> = requests.iter_mut().map(|r| overload::cost_of(state, r)).collect();
         let cost = costs.iter().fold(0usize, |sum, cost| sum.saturating_add(*cost));

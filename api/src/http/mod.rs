@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod metrics_access;
 pub mod negotiate;
 pub mod overload;
+pub mod persisted;
 pub mod rate_limit;
 pub mod render;
 pub mod request_id;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub metrics_access: metrics_access::MetricsAccess,
     /// Trusted proxies in front of the server (see `client_address`).
     pub proxy_hops: usize,
+    /// Documents known by hash (see `persisted`).
+    pub persisted: Arc<persisted::PersistedQueries>,
 }
 
 /// The private listener's only route.
