@@ -239,13 +239,32 @@ db_test! {
 }
 
 db_test! {
-    async fn a_browser_asking_for_graphql_without_a_query_gets_graphiql(app) {
+    async fn a_browser_asking_for_graphql_without_a_query_gets_the_explorer_served_from_the_binary(app) {
         let response = get(&app, Some("text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"), &[]).await;
 
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(media_type(response.headers()), "text/html");
+        let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(policy.contains("script-src 'self';") && policy.contains("connect-src 'self'"), "{policy}");
         let page = response.text().await.unwrap();
-        assert!(page.to_lowercase().contains("graphiql"), "{page}");
+        assert!(!page.contains("http://") && !page.contains("https://"), "nothing from elsewhere: {page}");
+        let files: Vec<&str> = page.split('"').filter(|part| part.starts_with("/graphiql/")).collect();
+        assert_eq!(files.len(), 6, "GraphiQL, React, its style, and the explorer's own: {page}");
+        for file in files {
+            let response = app.client.get(app.url(file)).header("Accept-Encoding", "gzip").send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{file}");
+            let gzipped = response.headers().get("content-encoding").is_some_and(|v| v == "gzip");
+            let body = response.bytes().await.unwrap();
+            assert!(body.len() > 500, "{file}");
+            assert_eq!(gzipped, body.starts_with(&[0x1f, 0x8b]), "{file}: sent as stored");
+            if gzipped {
+                let plain = app.client.get(app.url(file)).send().await.unwrap();
+                assert_eq!(plain.status(), StatusCode::NOT_ACCEPTABLE, "{file} without gzip");
+            }
+        }
+        let script = app.client.get(app.url("/graphiql/explorer.js")).send().await.unwrap().text().await.unwrap();
+        assert!(script.contains("query WhoAmI") && script.contains("refreshToken"), "the worked example and renewal");
+        assert_eq!(app.client.get(app.url("/graphiql/elsewhere.js")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     }
 }
 

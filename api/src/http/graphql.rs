@@ -186,9 +186,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         Err(err) => Err(format!("the query string is not a GraphQL request: {err}")),
     };
     if matches!(parsed, Ok(None)) && negotiate::wants_html(accept) {
-        let page =
-            async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Springboard").finish();
-        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
+        return super::explorer::page();
     }
     let Some(media) = negotiate::response_media(accept) else {
         return not_acceptable();

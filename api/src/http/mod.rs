@@ -4,6 +4,7 @@ pub mod admission;
 pub mod charts;
 pub mod client_address;
 pub mod downloads;
+pub mod explorer;
 pub mod exports;
 pub mod graphql;
 pub mod health;
@@ -62,6 +63,7 @@ pub fn private_routes(cfg: &mut web::ServiceConfig) {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
+        .route("/graphiql/{name}", web::get().to(explorer::asset))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/charts/measures/{file}", web::get().to(charts::measure))
