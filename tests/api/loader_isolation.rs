@@ -129,7 +129,7 @@ async fn reach(app: &TestApp, w: &World, loaders: &Loaders) -> Vec<(&'static str
         (
             "readiness about sites",
             usize::from(
-                !readiness.iter().any(|f| f.code == springboard::error::UserErrorCode::NoAcceptedSite),
+                !readiness.iter().any(|f| f.error.code == springboard::error::UserErrorCode::NoAcceptedSite),
             ),
         ),
         (

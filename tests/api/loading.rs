@@ -60,7 +60,11 @@ const PROJECT_FIELDS: [(&str, &str, bool); 21] = [
     ("teamCapacity", "teamCapacity { totalHours }", true),
     ("availableTransitions", "availableTransitions", true),
     ("improvement", "improvement { measures improving }", true),
-    ("fundingReadiness", "fundingReadiness { ready failures { code } gaps { code } }", false),
+    (
+        "fundingReadiness",
+        "fundingReadiness { ready failures { code } shortfalls { code dimension } gaps { code } }",
+        false,
+    ),
     (
         "monitoringBurden",
         "monitoringBurden { totalHoursPerWeek measures { measureName hoursPerWeek } }",

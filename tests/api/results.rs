@@ -325,3 +325,24 @@ db_test! {
         assert!(body.get("errors").is_none(), "the funder's viewers read it: {body}");
     }
 }
+
+db_test! {
+    async fn published_after_lists_only_what_is_new_since_a_given_instant(app) {
+        let a = active_project(&app).await;
+        let lead = a.setup.bid.lead_token.clone();
+        let first = draft_result(&app, &lead, &a.setup.bid.project, json!({ "title": "First" })).await;
+        publish(&app, &lead, &first).await;
+        let seen = app.graphql("query($id: ID!) { node(id: $id) { ... on SharedResult { publishedAt } } }", json!({ "id": first }), Some(&lead)).await;
+        let first_at = seen["data"]["node"]["publishedAt"].clone();
+        assert!(first_at.is_string(), "{seen}");
+        app.clock.advance(chrono::Duration::minutes(5));
+        let second = draft_result(&app, &lead, &a.setup.bid.project, json!({ "title": "Second" })).await;
+        publish(&app, &lead, &second).await;
+
+        assert_eq!(listed(&app, &lead, json!({ "publishedAfter": first_at })).await, vec![second.clone()]);
+        let both = listed(&app, &lead, json!({})).await;
+        assert!(both.contains(&first) && both.contains(&second), "without the filter, both: {both:?}");
+        let later = (app.clock.now() + chrono::Duration::minutes(1)).to_rfc3339();
+        assert!(listed(&app, &lead, json!({ "publishedAfter": later })).await.is_empty());
+    }
+}

@@ -277,3 +277,46 @@ db_test! {
         assert_eq!(count_rows(&app, "observations").await, before);
     }
 }
+
+const SHORTFALLS: &str = "query($p: ID!) { project(id: $p) { fundingReadiness {
+  failures { code message }
+  shortfalls { code message siteId institutionId dimension score minimum assessedOn validUntil roles hoursPerWeek limitHoursPerWeek }
+} } }";
+
+db_test! {
+    async fn readiness_shortfalls_carry_their_figures_only_for_readers_of_the_assessment(app) {
+        let s = setup(&app).await;
+        let b = answered_site(&app, &s.bid, true).await;
+        springboard_team(&app, &s.bid).await;
+        advance(&app, &s, "SUBMITTED").await;
+        let funder = &s.funding.funder_token;
+        assess(&app, funder, &s.bid.project, s.site.host, 3, true).await;
+        assess(&app, funder, &s.bid.project, b.host, 1, true).await;
+
+        let by_funder = app.graphql(SHORTFALLS, json!({ "p": s.bid.project }), Some(funder)).await;
+        let readiness = &by_funder["data"]["project"]["fundingReadiness"];
+        let shortfalls = readiness["shortfalls"].as_array().unwrap_or_else(|| panic!("{by_funder}"));
+        assert_eq!(shortfalls.len(), 5, "one per dimension: {by_funder}");
+        for (shortfall, failure) in shortfalls.iter().zip(readiness["failures"].as_array().unwrap()) {
+            assert_eq!((&shortfall["code"], &shortfall["message"]), (&failure["code"], &failure["message"]), "the same order");
+            assert_eq!(shortfall["siteId"], json!(b.id));
+            assert_eq!(shortfall["institutionId"], json!(institution_id(b.host)));
+            assert!(shortfall["dimension"].is_string());
+            assert_eq!(shortfall["score"], json!(1));
+            assert!(shortfall["minimum"].as_i64().unwrap() > 1, "{shortfall}");
+            assert_eq!(shortfall["assessedOn"], json!(app.day(0)));
+            assert!(shortfall["validUntil"].as_str().unwrap() > app.day(0).as_str(), "{shortfall}");
+            assert_eq!((&shortfall["roles"], &shortfall["hoursPerWeek"]), (&json!([]), &Value::Null));
+        }
+
+        let a_member = app.token(s.site.host, Role::Member).await;
+        let hidden = app.graphql(SHORTFALLS, json!({ "p": s.bid.project }), Some(&a_member)).await;
+        let only = &hidden["data"]["project"]["fundingReadiness"]["shortfalls"];
+        assert_eq!(only.as_array().map(Vec::len), Some(1), "{hidden}");
+        assert_eq!(only[0]["code"], json!("CAPACITY_SHORTFALL"));
+        assert_eq!(only[0]["siteId"], json!(b.id));
+        for figure in ["dimension", "score", "minimum", "assessedOn", "validUntil"] {
+            assert_eq!(only[0][figure], Value::Null, "{figure} is not the reader's to know");
+        }
+    }
+}

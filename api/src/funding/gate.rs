@@ -5,7 +5,8 @@
 use chrono::NaiveDate;
 use entity::capacity_assessment as assessment;
 use entity::project_site::{self, SiteStatus};
-use entity::team_member;
+use entity::team_member::{self, ProjectRole};
+use uuid::Uuid;
 
 use crate::assessments::dimension::CapacityDimension;
 use crate::assessments::service::scores;
@@ -24,6 +25,57 @@ pub struct SiteEvidence<'a> {
     pub disclosed: bool,
 }
 
+/// One reason the gate fails: the error a client is told (`error`), and the figures behind it
+/// for a front end to show ("1 of 2") without reading the message. Figures the caller may not
+/// read (another institution's scores, see `SiteEvidence::disclosed`) are never filled in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shortfall {
+    pub error: FieldError,
+    pub site_id: Option<Uuid>,
+    pub institution_id: Option<Uuid>,
+    pub dimension: Option<CapacityDimension>,
+    pub score: Option<i32>,
+    pub minimum: Option<i32>,
+    pub assessed_on: Option<NaiveDate>,
+    /// The last day the assessment counts.
+    pub valid_until: Option<NaiveDate>,
+    /// Any one of these roles would meet a missing role group.
+    pub roles: Vec<ProjectRole>,
+    /// The team's committed hours a week, or the monitoring forecast, as the code says.
+    pub hours: Option<f64>,
+    /// The programme's minimum hours, or its cap on monitoring hours.
+    pub required_hours: Option<f64>,
+}
+
+impl From<FieldError> for Shortfall {
+    fn from(error: FieldError) -> Self {
+        Self {
+            error,
+            site_id: None,
+            institution_id: None,
+            dimension: None,
+            score: None,
+            minimum: None,
+            assessed_on: None,
+            valid_until: None,
+            roles: Vec::new(),
+            hours: None,
+            required_hours: None,
+        }
+    }
+}
+
+impl Shortfall {
+    fn at_site(error: FieldError, evidence: &SiteEvidence<'_>) -> Self {
+        Self {
+            site_id: Some(evidence.site.id),
+            institution_id: Some(evidence.site.institution_id),
+            ..error.into()
+        }
+    }
+}
+
+/// The gate's failures as a client's errors (for `decideFunding`).
 pub fn evaluate(
     criteria: &FundingCriteria,
     sites: &[SiteEvidence<'_>],
@@ -31,49 +83,70 @@ pub fn evaluate(
     burden: &Burden,
     today: NaiveDate,
 ) -> Vec<FieldError> {
-    let mut failures = Vec::new();
+    assess(criteria, sites, team_members, burden, today).into_iter().map(|s| s.error).collect()
+}
+
+/// Every shortfall, with its figures.
+pub fn assess(
+    criteria: &FundingCriteria,
+    sites: &[SiteEvidence<'_>],
+    team_members: &[team_member::Model],
+    burden: &Burden,
+    today: NaiveDate,
+) -> Vec<Shortfall> {
+    let mut failures: Vec<Shortfall> = Vec::new();
     let accepted: Vec<&SiteEvidence<'_>> =
         sites.iter().filter(|s| s.site.status == SiteStatus::Accepted).collect();
     if accepted.is_empty() {
-        failures.push(failure(
-            vec!["sites".into()],
-            UserErrorCode::NoAcceptedSite,
-            "no host institution has accepted a site role".into(),
-        ));
+        failures.push(
+            failure(
+                vec!["sites".into()],
+                UserErrorCode::NoAcceptedSite,
+                "no host institution has accepted a site role".into(),
+            )
+            .into(),
+        );
     }
     for evidence in accepted {
         let shortfalls = site_shortfalls(criteria, evidence, today);
         if shortfalls.is_empty() || evidence.disclosed {
             failures.extend(shortfalls);
         } else {
-            failures.push(failure(
+            let error = failure(
                 vec!["sites".into(), global_id(NodeKind::ProjectSite, evidence.site.id)],
                 UserErrorCode::CapacityShortfall,
                 format!("{} does not meet the programme's capacity requirements", evidence.institution_name),
-            ));
+            );
+            failures.push(Shortfall::at_site(error, evidence));
         }
     }
     let capacity = team::capacity(&criteria.rule, team_members, today);
     for group in &capacity.missing_role_groups {
         let names: Vec<String> = group.iter().map(sea_orm::ActiveEnum::to_value).collect();
-        failures.push(failure(
+        let error = failure(
             vec!["team".into(), names.join("|")],
             UserErrorCode::RoleMissing,
             format!("the team needs a {}", names.join(" or ")),
-        ));
+        );
+        failures.push(Shortfall { roles: group.clone(), ..error.into() });
     }
     if capacity.hours_short > 0.0 {
-        failures.push(failure(
+        let error = failure(
             vec!["team".into(), "hoursPerWeek".into()],
             UserErrorCode::HoursBelowMinimum,
             format!(
                 "the team commits {} hours a week; the programme needs at least {}",
                 capacity.total_hours, criteria.rule.min_weekly_hours
             ),
-        ));
+        );
+        failures.push(Shortfall {
+            hours: Some(capacity.total_hours),
+            required_hours: Some(criteria.rule.min_weekly_hours),
+            ..error.into()
+        });
     }
     if burden.above_cap() {
-        failures.push(failure(
+        let error = failure(
             vec!["measures".into(), "monitoringBurden".into()],
             UserErrorCode::MonitoringBurdenAboveCapacity,
             format!(
@@ -84,7 +157,12 @@ pub fn evaluate(
                 burden.max_share * 100.0,
                 burden.committed_hours_per_week,
             ),
-        ));
+        );
+        failures.push(Shortfall {
+            hours: Some(burden.total_hours_per_week()),
+            required_hours: Some(burden.cap_hours_per_week()),
+            ..error.into()
+        });
     }
     failures
 }
@@ -94,41 +172,55 @@ fn site_shortfalls(
     criteria: &FundingCriteria,
     evidence: &SiteEvidence<'_>,
     today: NaiveDate,
-) -> Vec<FieldError> {
+) -> Vec<Shortfall> {
     let mut failures = Vec::new();
     let site_id = global_id(NodeKind::ProjectSite, evidence.site.id);
     let name = evidence.institution_name;
     let Some(assessment) = evidence.assessment else {
-        failures.push(failure(
+        let error = failure(
             vec!["sites".into(), site_id],
             UserErrorCode::AssessmentMissing,
             format!("{name} has no submitted capacity assessment"),
-        ));
+        );
+        failures.push(Shortfall::at_site(error, evidence));
         return failures;
+    };
+    let dated = |error: FieldError| Shortfall {
+        assessed_on: Some(assessment.assessed_on),
+        valid_until: assessment.assessed_on.checked_add_days(chrono::Days::new(
+            u64::try_from(criteria.max_assessment_age_days).unwrap_or(0),
+        )),
+        ..Shortfall::at_site(error, evidence)
     };
     let age = (today - assessment.assessed_on).num_days();
     if age > i64::from(criteria.max_assessment_age_days) {
-        failures.push(failure(
+        failures.push(dated(failure(
             vec!["sites".into(), site_id.clone()],
             UserErrorCode::AssessmentExpired,
             format!(
                 "{name}'s latest assessment ({}) is {age} days old; the programme accepts at most {}",
                 assessment.assessed_on, criteria.max_assessment_age_days
             ),
-        ));
+        )));
     }
     for (dimension, score) in CapacityDimension::ALL.into_iter().zip(scores(assessment)) {
         let minimum = criteria.minimum(dimension);
         let score = score.unwrap_or_default();
         if score < minimum {
-            failures.push(failure(
+            let error = failure(
                 vec!["sites".into(), site_id.clone(), dimension.code().into()],
                 UserErrorCode::ScoreBelowMinimum,
                 format!(
                     "{name} scores {score} on {}; the programme needs at least {minimum}",
                     dimension.code()
                 ),
-            ));
+            );
+            failures.push(Shortfall {
+                dimension: Some(dimension),
+                score: Some(score),
+                minimum: Some(minimum),
+                ..dated(error)
+            });
         }
     }
     failures

@@ -1,8 +1,12 @@
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::NaiveDate;
 
+use super::gate::Shortfall;
 use super::service::{self, Decision};
+use crate::assessments::dimension::CapacityDimension;
+use crate::error::UserErrorCode;
 use crate::graphql::{GlobalId, NodeKind, actor, outcome, request};
-use crate::projects::graphql::Project;
+use crate::projects::graphql::{Project, ProjectRole};
 use crate::projects::mutations::ProjectPayload;
 
 /// The funder's decision on a SUBMITTED project.
@@ -51,5 +55,60 @@ impl FundingMutation {
         };
         let (project, user_errors) = outcome(ctx, result)?;
         Ok(ProjectPayload { project: project.map(Project), user_errors })
+    }
+}
+
+/// One thing that would stop funding today, with the figures behind it, so that a front end can
+/// show "scores 1 where 2 are needed" without reading the message. Figures are filled in where
+/// they apply to `code` and the caller may read them: another institution's scores and dates stay
+/// hidden (that site's shortfall is CAPACITY_SHORTFALL, without them).
+#[derive(SimpleObject)]
+pub struct FundingShortfall {
+    /// What falls short: NO_ACCEPTED_SITE, ASSESSMENT_MISSING, ASSESSMENT_EXPIRED,
+    /// SCORE_BELOW_MINIMUM, CAPACITY_SHORTFALL, ROLE_MISSING, HOURS_BELOW_MINIMUM,
+    /// MONITORING_BURDEN_ABOVE_CAPACITY, or NOT_ELIGIBLE for a project outside a programme.
+    pub code: UserErrorCode,
+    /// The same shortfall in a sentence, as `failures` gives it.
+    pub message: String,
+    /// The site concerned, for a site's shortfall.
+    pub site_id: Option<ID>,
+    /// That site's host institution.
+    pub institution_id: Option<ID>,
+    /// The capacity dimension below the programme's minimum (SCORE_BELOW_MINIMUM).
+    pub dimension: Option<CapacityDimension>,
+    /// The site's score on that dimension, 0–4.
+    pub score: Option<i32>,
+    /// The programme's minimum on that dimension, 0–4.
+    pub minimum: Option<i32>,
+    /// When the assessment that counts was made (ASSESSMENT_EXPIRED, SCORE_BELOW_MINIMUM).
+    pub assessed_on: Option<NaiveDate>,
+    /// The last day that assessment counts, under the programme's maximum age.
+    pub valid_until: Option<NaiveDate>,
+    /// For ROLE_MISSING, the roles any one of which would fill the gap; empty otherwise.
+    pub roles: Vec<ProjectRole>,
+    /// Hours a week: the team's committed hours (HOURS_BELOW_MINIMUM) or the monitoring
+    /// forecast (MONITORING_BURDEN_ABOVE_CAPACITY).
+    pub hours_per_week: Option<f64>,
+    /// Hours a week the programme requires at least (HOURS_BELOW_MINIMUM) or allows at most for
+    /// monitoring (MONITORING_BURDEN_ABOVE_CAPACITY).
+    pub limit_hours_per_week: Option<f64>,
+}
+
+impl From<Shortfall> for FundingShortfall {
+    fn from(s: Shortfall) -> Self {
+        Self {
+            code: s.error.code,
+            message: s.error.message,
+            site_id: s.site_id.map(|id| GlobalId::encode(NodeKind::ProjectSite, id)),
+            institution_id: s.institution_id.map(|id| GlobalId::encode(NodeKind::Institution, id)),
+            dimension: s.dimension,
+            score: s.score,
+            minimum: s.minimum,
+            assessed_on: s.assessed_on,
+            valid_until: s.valid_until,
+            roles: s.roles.into_iter().map(Into::into).collect(),
+            hours_per_week: s.hours,
+            limit_hours_per_week: s.required_hours,
+        }
     }
 }

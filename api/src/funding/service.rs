@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::gate::{self, SiteEvidence};
+use super::gate::{self, Shortfall, SiteEvidence};
 use crate::actor::Actor;
 use crate::assessments::service as assessments;
 use crate::audit::{self, Subject};
@@ -24,7 +24,7 @@ pub async fn readiness(
     db: &Db,
     actor: &Actor,
     projects: &[project::Model],
-) -> Result<HashMap<Uuid, Vec<FieldError>>, ServiceError> {
+) -> Result<HashMap<Uuid, Vec<Shortfall>>, ServiceError> {
     Ok(readiness_and_evidence(db, actor, projects).await?.0)
 }
 
@@ -36,7 +36,7 @@ async fn readiness_and_evidence(
     db: &Db,
     actor: &Actor,
     projects: &[project::Model],
-) -> Result<(HashMap<Uuid, Vec<FieldError>>, Evidence), ServiceError> {
+) -> Result<(HashMap<Uuid, Vec<Shortfall>>, Evidence), ServiceError> {
     let ids: Vec<Uuid> = projects.iter().map(|p| p.id).collect();
     let programme_ids: Vec<Uuid> = projects.iter().filter_map(|p| p.programme_id).collect();
     let programmes =
@@ -78,11 +78,14 @@ async fn readiness_and_evidence(
         let Some(criteria) = criteria else {
             out.insert(
                 project.id,
-                vec![FieldError::new(
-                    "programmeId",
-                    UserErrorCode::NotEligible,
-                    "the project is not part of a programme",
-                )],
+                vec![
+                    FieldError::new(
+                        "programmeId",
+                        UserErrorCode::NotEligible,
+                        "the project is not part of a programme",
+                    )
+                    .into(),
+                ],
             );
             continue;
         };
@@ -114,7 +117,7 @@ async fn readiness_and_evidence(
         let members: Vec<team_member::Model> =
             team.iter().filter(|m| m.project_id == project.id).cloned().collect();
         let burden = burden::of_project(project.id, Some(&criteria), &measures, &sites, &team, today);
-        out.insert(project.id, gate::evaluate(&criteria, &evidence, &members, &burden, today));
+        out.insert(project.id, gate::assess(&criteria, &evidence, &members, &burden, today));
     }
     Ok((out, counted))
 }
@@ -152,13 +155,13 @@ pub struct Readiness;
 
 impl Batched for Readiness {
     type Key = Row<project::Model>;
-    type Value = Vec<FieldError>;
+    type Value = Vec<Shortfall>;
 
     async fn run(
         db: &Db,
         actor: &Actor,
         keys: &[Row<project::Model>],
-    ) -> Result<HashMap<Row<project::Model>, Vec<FieldError>>, ServiceError> {
+    ) -> Result<HashMap<Row<project::Model>, Vec<Shortfall>>, ServiceError> {
         by_rows(keys, async |projects| readiness(db, actor, &projects).await).await
     }
 }
@@ -215,7 +218,7 @@ pub async fn decide(
             let (failures, mut counted) =
                 readiness_and_evidence(db, actor, std::slice::from_ref(&current)).await?;
             if let Some(failures) = failures.into_values().next().filter(|f| !f.is_empty()) {
-                return Err(ServiceError::Invalid(failures));
+                return Err(ServiceError::Invalid(failures.into_iter().map(|s| s.error).collect()));
             }
             evidence = counted.remove(&current.id).unwrap_or_default();
             (ProjectStatus::Funded, Some(budget))

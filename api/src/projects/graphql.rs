@@ -263,11 +263,12 @@ impl Project {
     /// The funding gate, asked now: what would stop the funder funding this project today.
     #[graphql(complexity = "crate::graphql::cost::FUNDING_READINESS")]
     async fn funding_readiness(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingReadiness> {
-        let failures = compute::<Readiness>(ctx, self.row()).await?.unwrap_or_default();
+        let shortfalls = compute::<Readiness>(ctx, self.row()).await?.unwrap_or_default();
         let burden = compute::<MonitoringBurdens>(ctx, self.row()).await?;
         Ok(FundingReadiness {
-            ready: failures.is_empty(),
-            failures: failures.into_iter().map(UserError::from).collect(),
+            ready: shortfalls.is_empty(),
+            failures: shortfalls.iter().map(|s| UserError::from(s.error.clone())).collect(),
+            shortfalls: shortfalls.into_iter().map(Into::into).collect(),
             gaps: burden.map(|b| b.gaps()).unwrap_or_default().into_iter().map(UserError::from).collect(),
         })
     }
@@ -349,6 +350,10 @@ pub struct FundingReadiness {
     /// ASSESSMENT_EXPIRED, SCORE_BELOW_MINIMUM, CAPACITY_SHORTFALL, ROLE_MISSING,
     /// HOURS_BELOW_MINIMUM, MONITORING_BURDEN_ABOVE_CAPACITY; NOT_ELIGIBLE outside a programme).
     pub failures: Vec<UserError>,
+    /// The same shortfalls, in the same order, as objects with the figures behind each (site,
+    /// dimension, score and minimum, assessment dates, roles, hours), for front ends to show
+    /// without parsing `message`.
+    pub shortfalls: Vec<crate::funding::graphql::FundingShortfall>,
     /// Evidence the gate lacks, which does not block funding on its own: measures with no
     /// estimate of their collection time (`ESTIMATE_MISSING`), left out of the monitoring
     /// burden forecast rather than counted as zero.

@@ -320,6 +320,9 @@ pub struct SharedResultFilter {
     /// ignores it: it counts published versions only.
     #[graphql(default)]
     pub include_unpublished: bool,
+    /// Only versions published after this instant (exclusive), e.g. the latest `publishedAt` a
+    /// client has seen: how a script or front end learns of results new to it.
+    pub published_after: Option<DateTime<Utc>>,
 }
 
 fn parse_filter(input: SharedResultFilter) -> Result<ResultFilter, ServiceError> {
@@ -333,6 +336,7 @@ fn parse_filter(input: SharedResultFilter) -> Result<ResultFilter, ServiceError>
         project_id: id(input.project_id, NodeKind::Project, "filter.projectId")?,
         search: input.search,
         published_only: !input.include_unpublished,
+        published_after: input.published_after,
     })
 }
 

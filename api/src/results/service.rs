@@ -426,6 +426,8 @@ pub struct ResultFilter {
     pub project_id: Option<Uuid>,
     /// Published versions only (the default for discovery).
     pub published_only: bool,
+    /// Versions published after this instant (exclusive): what is new since a client last looked.
+    pub published_after: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn filtered(actor: &Actor, filter: &ResultFilter) -> Result<sea_orm::Select<result::Entity>, ServiceError> {
@@ -442,6 +444,9 @@ fn filtered(actor: &Actor, filter: &ResultFilter) -> Result<sea_orm::Select<resu
     }
     if let Some(project_id) = filter.project_id {
         query = query.filter(result::Column::ProjectId.eq(project_id));
+    }
+    if let Some(after) = filter.published_after {
+        query = query.filter(result::Column::PublishedAt.gt(after));
     }
     let mut projects = Query::select().column(project::Column::Id).from(project::Entity).to_owned();
     let mut narrows = false;
