@@ -77,10 +77,26 @@ pub fn to_body<T: Serialize>(value: &T) -> Vec<u8> {
     })
 }
 
+/// The formats the date scalars take, added to the parser's terse complaint ("premature end of
+/// input") so that a client learns what to send.
+const FORMATS: [(&str, &str); 2] = [
+    ("\"DateTime\"", "a DateTime is RFC 3339 with a time-zone offset, such as 2026-03-01T09:00:00Z"),
+    ("\"NaiveDate\"", "a date is YYYY-MM-DD, such as 2026-03-01"),
+];
+
+fn hint_format(message: &mut String) {
+    if let Some((_, format)) = FORMATS.iter().find(|(scalar, _)| message.contains(scalar))
+        && !message.contains(format)
+    {
+        message.push_str(&format!(" ({format})"));
+    }
+}
+
 fn add_code(error: &mut ServerError, stage: Stage, request_id: &str) {
     if error.extensions.as_ref().is_some_and(|e| e.get("code").is_some()) {
         return;
     }
+    hint_format(&mut error.message);
     let code = match stage {
         Stage::ParseFailed => codes::GRAPHQL_PARSE_FAILED,
         Stage::ValidationFailed => codes::GRAPHQL_VALIDATION_FAILED,
