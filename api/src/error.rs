@@ -79,6 +79,9 @@ pub enum UserErrorCode {
     /// Readiness evidence: a measure has no estimate of its collection time, so the monitoring
     /// burden forecast leaves it out.
     EstimateMissing,
+    /// Publishing would make a claim its measures do not bear out (`warnings` in the payload say
+    /// which); publish again with `acknowledgeWarnings: true` to publish anyway.
+    UnacknowledgedWarnings,
 }
 
 /// A problem with one input field, reported in a mutation payload's `userErrors`.

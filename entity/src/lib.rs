@@ -22,6 +22,7 @@ pub mod recovery_code;
 pub mod refresh_token;
 pub mod shared_result;
 pub mod shared_result_measure;
+pub mod shared_result_series;
 pub mod shared_result_share;
 pub mod sign_in_challenge;
 pub mod sign_in_throttle;

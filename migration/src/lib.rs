@@ -38,6 +38,7 @@ pub mod m20261205_000032_record_funding_evidence;
 mod m20261205_000033_record_corrections;
 mod m20261205_000034_record_time_zones;
 mod m20261205_000035_record_measure_codes;
+mod m20261205_000036_freeze_result_series;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000033_record_corrections::Migration),
             Box::new(m20261205_000034_record_time_zones::Migration),
             Box::new(m20261205_000035_record_measure_codes::Migration),
+            Box::new(m20261205_000036_freeze_result_series::Migration),
         ]
     }
 }

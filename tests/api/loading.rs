@@ -133,8 +133,14 @@ db_test! {
     }
 }
 
-const RESULT_FIELDS: [(&str, &str); 6] = [
+const RESULT_FIELDS: [(&str, &str); 8] = [
     ("measures", "measures { measure { name } definition { name kind } frozenAnalysis { verdict points } }"),
+    (
+        "measures",
+        "measures { frozenAnalysis { pooled { analysis { verdict { verdict } spc { points { value } } } }
+           sites { institution { name } analysis { siteId spc { points { value limits { upper } } } } } } }",
+    ),
+    ("versions", "versions { id status }"),
     ("adoptions", "adoptions { count projects { title } }"),
     ("sharedWith", "sharedWith { name }"),
     ("project", "project { title }"),

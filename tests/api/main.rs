@@ -52,6 +52,7 @@ mod site_names;
 mod smtp_sink;
 mod spread;
 mod sso;
+mod standalone_results;
 mod team_time;
 mod tenancy_probes;
 mod time_travel;

@@ -146,10 +146,11 @@ fn breaking_changes(old: &str, new: &str) -> Vec<(String, String)> {
     changes
 }
 
-/// The `## Unreleased` section of the changelog: up to the next `## ` heading.
+/// The `## Unreleased` section of the changelog: from its heading (at the start of a line, not
+/// where the policy mentions it) up to the next `## ` heading.
 fn unreleased(changelog: &str) -> &str {
-    let Some(start) = changelog.find("## Unreleased") else { return "" };
-    let rest = &changelog[start + "## Unreleased".len()..];
+    let Some(start) = changelog.find("\n## Unreleased\n") else { return "" };
+    let rest = &changelog[start + "\n## Unreleased\n".len()..];
     rest.find("\n## ").map_or(rest, |end| &rest[..end])
 }
 
@@ -188,4 +189,11 @@ fn the_check_finds_each_kind_of_breaking_change() {
          defaulted input, a new enum value"
     );
     assert!(breaking_changes(new, new).is_empty());
+}
+
+#[test]
+fn the_unreleased_section_is_read_from_its_heading_not_from_the_policy_naming_it() {
+    let changelog = "# Changelog\n\nthe `## Unreleased` section names them.\n\n## Unreleased\n\n- `A.b` went\n\n## 0.1.0\n\n- `C.d`\n";
+    let notes = unreleased(changelog);
+    assert!(notes.contains("`A.b`") && !notes.contains("`C.d`") && !notes.contains("names them"), "{notes}");
 }

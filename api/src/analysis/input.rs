@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use super::model::{ChartKind, Unit};
 use super::numeric::ratio;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Frequency {
     Weekly,
     Monthly,
@@ -28,13 +28,13 @@ pub fn period_index(date: NaiveDate, frequency: Frequency) -> i64 {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct Fraction {
     pub numerator: f64,
     pub denominator: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub enum Measurement {
     Value(f64),
     /// A proportion's or a rate's parts; the plotted value is their quotient.
@@ -42,21 +42,21 @@ pub enum Measurement {
 }
 
 /// One observation as recorded: its period (see [`period_index`]) and what was measured.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct Point {
     pub period: i64,
     pub measurement: Measurement,
 }
 
 /// A point a chart can use: its value is finite and, for a fraction, the quotient of a positive denominator.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct Sample {
     pub period: i64,
     pub value: f64,
     pub fraction: Option<Fraction>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExclusionReason {
     /// A second observation for a period already seen. The first in input order is kept: the store holds
     /// one observation per measure, site and period, so a caller combining sites must sum them first.
@@ -76,7 +76,7 @@ pub enum ExclusionReason {
     PeriodNotEnded,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExcludedPoint {
     pub period: i64,
     pub reason: ExclusionReason,
@@ -87,7 +87,7 @@ pub struct ExcludedPoint {
 pub const MAX_MAGNITUDE: f64 = 1e15;
 
 /// The points of one measure (at one site or summed over sites) ready for charting.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Series {
     kind: ChartKind,
     samples: Vec<Sample>,

@@ -12,7 +12,7 @@ pub const MOVING_RANGE_SCREEN: f64 = 3.267;
 pub const XMR_LIMIT_FACTOR: f64 = 2.66;
 
 /// How far an XmR chart's process limits sit from its mean, in mean moving ranges.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum LimitsScale {
     /// 2.66, as Making Data Count (and NHSRplotthedots) round 3 / d2.
     #[default]
@@ -31,7 +31,7 @@ impl LimitsScale {
 }
 
 /// Process limits (about three sigma), and two- and one-sigma lines. A p-chart's are clipped to [0, 1].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
     pub lower: f64,
     pub upper: f64,

@@ -36,7 +36,7 @@ pub use verdict::{
 };
 
 /// What the analysis needs to know about a measure.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct MeasureSpec {
     pub unit: Unit,
     pub direction: Direction,
@@ -44,7 +44,7 @@ pub struct MeasureSpec {
     pub target: Option<f64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AnalysisConfig {
     pub run_chart: RunChartConfig,
     pub spc: SpcConfig,
@@ -52,7 +52,7 @@ pub struct AnalysisConfig {
 }
 
 /// Everything the analysis says about one series of one measure.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Analysis {
     pub run_chart: RunChart,
     pub spc: SpcChart,

@@ -3,7 +3,7 @@
 
 /// Which way is good for a measure. Every signal is read through it: the same upward shift is an
 /// improvement for a vaccination rate and a concern for a fall rate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     HigherIsBetter,
     LowerIsBetter,
@@ -11,7 +11,7 @@ pub enum Direction {
 
 /// What a measure counts. It picks the SPC chart, because a proportion's limits depend on each period's
 /// denominator while everything else is judged by its own point-to-point variation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Unit {
     Proportion,
     Rate,
@@ -30,7 +30,7 @@ impl Unit {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChartKind {
     /// Individuals and moving range: one value per period.
     Xmr,
@@ -40,7 +40,7 @@ pub enum ChartKind {
 
 /// Where a point sits against a chart's centre line: the median of a run chart, the mean of an SPC chart.
 /// "On" the centre allows for floating-point noise (see `numeric::same_level`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Position {
     Above,
     Below,
@@ -48,14 +48,14 @@ pub enum Position {
 }
 
 /// Which way a signal moved the values, before the measure's direction says whether that is good.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Movement {
     Up,
     Down,
 }
 
 /// A signal read through the measure's direction: MDC's "special cause improving / concerning variation".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Effect {
     Improvement,
     Concern,
@@ -86,7 +86,7 @@ impl Effect {
 }
 
 /// The rule that raised a signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Rule {
     /// Run chart: enough consecutive points on one side of the median (IHI: 6).
     RunChartShift,
@@ -112,7 +112,7 @@ pub enum Rule {
 
 /// Evidence of non-random variation, located so that a front end can highlight it and the verdict can
 /// order it in time.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Signal {
     pub rule: Rule,
     /// `None` for the rules about how often the series crosses its centre, which have no side.

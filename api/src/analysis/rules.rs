@@ -6,7 +6,7 @@ use super::numeric::{is_above, is_below, same_level};
 
 /// Consecutive points `start..=end` showing one pattern. `points` is how many of them count towards it,
 /// which is fewer than the span when points on the centre line are skipped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
     pub start: usize,
     pub end: usize,
@@ -15,7 +15,7 @@ pub(crate) struct Span {
 }
 
 /// What a point exactly on the centre line does to a run of points on one side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CentrePoints {
     /// Run chart (IHI): it neither breaks nor adds to the run.
     Skip,
@@ -24,7 +24,7 @@ pub(crate) enum CentrePoints {
 }
 
 /// What two equal neighbours do to a trend.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ties {
     /// Run chart (IHI): equal values count as one point; they neither break nor add to the trend.
     CountOnce,

@@ -12,7 +12,7 @@ use super::rules::{self, CentrePoints, Span, Ties};
 use super::tables::{self, RunCountLimits};
 
 /// Which run-chart rules apply and how long a pattern must be. `None` switches a rule off.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RunChartConfig {
     /// Take the median of the first `k` points only (a baseline: at least one point, at most all) and
     /// judge every point against it.
@@ -40,7 +40,7 @@ impl Default for RunChartConfig {
 }
 
 /// The Anhøj critical values for this chart's number of useful observations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AnhoejLimits {
     /// A run longer than this signals a shift.
     pub longest_run: usize,
@@ -49,7 +49,7 @@ pub struct AnhoejLimits {
 }
 
 /// A point as drawn, with the flags a front end needs to highlight it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct RunChartPoint {
     pub period: i64,
     pub value: f64,
@@ -66,7 +66,7 @@ pub struct RunChartPoint {
     pub signal_effect: Option<Effect>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct RunChart {
     /// `None` only when there are no points.
     pub median: Option<f64>,
@@ -177,7 +177,7 @@ pub fn run_chart(series: &Series, direction: Direction, config: &RunChartConfig)
 }
 
 /// Which points of a span a pattern is made of.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, PartialEq, Eq)]
 enum Counted {
     /// A run or shift: the points off the median.
     Useful,

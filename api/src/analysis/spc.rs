@@ -19,7 +19,7 @@ use super::model::{ChartKind, Direction, Effect, Movement, Position, Rule, Signa
 use super::numeric::{is_above, is_below, position};
 use super::rules::{self, CentrePoints, Span, Ties};
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SpcConfig {
     /// Rule 1: a point beyond a process limit.
     pub outside_limits: bool,
@@ -65,7 +65,7 @@ impl Default for SpcConfig {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct Segment {
     /// Index of its first point in the chart's `points`.
     pub start: usize,
@@ -86,7 +86,7 @@ pub struct Segment {
 }
 
 /// A point as drawn, with the flags a front end needs to highlight it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct SpcPoint {
     pub period: i64,
     pub value: f64,
@@ -114,7 +114,7 @@ pub struct SpcPoint {
     pub special_cause: Option<Effect>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct SpcChart {
     pub kind: ChartKind,
     pub points: Vec<SpcPoint>,

@@ -2,7 +2,7 @@
 
 /// Limits on the number of runs for a given number of useful observations (points not on the median):
 /// fewer runs than `lower` is too few, more than `upper` too many.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RunCountLimits {
     pub lower: usize,
     pub upper: usize,

@@ -6,7 +6,7 @@ use super::run_chart::RunChart;
 use super::spc::SpcChart;
 
 /// The verdict on a series, read through the measure's direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
     Improving,
     Deteriorating,
@@ -16,7 +16,7 @@ pub enum Verdict {
 
 /// How many points each chart needs: the run chart before its signals count towards a verdict, the
 /// SPC chart before its limits stop being trial limits (its signals count before, provisionally).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VerdictConfig {
     /// Points on the run chart (IHI: at least 10 before the run rules mean much).
     pub min_run_chart_points: usize,
@@ -30,7 +30,7 @@ impl Default for VerdictConfig {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct VerdictReport {
     pub verdict: Verdict,
     /// The signals that justify the verdict: for IMPROVING the improvement signals after the latest
@@ -116,7 +116,7 @@ pub fn verdict(run_chart: &RunChart, spc: &SpcChart, config: &VerdictConfig) -> 
 }
 
 /// Whether the process, as its limits describe it, will meet a target (MDC's assurance icons).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Assurance {
     /// The target lies beyond the limit on the bad side: every point the process produces meets it.
     ConsistentlyPasses,
@@ -158,7 +158,7 @@ pub fn assurance(chart: &SpcChart, direction: Direction, target: f64) -> Option<
 
 /// Making Data Count's variation icon: what the latest point says, read through the measure's
 /// direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Variation {
     /// The latest point is common-cause variation.
     CommonCause,

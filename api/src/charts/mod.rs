@@ -5,11 +5,12 @@
 pub mod svg;
 
 use chrono::NaiveDate;
-use entity::measure::{self, MeasureUnit};
+use entity::measure::{self, MeasureFrequency, MeasureUnit};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{self, Effect};
-use crate::measures::analysis::{MeasureAnalysis, period_date};
+use crate::measures::analysis::MeasureAnalysis;
+use crate::measures::periods::start_of_index;
 
 /// How a point is coloured: common cause grey, improvement blue, concern orange, and special
 /// causes that disagree (neither side) purple, as Making Data Count's tools do.
@@ -77,17 +78,44 @@ pub fn screaming(debug_name: &str) -> String {
     out
 }
 
-/// The chart of one analysis of `measure`.
-pub fn of(measure: &measure::Model, result: &MeasureAnalysis, variant: Variant) -> ChartData {
+/// What a chart needs to know of its measure: a live measure's row, or a published result's
+/// frozen definition, so that a frozen analysis is drawn exactly as a live one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartSubject {
+    pub name: String,
+    pub unit: MeasureUnit,
+    pub frequency: MeasureFrequency,
+    /// In the plotted unit (0–1 for a proportion).
+    pub target: Option<f64>,
+}
+
+impl ChartSubject {
+    pub fn of(measure: &measure::Model) -> Self {
+        Self {
+            name: measure.name.clone(),
+            unit: measure.unit,
+            frequency: measure.frequency,
+            target: measure.target,
+        }
+    }
+
+    /// A period index back to its first day.
+    pub fn period_date(&self, index: i64) -> Option<NaiveDate> {
+        start_of_index(self.frequency, index)
+    }
+}
+
+/// The chart of one analysis of a measure.
+pub fn of(subject: &ChartSubject, result: &MeasureAnalysis, variant: Variant) -> ChartData {
     let analysis = &result.analysis;
     let scope = if result.site_id.is_some() { "one site" } else { "all sites pooled" };
-    let unit = match measure.unit {
+    let unit = match subject.unit {
         MeasureUnit::Proportion => "proportion, %",
         MeasureUnit::Rate => "rate",
         MeasureUnit::Count => "count",
         MeasureUnit::Continuous => "continuous value",
     };
-    let date = |period: i64| period_date(measure, period).unwrap_or_default();
+    let date = |period: i64| subject.period_date(period).unwrap_or_default();
     let (subtitle, points) = match variant {
         Variant::Spc => {
             let kind = match analysis.spc.kind {
@@ -138,11 +166,11 @@ pub fn of(measure: &measure::Model, result: &MeasureAnalysis, variant: Variant) 
         _ => subtitle,
     };
     ChartData {
-        title: measure.name.clone(),
+        title: subject.name.clone(),
         subtitle,
-        percent: measure.unit == MeasureUnit::Proportion,
+        percent: subject.unit == MeasureUnit::Proportion,
         points,
-        target: measure.target,
+        target: subject.target,
         variation: analysis.variation.map(|v| screaming(&format!("{v:?}"))),
         assurance: analysis.assurance.map(|a| screaming(&format!("{a:?}"))),
     }

@@ -21,6 +21,7 @@ use crate::scope::{Batched, Row};
 /// Periods analysed at most per series: twenty years of weekly data.
 pub const MAX_PERIODS: u64 = 1_040;
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct MeasureAnalysis {
     pub analysis: analysis::Analysis,
     pub site_id: Option<Uuid>,

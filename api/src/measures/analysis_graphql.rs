@@ -1,16 +1,16 @@
 //! The analysis as GraphQL: charts a front end can draw point by point, the signals, and the
 //! verdict with what justifies it.
 
-use async_graphql::{Context, ID, InputObject, SimpleObject};
+use async_graphql::{ID, InputObject, SimpleObject};
 use chrono::NaiveDate;
-use entity::measure;
 
-use super::analysis::{MeasureAnalysis, period_date};
+use super::analysis::MeasureAnalysis;
 use crate::analysis::{
     self, AnalysisConfig, Assurance as AAssurance, ChartKind as AChartKind, Effect as AEffect,
     ExclusionReason as AExclusionReason, LimitsScale as ALimitsScale, Movement as AMovement,
     Position as APosition, Rule as ARule, Variation as AVariation, Verdict as AVerdict,
 };
+use crate::charts::ChartSubject;
 use crate::error::{FieldError, ServiceError, UserErrorCode};
 use crate::graphql::{GlobalId, NodeKind};
 use crate::mirror_enum;
@@ -522,7 +522,7 @@ pub enum ChartVariant {
 /// What a chart is drawn from: the measure and its analysis, kept until a chart is asked for.
 #[derive(Clone)]
 pub struct ChartSource {
-    pub measure: measure::Model,
+    pub subject: crate::charts::ChartSubject,
     pub analysis: std::sync::Arc<MeasureAnalysis>,
 }
 
@@ -570,7 +570,7 @@ impl Analysis {
             ChartVariant::Spc => crate::charts::Variant::Spc,
             ChartVariant::Run => crate::charts::Variant::Run,
         };
-        crate::charts::svg::render(&crate::charts::of(&source.measure, &source.analysis, variant))
+        crate::charts::svg::render(&crate::charts::of(&source.subject, &source.analysis, variant))
     }
 }
 
@@ -585,25 +585,22 @@ fn limits(l: analysis::Limits) -> ChartLimits {
     }
 }
 
-fn signals(measure: &measure::Model, list: &[analysis::Signal]) -> Vec<AnalysisSignal> {
+fn signals(measure: &ChartSubject, list: &[analysis::Signal]) -> Vec<AnalysisSignal> {
     list.iter()
         .map(|s| AnalysisSignal {
             rule: s.rule.into(),
             movement: s.movement.map(Into::into),
             effect: s.effect.into(),
-            first_period: period_date(measure, s.first_period),
-            last_period: period_date(measure, s.last_period),
+            first_period: measure.period_date(s.first_period),
+            last_period: measure.period_date(s.last_period),
             start_index: crate::graphql::int(s.start),
             end_index: crate::graphql::int(s.end),
         })
         .collect()
 }
 
-pub fn to_graphql(
-    _ctx: &Context<'_>,
-    measure: &measure::Model,
-    shared: &std::sync::Arc<MeasureAnalysis>,
-) -> Analysis {
+/// An analysis as the schema shows it: a live one, or one frozen in a published result.
+pub fn to_graphql(measure: &ChartSubject, shared: &std::sync::Arc<MeasureAnalysis>) -> Analysis {
     let MeasureAnalysis {
         analysis, site_id, change_from_baseline, gap_to_target, incomplete_periods, ..
     } = shared.as_ref();
@@ -636,7 +633,7 @@ pub fn to_graphql(
                 .points
                 .iter()
                 .map(|p| RunChartPoint {
-                    period_start: period_date(measure, p.period),
+                    period_start: measure.period_date(p.period),
                     value: p.value,
                     position: p.position.into(),
                     after_gap: p.after_gap,
@@ -658,8 +655,8 @@ pub fn to_graphql(
                 .segments
                 .iter()
                 .map(|s| SpcSegment {
-                    first_period: period_date(measure, s.first_period),
-                    last_period: period_date(measure, s.last_period),
+                    first_period: measure.period_date(s.first_period),
+                    last_period: measure.period_date(s.last_period),
                     centre: s.centre,
                     mean_moving_range: s.mean_moving_range,
                     limits: s.limits.map(limits),
@@ -671,7 +668,7 @@ pub fn to_graphql(
                 .points
                 .iter()
                 .map(|p| SpcPoint {
-                    period_start: period_date(measure, p.period),
+                    period_start: measure.period_date(p.period),
                     value: p.value,
                     denominator: p.denominator,
                     segment: crate::graphql::int(p.segment),
@@ -697,10 +694,10 @@ pub fn to_graphql(
             .excluded
             .iter()
             .map(|e| ExcludedObservation {
-                period_start: period_date(measure, e.period),
+                period_start: measure.period_date(e.period),
                 reason: e.reason.into(),
             })
             .collect(),
-        chart_source: Some(ChartSource { measure: measure.clone(), analysis: shared.clone() }),
+        chart_source: Some(ChartSource { subject: measure.clone(), analysis: shared.clone() }),
     }
 }

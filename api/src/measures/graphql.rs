@@ -233,7 +233,7 @@ impl Measure {
             .await?
             .ok_or_else(|| ServiceError::internal(NotComputed))
             .gql(ctx)?;
-        Ok(super::analysis_graphql::to_graphql(ctx, &self.0, &result))
+        Ok(super::analysis_graphql::to_graphql(&crate::charts::ChartSubject::of(&self.0), &result))
     }
 
     /// The observations as CSV, oldest period first, then by site; one site's, or every site's.

@@ -1,10 +1,11 @@
-use super::scopes::{LinksOfResult, ProjectsBehindResults, SharesOfResult};
+use super::frozen_graphql::{FrozenAnalysis, named};
+use super::scopes::{LinksOfResult, ProjectsBehindResults, SharesOfResult, VersionsOfResult};
 use super::service::{self, ResultFilter, ResultForm};
 use super::snapshot::MeasureSnapshot;
 use super::spread_graphql::{
     CapacityImprovement, MeasureDefinition, ResultAdoptions, ResultSpread, adoptions_of, definition_of,
 };
-use super::{BarrierTag, decode_tags, engagement, evaluation};
+use super::{BarrierTag, decode_tags, engagement, evaluation, warnings};
 use crate::error::ServiceError;
 use crate::graphql::{
     GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
@@ -12,6 +13,7 @@ use crate::graphql::{
 };
 use crate::institutions::graphql::InstitutionProfile;
 use crate::institutions::service::Directory;
+use crate::measures::analysis_graphql::Verdict;
 use crate::measures::graphql::Measure;
 use crate::measures::scopes::VisibleMeasures;
 use crate::mirror_enum;
@@ -53,8 +55,8 @@ mirror_enum! {
     }
 }
 mirror_enum! {
-    /// Where a version of a shared result stands. The lead sees every version; others see only
-    /// PUBLISHED ones.
+    /// Where a version of a shared result stands. The lead sees every version; others see
+    /// PUBLISHED ones and the SUPERSEDED ones before them (the result's history).
     ResultStatus <=> DbStatus {
         /// Being written: edited in place, seen by the lead only.
         Draft,
@@ -62,7 +64,8 @@ mirror_enum! {
         Published,
         /// Taken back by the lead: kept, seen by the lead only, and can be published again.
         Withdrawn,
-        /// Replaced when a later version of the same result was published; seen by the lead only.
+        /// Replaced when a later version of the same result was published; still seen by whom its
+        /// own publication reached, as history (`SharedResult.versions`), never listed as current.
         Superseded,
     }
 }
@@ -75,95 +78,6 @@ impl SharedResult {
     /// The project as far as the result shows it.
     async fn project_row(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<project_entity::Model>> {
         load_one::<ProjectsBehindResults>(ctx, self.0.project_id).await
-    }
-}
-
-/// A signal behind a frozen verdict, as the live analysis's `AnalysisSignal` reports it.
-#[derive(SimpleObject)]
-pub struct SnapshotSignal {
-    /// The rule that raised it, as an `AnalysisRule` value (SPC_SHIFT, OUTSIDE_PROCESS_LIMITS, …).
-    pub rule: String,
-    /// IMPROVEMENT, CONCERN or NEITHER (as `SignalEffect`): the signal read through the measure's
-    /// direction.
-    pub effect: String,
-    /// The first day of the last period the signal covers.
-    pub last_period: Option<NaiveDate>,
-}
-
-/// A linked measure's analysis as it stood when the result was published.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct FrozenAnalysis {
-    /// The measure's name when the analysis was frozen.
-    pub measure_name: String,
-    /// IMPROVING, DETERIORATING, NO_SIGNAL or INSUFFICIENT_DATA.
-    pub verdict: String,
-    /// The verdict stood on the SPC chart's trial limits (fewer than 12 points in its latest
-    /// segment) when it was frozen.
-    pub provisional: bool,
-    /// MAKING_DATA_COUNT or TEXTBOOK: the scale of the XmR limits the verdict was read on.
-    pub limits_multiplier: String,
-    /// Whether outlying moving ranges were left out of the XmR limits.
-    pub moving_ranges_screened: bool,
-    /// CONSISTENTLY_PASSES, CONSISTENTLY_FAILS or INCONSISTENT (as `Assurance`); null without a
-    /// target, and in results published before it was recorded.
-    pub assurance: Option<String>,
-    /// As `Variation` (COMMON_CAUSE, IMPROVING_HIGH, …); null in results published before it was
-    /// recorded.
-    pub variation: Option<String>,
-    /// The signals that justified the verdict.
-    pub signals: Vec<SnapshotSignal>,
-    /// The SPC chart's current centre line (its latest segment's mean, or pooled proportion from
-    /// 0 to 1), in the measure's plotted unit; null without points.
-    pub centre: Option<f64>,
-    /// `centre` minus the measure's baseline; null without a baseline or without points.
-    pub change_from_baseline: Option<f64>,
-    /// The measure's target minus `centre`; null without a target or without points.
-    pub gap_to_target: Option<f64>,
-    /// How many points the SPC chart had (all sites pooled).
-    pub points: i32,
-    /// The first day of the latest period charted; null without points.
-    pub latest_period: Option<NaiveDate>,
-    /// When the analysis was frozen, at publication (UTC).
-    pub taken_at: DateTime<Utc>,
-    #[graphql(skip)]
-    pub frozen_chart: Option<crate::charts::ChartData>,
-}
-
-#[async_graphql::ComplexObject]
-impl FrozenAnalysis {
-    /// The SPC chart (all sites pooled) as it stood at publication, drawn from the frozen points
-    /// and limits, as `Analysis.chart` draws a live one; null for results published before
-    /// charts were frozen.
-    #[graphql(complexity = "crate::graphql::cost::CHART")]
-    async fn chart(&self) -> Option<String> {
-        self.frozen_chart.as_ref().map(crate::charts::svg::render)
-    }
-}
-
-impl From<MeasureSnapshot> for FrozenAnalysis {
-    fn from(s: MeasureSnapshot) -> Self {
-        Self {
-            measure_name: s.measure_name,
-            verdict: s.verdict,
-            provisional: s.provisional,
-            limits_multiplier: s.limits_multiplier,
-            moving_ranges_screened: s.moving_ranges_screened,
-            assurance: s.assurance,
-            variation: s.variation,
-            signals: s
-                .signals
-                .into_iter()
-                .map(|g| SnapshotSignal { rule: g.rule, effect: g.effect, last_period: g.last_period })
-                .collect(),
-            centre: s.centre,
-            change_from_baseline: s.change_from_baseline,
-            gap_to_target: s.gap_to_target,
-            points: crate::graphql::int(s.points),
-            latest_period: s.latest_period,
-            taken_at: s.taken_at,
-            frozen_chart: s.chart,
-        }
     }
 }
 
@@ -192,6 +106,16 @@ impl SharedResult {
     /// The first version's ID: the same for every version of this result.
     async fn result_id(&self) -> ID {
         GlobalId::encode(NodeKind::SharedResult, self.0.result_id)
+    }
+    /// Every version of this result you may see, oldest first, this one included: for the lead
+    /// every version; for others the published one and those it superseded (each readable by
+    /// whom its own publication reached), never drafts or withdrawn versions.
+    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SharedResult>> {
+        Ok(load_children::<VersionsOfResult>(ctx, self.0.result_id)
+            .await?
+            .into_iter()
+            .map(SharedResult)
+            .collect())
     }
     /// The version's number: 1 for the first; a change to a version that is no longer a draft
     /// becomes the next number.
@@ -277,7 +201,7 @@ impl SharedResult {
                     .snapshot
                     .as_deref()
                     .and_then(|text| serde_json::from_str::<MeasureSnapshot>(text).ok())
-                    .map(FrozenAnalysis::from),
+                    .map(|snapshot| FrozenAnalysis::new(link.id, snapshot)),
             })
             .collect())
     }
@@ -316,8 +240,9 @@ pub struct SharedResultFilter {
     pub project_id: Option<ID>,
     /// A fragment of the title or summary, case-insensitive.
     pub search: Option<String>,
-    /// Include drafts, withdrawn and superseded versions (only their lead sees them). `lessons`
-    /// ignores it: it counts published versions only.
+    /// Include drafts and withdrawn versions (only their lead sees them) and superseded ones
+    /// (seen by whom their publication reached). `lessons` ignores it: it counts published
+    /// versions only.
     #[graphql(default)]
     pub include_unpublished: bool,
     /// Only versions published after this instant (exclusive), e.g. the latest `publishedAt` a
@@ -634,6 +559,51 @@ pub struct SharedResultPayload {
     pub shared_result: Option<SharedResult>,
     /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
+    /// From `publishSharedResult`: what the claim's measures say against it. Unacknowledged,
+    /// they stop the publication (`userErrors` has UNACKNOWLEDGED_WARNINGS); acknowledged, the
+    /// version is published and they are kept in the audit trail. Empty from other mutations.
+    pub warnings: Vec<PublicationWarning>,
+}
+
+/// Why a warning was raised.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublicationWarningCode {
+    /// A linked measure's verdict (all sites pooled, as it would be frozen) is not the one the
+    /// outcome claims: IMPROVEMENT needs IMPROVING, DETERIORATION needs DETERIORATING, NO_CHANGE
+    /// needs NO_SIGNAL.
+    VerdictDisagrees,
+    /// The outcome claims a change (or its absence) and no measure is linked to show it.
+    NoLinkedMeasure,
+}
+
+/// Something the lead is told before a claim goes out that its measures do not bear out.
+#[derive(SimpleObject)]
+pub struct PublicationWarning {
+    /// Why it was raised.
+    pub code: PublicationWarningCode,
+    /// The warning in a sentence, naming the measure and its verdict.
+    pub message: String,
+    /// The linked measure it is about; null for NO_LINKED_MEASURE.
+    pub measure_id: Option<ID>,
+    /// That measure's name; null for NO_LINKED_MEASURE.
+    pub measure_name: Option<String>,
+    /// That measure's verdict, all sites pooled; null for NO_LINKED_MEASURE.
+    pub verdict: Option<Verdict>,
+}
+
+impl PublicationWarning {
+    fn of(warning: warnings::PublicationWarning) -> Result<Self, ServiceError> {
+        Ok(Self {
+            code: match warning.code {
+                warnings::WarningCode::VerdictDisagrees => PublicationWarningCode::VerdictDisagrees,
+                warnings::WarningCode::NoLinkedMeasure => PublicationWarningCode::NoLinkedMeasure,
+            },
+            message: warning.message,
+            measure_id: warning.measure_id.map(|id| GlobalId::encode(NodeKind::Measure, id)),
+            measure_name: warning.measure_name,
+            verdict: warning.verdict.as_deref().map(named::<Verdict>).transpose()?,
+        })
+    }
 }
 
 /// One month's engagement, for `recordEngagement`.
@@ -675,7 +645,7 @@ fn payload(
     result: Result<result::Model, ServiceError>,
 ) -> async_graphql::Result<SharedResultPayload> {
     let (model, user_errors) = outcome(ctx, result)?;
-    Ok(SharedResultPayload { shared_result: model.map(SharedResult), user_errors })
+    Ok(SharedResultPayload { shared_result: model.map(SharedResult), user_errors, warnings: Vec::new() })
 }
 
 #[derive(Default)]
@@ -748,22 +718,49 @@ impl ResultMutation {
         payload(ctx, result)
     }
 
-    /// Publishes a draft (freezing its measures' analyses) or re-publishes a withdrawn version.
-    /// A version of the same result published before becomes SUPERSEDED. For the lead's ADMIN or
-    /// MEMBER, or a READ_WRITE API token; anyone else gets a FORBIDDEN error. `userErrors`:
-    /// NOT_FOUND (`id`), INVALID_TRANSITION (neither DRAFT nor WITHDRAWN), CONFLICT (re-publishing
-    /// while another version is published), NOT_ALLOWED_IN_STATUS (the project takes no results).
+    /// Publishes a draft (freezing its measures' analyses, all sites pooled and each site's) or
+    /// re-publishes a withdrawn version. A version of the same result published before becomes
+    /// SUPERSEDED. A claim its measures do not bear out (see `PublicationWarningCode`) is
+    /// published only with `acknowledgeWarnings: true`; without it nothing changes and the
+    /// payload lists the `warnings`. For the lead's ADMIN or MEMBER, or a READ_WRITE API token;
+    /// anyone else gets a FORBIDDEN error. `userErrors`: NOT_FOUND (`id`), INVALID_TRANSITION
+    /// (neither DRAFT nor WITHDRAWN), CONFLICT (re-publishing while another version is
+    /// published), NOT_ALLOWED_IN_STATUS (the project takes no results), UNACKNOWLEDGED_WARNINGS
+    /// (`acknowledgeWarnings`).
     async fn publish_shared_result(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The version to publish.")] input: SharedResultIdInput,
+        #[graphql(
+            default = false,
+            desc = "Publish although the payload's `warnings` say the measures do not bear the \
+                    claim out; send it after reading them."
+        )]
+        acknowledge_warnings: bool,
     ) -> async_graphql::Result<SharedResultPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let result = match GlobalId::require(&input.id, NodeKind::SharedResult, "id") {
-            Ok(id) => service::publish(db, actor, id).await,
+        let published = match GlobalId::require(&input.id, NodeKind::SharedResult, "id") {
+            Ok(id) => service::publish(db, actor, id, acknowledge_warnings).await,
             Err(e) => Err(e),
         };
-        payload(ctx, result)
+        let (result, warnings) = match published {
+            Ok(publication) => {
+                let result = match (publication.version, publication.refused) {
+                    (_, Some(refused)) => Err(ServiceError::Invalid(vec![refused])),
+                    (Some(version), None) => Ok(version),
+                    (None, None) => Err(ServiceError::internal(std::io::Error::other("nothing published"))),
+                };
+                let warnings = publication
+                    .warnings
+                    .into_iter()
+                    .map(PublicationWarning::of)
+                    .collect::<Result<Vec<_>, _>>()
+                    .gql(ctx)?;
+                (result, warnings)
+            }
+            Err(e) => (Err(e), Vec::new()),
+        };
+        Ok(SharedResultPayload { warnings, ..payload(ctx, result)? })
     }
 
     /// Withdraws a published version from view; it is kept (WITHDRAWN, seen by the lead only) and

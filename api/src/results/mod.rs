@@ -5,12 +5,14 @@ pub mod adoption;
 pub mod capacity;
 pub mod engagement;
 pub mod evaluation;
+pub mod frozen_graphql;
 pub mod graphql;
 pub mod scopes;
 pub mod service;
 pub mod snapshot;
 pub mod spread_graphql;
 pub mod visibility;
+pub mod warnings;
 
 /// What got in the way, as a finding names it.
 #[derive(

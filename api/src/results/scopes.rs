@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use entity::engagement_record as record;
 use entity::{
-    project, shared_result as result, shared_result_measure as linked, shared_result_share as share,
+    project, shared_result as result, shared_result_measure as linked, shared_result_series as series,
+    shared_result_share as share,
 };
 use sea_orm::Select;
 
@@ -58,6 +59,46 @@ impl Children for LinksOfResult {
 
     fn order() -> Order<linked::Entity> {
         Order::created(linked::Column::Id)
+    }
+}
+
+/// Every version of a result the actor may see, by version number.
+pub struct VersionsOfResult;
+
+impl Children for VersionsOfResult {
+    type Scope = VisibleResults;
+
+    fn parent() -> result::Column {
+        result::Column::ResultId
+    }
+
+    fn order() -> Order<result::Entity> {
+        Order::new("version", vec![result::Column::Version, result::Column::Id], true)
+    }
+}
+
+pub struct VisibleSeries;
+
+impl Scope for VisibleSeries {
+    type Entity = series::Entity;
+
+    fn select(actor: &Actor, _: NaiveDate) -> Select<series::Entity> {
+        visibility::visible_series(actor)
+    }
+}
+
+/// A link's frozen series: all sites pooled first, then each site.
+pub struct SeriesOfLink;
+
+impl Children for SeriesOfLink {
+    type Scope = VisibleSeries;
+
+    fn parent() -> series::Column {
+        series::Column::LinkId
+    }
+
+    fn order() -> Order<series::Entity> {
+        Order::new("position", vec![series::Column::Position, series::Column::Id], true)
     }
 }
 

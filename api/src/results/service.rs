@@ -1,14 +1,18 @@
 use entity::institution;
 use entity::project::{self};
 use entity::shared_result::{self as result, ResultOutcome, ResultStatus, ResultVisibility};
-use entity::{measure, shared_result_measure as linked, shared_result_share as share};
+use entity::{
+    measure, shared_result_measure as linked, shared_result_series as series, shared_result_share as share,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
+use super::snapshot::MeasureSnapshot;
 use super::visibility::visible_to;
+use super::warnings::{self, PublicationWarning};
 use super::{BarrierTag, decode_tags, encode_tags, snapshot};
 use crate::actor::Actor;
 use crate::audit::{self, Subject};
@@ -302,9 +306,24 @@ pub async fn update(
     Ok(model)
 }
 
-/// Publishes a draft (freezing its measures' analyses; an earlier published version becomes
-/// SUPERSEDED) or re-publishes a withdrawn version (its snapshots as they were frozen).
-pub async fn publish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, ServiceError> {
+/// What `publish` did: the version as published, or nothing while warnings wait for the lead to
+/// acknowledge them (`refused` says so).
+pub struct Publication {
+    pub version: Option<result::Model>,
+    pub warnings: Vec<PublicationWarning>,
+    pub refused: Option<FieldError>,
+}
+
+/// Publishes a draft (freezing its measures' analyses, all sites pooled and site by site; an
+/// earlier published version becomes SUPERSEDED) or re-publishes a withdrawn version (its
+/// snapshots as they were frozen). A claim its measures' verdicts do not bear out is published
+/// only once the lead acknowledges the warnings.
+pub async fn publish(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    acknowledged: bool,
+) -> Result<Publication, ServiceError> {
     let (current, project) = for_lead(db, actor, id).await?;
     if !matches!(current.status, ResultStatus::Draft | ResultStatus::Withdrawn) {
         return Err(ServiceError::invalid(
@@ -326,28 +345,72 @@ pub async fn publish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, 
             "another version of this result is published",
         ));
     }
-    let (linked_measures, _) = links(db, current.id).await?;
-    let mut snapshots = Vec::new();
-    if current.status == ResultStatus::Draft {
+    let (links, _) = links(db, current.id).await?;
+    // A draft's measures are frozen now; a withdrawn version keeps what was frozen before.
+    let frozen = if current.status == ResultStatus::Draft {
         let measures = measure::Entity::find()
-            .filter(measure::Column::Id.is_in(linked_measures.iter().map(|l| l.measure_id)))
+            .filter(measure::Column::Id.is_in(links.iter().map(|l| l.measure_id)))
             .all(db.conn())
             .await?;
-        for link in &linked_measures {
-            if let Some(measure) = measures.iter().find(|m| m.id == link.measure_id) {
-                let frozen = snapshot::take(db, actor, measure).await?;
-                snapshots.push((link.id, serde_json::to_string(&frozen).map_err(ServiceError::internal)?));
-            }
-        }
+        snapshot::take_all(db, actor, &measures).await?
+    } else {
+        Vec::new()
+    };
+    let fresh: Vec<(Uuid, &snapshot::Frozen)> = links
+        .iter()
+        .filter_map(|link| frozen.iter().find(|f| f.measure_id == link.measure_id).map(|f| (link.id, f)))
+        .collect();
+    let kept: Vec<(Uuid, MeasureSnapshot)> = links
+        .iter()
+        .filter_map(|link| {
+            let text = link.snapshot.as_deref()?;
+            serde_json::from_str::<MeasureSnapshot>(text).ok().map(|s| (link.measure_id, s))
+        })
+        .collect();
+    let judged: Vec<(Uuid, &MeasureSnapshot)> = match current.status {
+        ResultStatus::Draft => fresh.iter().map(|(_, f)| (f.measure_id, &f.snapshot)).collect(),
+        _ => kept.iter().map(|(measure_id, s)| (*measure_id, s)).collect(),
+    };
+    let warnings = warnings::warnings(current.outcome, &judged);
+    if !warnings.is_empty() && !acknowledged {
+        let refused = FieldError {
+            field: vec!["acknowledgeWarnings".to_owned()],
+            code: UserErrorCode::UnacknowledgedWarnings,
+            message: format!(
+                "{} warning(s) about this claim: read `warnings`, then publish again with \
+                 acknowledgeWarnings: true to publish anyway",
+                warnings.len()
+            ),
+        };
+        return Ok(Publication { version: None, warnings, refused: Some(refused) });
     }
     let now = db.now();
     let txn = db.begin().await?;
-    for (link_id, text) in snapshots {
+    for (link_id, f) in &fresh {
+        let text = serde_json::to_string(&f.snapshot).map_err(ServiceError::internal)?;
         linked::Entity::update_many()
             .col_expr(linked::Column::Snapshot, Expr::val(text))
-            .filter(linked::Column::Id.eq(link_id))
+            .filter(linked::Column::Id.eq(*link_id))
             .exec(&txn)
             .await?;
+        let rows = f
+            .series
+            .iter()
+            .enumerate()
+            .map(|(position, s)| {
+                Ok(series::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    link_id: Set(*link_id),
+                    position: Set(i32::try_from(position).map_err(ServiceError::internal)?),
+                    site_id: Set(s.site_id),
+                    institution_id: Set(s.institution_id),
+                    analysis: Set(serde_json::to_string(&s.analysis).map_err(ServiceError::internal)?),
+                })
+            })
+            .collect::<Result<Vec<_>, ServiceError>>()?;
+        if !rows.is_empty() {
+            series::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+        }
     }
     result::Entity::update_many()
         .col_expr(result::Column::Status, Expr::val(sea_orm::ActiveEnum::to_value(&ResultStatus::Superseded)))
@@ -367,17 +430,24 @@ pub async fn publish(db: &Db, actor: &Actor, id: Uuid) -> Result<result::Model, 
     let mut active = sea_orm::ActiveModelTrait::reset_all(result::ActiveModel::from(published.clone()));
     active.id = sea_orm::ActiveValue::Unchanged(published.id);
     sea_orm::ActiveModelTrait::update(active, &txn).await?;
-    audit::record(
+    // An acknowledged warning stays on the record: who published over which verdicts.
+    let details = (!warnings.is_empty()).then(|| {
+        serde_json::json!({
+            "acknowledgedWarnings": warnings.iter().map(|w| w.message.clone()).collect::<Vec<_>>()
+        })
+    });
+    audit::record_with_details(
         &txn,
         db.now(),
         actor.into(),
         Some(project.lead_institution_id),
         "shared_result.publish",
         Subject { kind: "SharedResult", id },
+        details,
     )
     .await?;
     txn.commit().await?;
-    Ok(published)
+    Ok(Publication { version: Some(published), warnings, refused: None })
 }
 
 /// Withdraws a published version from view; it is kept and can be published again.

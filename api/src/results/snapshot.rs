@@ -3,15 +3,18 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::measure::{self, MeasureDirection, MeasureFrequency, MeasureKind, MeasureUnit};
-use sea_orm::ActiveEnum;
+use entity::{institution, observation, project_site};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::analysis::AnalysisConfig;
-use crate::charts::{self, ChartData, Variant, screaming};
+use crate::charts::{self, ChartData, ChartSubject, Variant, screaming};
 use crate::db::Db;
 use crate::error::ServiceError;
-use crate::measures::analysis::{analyse, period_date};
+use crate::measures::analysis::{MeasureAnalysis, Periods, analyse_rows, observations_of, period_date};
+use crate::measures::calendar::Calendar;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotSignal {
@@ -92,17 +95,122 @@ pub struct MeasureSnapshot {
     /// project still see the picture; absent from snapshots frozen before it was recorded.
     #[serde(default)]
     pub chart: Option<ChartData>,
+    /// The measure's target when frozen (plotted unit); absent from older snapshots.
+    #[serde(default)]
+    pub target: Option<f64>,
+}
+
+/// One series frozen beside a snapshot: all sites pooled (no site), or one site's.
+pub struct FrozenSeries {
+    pub site_id: Option<Uuid>,
+    /// The site's host institution.
+    pub institution_id: Option<Uuid>,
+    pub analysis: MeasureAnalysis,
+}
+
+/// A linked measure as frozen at publication: the summary, and every series behind it.
+pub struct Frozen {
+    pub measure_id: Uuid,
+    pub snapshot: MeasureSnapshot,
+    /// All sites pooled first, then each site with observations, by its host's name.
+    pub series: Vec<FrozenSeries>,
+}
+
+impl MeasureSnapshot {
+    /// What the frozen series' charts are drawn with: the definition as frozen. `None` for a
+    /// snapshot frozen before definitions were.
+    pub fn chart_subject(&self) -> Option<ChartSubject> {
+        let definition = self.definition.as_ref()?;
+        let (_, unit, _, frequency) = definition.parts()?;
+        Some(ChartSubject { name: definition.name.clone(), unit, frequency, target: self.target })
+    }
 }
 
 fn making_data_count() -> String {
     "MAKING_DATA_COUNT".to_owned()
 }
 
-/// All sites pooled, default rules.
-pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<MeasureSnapshot, ServiceError> {
-    let result = analyse(db, actor, measure, None, AnalysisConfig::default()).await?;
+/// Each measure frozen with default rules, all sites pooled and site by site, from three
+/// statements whatever the number of measures and sites: the observations, their sites' time
+/// zones, and the sites' hosts.
+pub async fn take_all(
+    db: &Db,
+    actor: &Actor,
+    measures: &[measure::Model],
+) -> Result<Vec<Frozen>, ServiceError> {
+    let ids: Vec<Uuid> = measures.iter().map(|m| m.id).collect();
+    let rows = observations_of(db, actor, &ids).await?;
+    let calendar = Calendar::of_rows(db.conn(), db.now(), rows.values().flatten()).await?;
+    let hosts = hosts(db, rows.values().flatten()).await?;
+    let taken_at = db.now();
+    Ok(measures
+        .iter()
+        .map(|measure| {
+            let series: Vec<&observation::Model> =
+                rows.get(&measure.id).map(|r| r.iter().collect()).unwrap_or_default();
+            let analyse = |site: Option<Uuid>| {
+                analyse_rows(
+                    measure,
+                    &series,
+                    site,
+                    AnalysisConfig::default(),
+                    &calendar,
+                    &Periods::default(),
+                )
+            };
+            let pooled = analyse(None);
+            let snapshot = summarise(measure, &pooled, taken_at);
+            let mut frozen = vec![FrozenSeries { site_id: None, institution_id: None, analysis: pooled }];
+            frozen.extend(hosts.iter().filter(|h| series.iter().any(|r| r.site_id == h.site_id)).map(|h| {
+                FrozenSeries {
+                    site_id: Some(h.site_id),
+                    institution_id: Some(h.institution_id),
+                    analysis: analyse(Some(h.site_id)),
+                }
+            }));
+            Frozen { measure_id: measure.id, snapshot, series: frozen }
+        })
+        .collect())
+}
+
+struct Host {
+    site_id: Uuid,
+    institution_id: Uuid,
+}
+
+/// The host institution of each site among the rows, by the host's name.
+async fn hosts<'a>(
+    db: &Db,
+    rows: impl Iterator<Item = &'a observation::Model>,
+) -> Result<Vec<Host>, ServiceError> {
+    let mut site_ids: Vec<Uuid> = rows.map(|r| r.site_id).collect();
+    site_ids.sort_unstable();
+    site_ids.dedup();
+    if site_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let host = project_site::Entity::belongs_to(institution::Entity)
+        .from(project_site::Column::InstitutionId)
+        .to(institution::Column::Id)
+        .into();
+    let found: Vec<(Uuid, Uuid)> = project_site::Entity::find()
+        .select_only()
+        .column(project_site::Column::Id)
+        .column(project_site::Column::InstitutionId)
+        .join(JoinType::InnerJoin, host)
+        .filter(project_site::Column::Id.is_in(site_ids))
+        .order_by_asc(institution::Column::Name)
+        .order_by_asc(project_site::Column::Id)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    Ok(found.into_iter().map(|(site_id, institution_id)| Host { site_id, institution_id }).collect())
+}
+
+/// The pooled analysis as the snapshot's summary.
+fn summarise(measure: &measure::Model, result: &MeasureAnalysis, taken_at: DateTime<Utc>) -> MeasureSnapshot {
     let analysis = &result.analysis;
-    Ok(MeasureSnapshot {
+    MeasureSnapshot {
         measure_name: measure.name.clone(),
         definition: Some(FrozenDefinition::of(measure)),
         verdict: screaming(&format!("{:?}", analysis.verdict.verdict)),
@@ -126,9 +234,10 @@ pub async fn take(db: &Db, actor: &Actor, measure: &measure::Model) -> Result<Me
         gap_to_target: result.gap_to_target,
         points: analysis.spc.points.len(),
         latest_period: analysis.spc.points.last().and_then(|p| period_date(measure, p.period)),
-        taken_at: db.now(),
-        chart: Some(charts::of(measure, &result, Variant::Spc)),
-    })
+        taken_at,
+        chart: Some(charts::of(&ChartSubject::of(measure), result, Variant::Spc)),
+        target: measure.target,
+    }
 }
 
 #[cfg(test)]

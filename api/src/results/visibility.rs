@@ -2,11 +2,15 @@
 //! the programme's funder) see its published versions, and the lead every version; PROGRAMME adds
 //! every institution in the programme (funder, leads and sites of its projects); PLATFORM adds
 //! every institution; explicit shares add exactly the named ones. Only published versions leave
-//! the project.
+//! the project; a version a later one superseded stays readable to those its publication reached
+//! (the result's history), while a withdrawn one is the lead's alone again.
 
 use entity::project_site::{self, SiteStatus};
 use entity::shared_result::{self as result, ResultStatus, ResultVisibility};
-use entity::{programme, project, shared_result_measure as linked, shared_result_share as share};
+use entity::{
+    programme, project, shared_result_measure as linked, shared_result_series as series,
+    shared_result_share as share,
+};
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 use uuid::Uuid;
@@ -64,7 +68,7 @@ pub fn visible_to(actor: &Actor) -> Select<result::Entity> {
         .from(share::Entity)
         .and_where(share::Column::InstitutionId.eq(institution_id))
         .to_owned();
-    let published = || result::Column::Status.eq(ResultStatus::Published);
+    let published = || result::Column::Status.is_in([ResultStatus::Published, ResultStatus::Superseded]);
     result::Entity::find().filter(
         Condition::any()
             .add(result::Column::ProjectId.in_subquery(led_projects))
@@ -95,6 +99,12 @@ fn visible_ids(actor: &Actor) -> SelectStatement {
 /// A version's linked measures are visible with the version.
 pub fn visible_links(actor: &Actor) -> Select<linked::Entity> {
     linked::Entity::find().filter(linked::Column::ResultVersionId.in_subquery(visible_ids(actor)))
+}
+
+/// A link's frozen series are visible with the link.
+pub fn visible_series(actor: &Actor) -> Select<series::Entity> {
+    let links = visible_links(actor).select_only().column(linked::Column::Id).into_query();
+    series::Entity::find().filter(series::Column::LinkId.in_subquery(links))
 }
 
 /// Whom a version is explicitly shared with is the lead's to know, nobody else's.
