@@ -220,6 +220,15 @@ pub struct Settings {
     #[arg(long, env = "SPRINGBOARD_PERSISTED_QUERIES_ONLY", default_value_t = false)]
     pub persisted_queries_only: bool,
 
+    /// How often each replica looks for new publications for `resultPublished` subscribers, in
+    /// milliseconds (only while someone subscribes): at most this late, from any replica.
+    #[arg(long, env = "SPRINGBOARD_PUBLICATIONS_POLL_MS", default_value_t = 1_000)]
+    pub publications_poll_ms: u64,
+
+    /// Most WebSocket subscription connections one replica holds; more get 503.
+    #[arg(long, env = "SPRINGBOARD_MAX_SUBSCRIBERS", default_value_t = 1_000)]
+    pub max_subscribers: usize,
+
     /// Most operations in one batched request.
     #[arg(long, env = "SPRINGBOARD_MAX_BATCH_SIZE", default_value_t = 10)]
     pub max_batch_size: usize,

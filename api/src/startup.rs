@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
@@ -21,6 +22,7 @@ use crate::http::metrics_access::MetricsAccess;
 use crate::http::{self, AppState};
 use crate::identity::{AuthConfig, password};
 use crate::ratelimit::{Policy, RateLimits};
+use crate::results::publications::Publications;
 use crate::settings::Settings;
 use crate::shared_state::SharedRedis;
 
@@ -138,6 +140,8 @@ impl Application {
             let readiness = readiness.clone();
             async move { readiness.keep_probing(probe).await }
         });
+        let publications = Publications::new(Duration::from_millis(settings.publications_poll_ms.max(10)));
+        tokio::spawn(publications.clone().watch(db.system()));
         let sdl = schema.sdl();
         let state = web::Data::new(AppState {
             shapes: Shapes::from_sdl(&sdl),
@@ -159,6 +163,8 @@ impl Application {
             },
             proxy_hops: settings.trusted_proxy_hops,
             persisted: Arc::new(persisted_queries(&settings)?),
+            publications,
+            subscribers: Arc::new(tokio::sync::Semaphore::new(settings.max_subscribers)),
         });
         let metrics_server = match &settings.metrics_bind {
             Some(bind) => {

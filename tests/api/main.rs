@@ -53,6 +53,7 @@ mod smtp_sink;
 mod spread;
 mod sso;
 mod standalone_results;
+mod subscriptions;
 mod team_time;
 mod tenancy_probes;
 mod time_travel;

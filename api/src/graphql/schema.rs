@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 use crate::api_tokens::graphql::ApiTokenMutation;
 use crate::assessments::graphql::AssessmentMutation;
@@ -19,6 +19,7 @@ use crate::projects::graphql::ProjectQuery;
 use crate::projects::mutations::ProjectMutation;
 use crate::projects::team_time_graphql::TeamTimeMutation;
 use crate::results::graphql::{ResultMutation, ResultQuery};
+use crate::results::publications_graphql::ResultSubscription;
 use crate::results::spread_graphql::SpreadMutation;
 use crate::sso::graphql::{SingleSignOnMutation, SingleSignOnQuery};
 use crate::users::graphql::UserQuery;
@@ -63,7 +64,7 @@ pub struct Mutation(
     TeamTimeMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, ResultSubscription>;
 
 #[derive(Clone, Copy, Debug)]
 pub struct QueryLimits {
@@ -72,7 +73,7 @@ pub struct QueryLimits {
 }
 
 pub fn build(auth: Arc<AuthConfig>, limits: QueryLimits) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), ResultSubscription)
         .data(auth)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
@@ -81,5 +82,5 @@ pub fn build(auth: Arc<AuthConfig>, limits: QueryLimits) -> AppSchema {
 
 /// The SDL clients code against; `schema.graphql` at the repository root must equal it.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), ResultSubscription).finish().sdl()
 }

@@ -178,7 +178,10 @@ async fn receive_multipart(
         .map_err(|e| format!("the multipart body is not a GraphQL request: {e}"))
 }
 
-pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn get(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    if super::subscriptions::is_upgrade(&req) {
+        return super::subscriptions::upgrade(&req, payload, &state).await;
+    }
     let accept = header_str(&req, header::ACCEPT);
     let params = web::Query::<GetParams>::from_query(req.query_string()).map(web::Query::into_inner);
     let parsed = match params {
@@ -508,6 +511,15 @@ async fn run(
             return (Rendered::new(response, Stage::Received, &request_id), Stage::Received);
         }
     };
+    if operation.node.ty == OperationType::Subscription {
+        let error = async_graphql::ServerError::new(
+            "subscriptions are served over WebSocket: GET /graphql with the graphql-transport-ws subprotocol",
+            None,
+        );
+        let response = async_graphql::Response::from_errors(vec![error]);
+        state.metrics.observe(operation_name.as_deref(), Outcome::Rejected, started.elapsed());
+        return (Rendered::new(response, Stage::Received, &request_id), Stage::Received);
+    }
     if let Some(name) = operation_name.as_deref() {
         tracing::Span::current().record("graphql.operation", name);
     }

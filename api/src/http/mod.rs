@@ -17,6 +17,7 @@ pub mod persisted;
 pub mod rate_limit;
 pub mod render;
 pub mod request_id;
+pub mod subscriptions;
 
 use std::sync::Arc;
 
@@ -53,6 +54,10 @@ pub struct AppState {
     pub proxy_hops: usize,
     /// Documents known by hash (see `persisted`).
     pub persisted: Arc<persisted::PersistedQueries>,
+    /// Publications as they happen, for `resultPublished`.
+    pub publications: Arc<crate::results::publications::Publications>,
+    /// Room for WebSocket subscribers on this replica.
+    pub subscribers: Arc<tokio::sync::Semaphore>,
 }
 
 /// The private listener's only route.

@@ -7,6 +7,8 @@ pub mod engagement;
 pub mod evaluation;
 pub mod frozen_graphql;
 pub mod graphql;
+pub mod publications;
+pub mod publications_graphql;
 pub mod scopes;
 pub mod service;
 pub mod snapshot;
