@@ -266,7 +266,7 @@ db_test! {
         let project = &active["data"]["projects"]["edges"][0]["node"];
         let continuous = project["measures"].as_array().unwrap().iter().find(|m| m["unit"] == json!("CONTINUOUS")).unwrap();
         let before = count_rows(&app, "observations").await;
-        let record = "mutation($m: ID!, $period: NaiveDate!) { recordObservations(input: {measureId: $m, observations: [{site: \"northgate-general\", periodStart: $period, value: 3, note: \"a\\u0000b\"}]}) { recordedCount userErrors { field code } } }";
+        let record = "mutation($m: ID!, $period: Date!) { recordObservations(input: {measureId: $m, observations: [{site: \"northgate-general\", periodStart: $period, value: 3, note: \"a\\u0000b\"}]}) { recordedCount userErrors { field code } } }";
         let last_january = format!("{}-01-01", app.clock.today().year() - 1);
         let body = app.graphql(record, json!({ "m": continuous["id"], "period": last_january }), Some(&lead)).await;
         assert_eq!(body["data"]["recordObservations"]["userErrors"], json!([{ "field": ["input", "observations", "0", "note"], "code": "INVALID" }]), "{body}");
@@ -277,7 +277,7 @@ db_test! {
         assert_eq!(body["data"]["createSharedResult"]["userErrors"], json!([{ "field": ["input", "body"], "code": "INVALID" }]), "{body}");
 
         let roles = ["CLINICAL_LEAD", "PROJECT_MANAGER", "EXECUTIVE_SPONSOR", "DATA_ANALYST", "IMPROVEMENT_ADVISOR", "SERVICE_USER_REPRESENTATIVE", "EVALUATOR", "TEAM_MEMBER"];
-        let programme = "mutation($g: [[ProjectRole!]!], $opens: NaiveDate!, $closes: NaiveDate!) { createProgramme(input: {name: \"x\", objectives: \"y\", biddingOpensOn: $opens, biddingClosesOn: $closes, fundingCriteria: {requiredRoleGroups: $g}}) { userErrors { field code } } }";
+        let programme = "mutation($g: [[ProjectRole!]!], $opens: Date!, $closes: Date!) { createProgramme(input: {name: \"x\", objectives: \"y\", biddingOpensOn: $opens, biddingClosesOn: $closes, fundingCriteria: {requiredRoleGroups: $g}}) { userErrors { field code } } }";
         let body = app.graphql(programme, json!({ "g": vec![roles; 20], "opens": app.day(-1), "closes": app.day(30) }), Some(&funder)).await;
         assert_eq!(body["data"]["createProgramme"]["userErrors"], json!([{ "field": ["input", "criteria", "requiredRoleGroups"], "code": "INVALID" }]), "{body}");
     }
@@ -287,7 +287,7 @@ db_test! {
     async fn dates_the_database_cannot_store_are_a_user_error_not_a_500(app) {
         let funder = app.institution(InstitutionKind::Funder).await;
         let token = app.token(funder, Role::Admin).await;
-        let create = "mutation($opens: NaiveDate!, $closes: NaiveDate!) { createProgramme(input: {name: \"x\", objectives: \"y\", biddingOpensOn: $opens, biddingClosesOn: $closes}) { programme { id } userErrors { field code } } }";
+        let create = "mutation($opens: Date!, $closes: Date!) { createProgramme(input: {name: \"x\", objectives: \"y\", biddingOpensOn: $opens, biddingClosesOn: $closes}) { programme { id } userErrors { field code } } }";
 
         let body = app.graphql(create, json!({ "opens": "-9000-01-01", "closes": app.day(30) }), Some(&token)).await;
 

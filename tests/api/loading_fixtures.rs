@@ -59,7 +59,7 @@ fn ids(payloads: &[Value], object: &str) -> Vec<String> {
     payloads.iter().map(|p| p[object]["id"].as_str().unwrap_or_else(|| panic!("{p}")).to_owned()).collect()
 }
 
-const ENGAGE: &str = "mutation($p: ID!, $period: NaiveDate!) {
+const ENGAGE: &str = "mutation($p: ID!, $period: Date!) {
   recordEngagement(input: {projectId: $p, periodStart: $period, clinicians: 4, serviceUsers: 2, others: 1}) { userErrors { code } }
 }";
 

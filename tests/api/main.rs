@@ -21,6 +21,7 @@ mod http_spec;
 mod idempotency;
 mod isolation;
 mod limits;
+mod links;
 mod loader_isolation;
 mod loading;
 mod loading_fixtures;

@@ -156,6 +156,21 @@ db_test! {
 }
 
 db_test! {
+    async fn a_day_that_is_not_yyyy_mm_dd_is_refused_naming_its_field_and_the_format(app) {
+        let w = world(&app).await;
+        let m = measure(&app, &w, "PROPORTION", "WEEKLY", "HIGHER_IS_BETTER").await;
+        let mut rows = weekly_rows(app.last_monday(), &[&w.north_slug], 3, |_| 5.0);
+        rows[1]["periodStart"] = json!("05/10/2026");
+        let body = app.graphql(RECORD, json!({ "input": { "measureId": m, "observations": rows } }), Some(&w.lead)).await;
+        assert!(body.get("data").is_none(), "never executed: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("input.observations.1.periodStart") || message.contains("input.observations[1].periodStart"), "{message}");
+        assert!(message.contains("expected type \"Date\"") && message.contains("YYYY-MM-DD"), "{message}");
+        assert_eq!(count_rows(&app, "observations").await, 0, "nothing written");
+    }
+}
+
+db_test! {
     async fn a_site_records_for_itself_only_and_a_read_token_not_at_all(app) {
         let w = world(&app).await;
         let m = measure(&app, &w, "COUNT", "MONTHLY", "LOWER_IS_BETTER").await;

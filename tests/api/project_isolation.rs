@@ -113,7 +113,7 @@ const MUTATIONS: [(&str, &str); 13] = [
         "Project",
     ),
     (
-        "mutation($id: ID!, $host: ID!, $today: NaiveDate!) { createCapacityAssessment(input: {projectId: $id, assessedInstitutionId: $host, assessedOn: $today}) { assessment { id } userErrors { field code message } } }",
+        "mutation($id: ID!, $host: ID!, $today: Date!) { createCapacityAssessment(input: {projectId: $id, assessedInstitutionId: $host, assessedOn: $today}) { assessment { id } userErrors { field code message } } }",
         "Project",
     ),
     (

@@ -154,6 +154,43 @@ fn unreleased(changelog: &str) -> &str {
     rest.find("\n## ").map_or(rest, |end| &rest[..end])
 }
 
+/// Types the notes rename, written "`Old` is renamed `New`": one breaking change, named once,
+/// rather than one for every position the type appears in.
+fn renames(notes: &str) -> Vec<(String, String)> {
+    notes
+        .split("` is renamed `")
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter_map(|pair| {
+            let old = pair[0].rsplit('`').next()?;
+            let new = pair[1].split('`').next()?;
+            let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            (word(old) && word(new)).then(|| (old.to_owned(), new.to_owned()))
+        })
+        .collect()
+}
+
+/// The released SDL with renamed types under their new names.
+fn renamed(sdl: &str, renames: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(sdl.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let replaced = renames.iter().find(|(old, _)| old == word).map_or(word.as_str(), |(_, new)| new);
+        out.push_str(replaced);
+        word.clear();
+    };
+    for c in sdl.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 #[test]
 fn a_breaking_schema_change_is_named_in_the_changelog() {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -161,6 +198,7 @@ fn a_breaking_schema_change_is_named_in_the_changelog() {
         std::fs::read_to_string(format!("{root}/tests/api/released.graphql")).expect("the released schema");
     let changelog = std::fs::read_to_string(format!("{root}/CHANGELOG.md")).expect("CHANGELOG.md");
     let notes = unreleased(&changelog);
+    let released = renamed(&released, &renames(notes));
     let unnamed: Vec<String> = breaking_changes(&released, &springboard::graphql::schema::sdl())
         .into_iter()
         .filter(|(at, _)| !notes.contains(&format!("`{at}`")))
@@ -196,4 +234,14 @@ fn the_unreleased_section_is_read_from_its_heading_not_from_the_policy_naming_it
     let changelog = "# Changelog\n\nthe `## Unreleased` section names them.\n\n## Unreleased\n\n- `A.b` went\n\n## 0.1.0\n\n- `C.d`\n";
     let notes = unreleased(changelog);
     assert!(notes.contains("`A.b`") && !notes.contains("`C.d`") && !notes.contains("names them"), "{notes}");
+}
+
+#[test]
+fn a_renamed_type_is_one_change_named_once() {
+    let notes = "- The scalar `NaiveDate` is renamed `Date`: declare variables as `Date`.\n- `A.b` went";
+    assert_eq!(renames(notes), [("NaiveDate".to_owned(), "Date".to_owned())]);
+    let old = "scalar NaiveDate\ntype Query { day: NaiveDate! days(from: NaiveDate): [NaiveDate!] naiveDates: Int }";
+    let new = "scalar Date\ntype Query { day: Date! days(from: Date): [Date!] naiveDates: Int }";
+    assert_eq!(breaking_changes(old, new).len(), 4, "unnamed, the rename breaks every position");
+    assert!(breaking_changes(&renamed(old, &renames(notes)), new).is_empty());
 }

@@ -10,7 +10,7 @@ use crate::db_test;
 use crate::helpers::*;
 use crate::project_fixtures::*;
 
-const REPORT: &str = "mutation($m: ID!, $month: NaiveDate!, $hours: Float!) {
+const REPORT: &str = "mutation($m: ID!, $month: Date!, $hours: Float!) {
   reportTeamTime(input: {teamMemberId: $m, month: $month, hours: $hours}) { reported userErrors { field code message } }
 }";
 const TEAM_TIME: &str = "query($p: ID!) { project(id: $p) { teamTime(months: 3) {

@@ -152,7 +152,7 @@ db_test! {
 }
 
 const CREATE_MEASURE: &str = "mutation($input: CreateMeasureInput!) { createMeasure(input: $input) { measure { id } userErrors { code } } }";
-const RECORD: &str = "mutation($m: ID!, $site: String!, $period: NaiveDate!) { recordObservations(input: {measureId: $m, observations: [{site: $site, periodStart: $period, value: 4}]}) { recordedCount userErrors { field code } } }";
+const RECORD: &str = "mutation($m: ID!, $site: String!, $period: Date!) { recordObservations(input: {measureId: $m, observations: [{site: $site, periodStart: $period, value: 4}]}) { recordedCount userErrors { field code } } }";
 const CAPACITY: &str = "query($p: ID!) { project(id: $p) { teamCapacity { totalHours } } }";
 
 /// Future periods, engagement months and team members whose time has ended.
@@ -180,7 +180,7 @@ async fn monitoring_rules(app: &TestApp) {
     let past = ok(app, lead, RECORD, json!({ "m": measure, "site": site, "period": last_month })).await;
     assert_eq!(past["recordedCount"], json!(1));
 
-    let engagement = "mutation($p: ID!, $period: NaiveDate!) { recordEngagement(input: {projectId: $p, periodStart: $period, clinicians: 3, serviceUsers: 1, others: 0}) { userErrors { field code } } }";
+    let engagement = "mutation($p: ID!, $period: Date!) { recordEngagement(input: {projectId: $p, periodStart: $period, clinicians: 3, serviceUsers: 1, others: 0}) { userErrors { field code } } }";
     let ahead =
         app.graphql(engagement, json!({ "p": setup.bid.project, "period": next_month }), Some(lead)).await;
     assert_eq!(

@@ -1,5 +1,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::Date;
 use entity::capacity_assessment::{self as assessment, AssessmentStatus as DbAssessmentStatus};
 
 use super::dimension::CapacityDimension;
@@ -41,38 +43,33 @@ impl CapacityAssessment {
         GlobalId::encode(NodeKind::CapacityAssessment, self.0.id)
     }
     /// The host institution assessed.
-    async fn assessed_institution(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let loaded = crate::graphql::load_one::<crate::institutions::service::Directory>(
-            ctx,
-            self.0.assessed_institution_id,
-        )
-        .await?;
-        Ok(loaded.map(InstitutionProfile))
+    async fn assessed_institution(&self, ctx: &Context<'_>) -> async_graphql::Result<InstitutionProfile> {
+        InstitutionProfile::referenced(ctx, self.0.assessed_institution_id).await
     }
     /// The institution that made the assessment: a funder or, where the programme allows, the
     /// project's lead.
-    async fn assessor_institution(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let loaded = crate::graphql::load_one::<crate::institutions::service::Directory>(
-            ctx,
-            self.0.assessor_institution_id,
-        )
-        .await?;
-        Ok(loaded.map(InstitutionProfile))
+    async fn assessor_institution(&self, ctx: &Context<'_>) -> async_graphql::Result<InstitutionProfile> {
+        InstitutionProfile::referenced(ctx, self.0.assessor_institution_id).await
     }
     /// The project it was made for; null for a general assessment.
     async fn project_id(&self) -> Option<ID> {
         self.0.project_id.map(|id| GlobalId::encode(NodeKind::Project, id))
     }
+    /// The project it was made for (`projectId` as an object), where you may see the project;
+    /// null for a general assessment, or a project you do not see.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::projects::graphql::Project>> {
+        let Some(id) = self.0.project_id else { return Ok(None) };
+        Ok(crate::graphql::load_one::<crate::projects::scopes::VisibleProjects>(ctx, id)
+            .await?
+            .map(crate::projects::graphql::Project))
+    }
     /// The day of the assessment (`YYYY-MM-DD`), never in the future; the funding gate counts its
     /// age from this day.
-    async fn assessed_on(&self) -> NaiveDate {
-        self.0.assessed_on
+    async fn assessed_on(&self) -> Date {
+        self.0.assessed_on.into()
     }
     /// DRAFT or SUBMITTED.
     async fn status(&self) -> AssessmentStatus {
@@ -127,7 +124,7 @@ pub struct CreateCapacityAssessmentInput {
     /// The project the assessment is for; leave out for a general one (funders only).
     pub project_id: Option<ID>,
     /// The day of the assessment (`YYYY-MM-DD`); not in the future.
-    pub assessed_on: NaiveDate,
+    pub assessed_on: Date,
     /// Scores and evidence to record now; dimensions left out stay open.
     #[graphql(default)]
     pub dimensions: Vec<DimensionScoreInput>,
@@ -142,7 +139,7 @@ pub struct UpdateCapacityAssessmentInput {
     /// The assessment's global ID.
     pub id: ID,
     /// A new day of the assessment (`YYYY-MM-DD`); not in the future.
-    pub assessed_on: Option<NaiveDate>,
+    pub assessed_on: Option<Date>,
     /// Scores and evidence to change; dimensions left out keep theirs.
     #[graphql(default)]
     pub dimensions: Vec<DimensionScoreInput>,
@@ -191,7 +188,7 @@ impl AssessmentMutation {
                 let new = NewAssessment {
                     assessed_institution_id,
                     project_id,
-                    assessed_on: input.assessed_on,
+                    assessed_on: input.assessed_on.into(),
                     dimensions: input.dimensions.into_iter().map(Into::into).collect(),
                     submit: input.submit,
                 };
@@ -215,7 +212,7 @@ impl AssessmentMutation {
         let result = match GlobalId::require(&input.id, NodeKind::CapacityAssessment, "id") {
             Ok(id) => {
                 let entries = input.dimensions.into_iter().map(Into::into).collect();
-                service::update(db, actor, id, input.assessed_on, entries, input.submit).await
+                service::update(db, actor, id, input.assessed_on.map(Into::into), entries, input.submit).await
             }
             Err(e) => Err(e),
         };

@@ -44,11 +44,8 @@ impl Commitment {
         GlobalId::encode(NodeKind::Commitment, self.0.id)
     }
     /// The royal college or professional body that makes the commitment.
-    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let loaded =
-            crate::graphql::load_one::<crate::institutions::service::Directory>(ctx, self.0.institution_id)
-                .await?;
-        Ok(loaded.map(InstitutionProfile))
+    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<InstitutionProfile> {
+        InstitutionProfile::referenced(ctx, self.0.institution_id).await
     }
     /// The global ID of the project the commitment is made to; null when it is made to a
     /// programme.
@@ -59,6 +56,28 @@ impl Commitment {
     /// to a project.
     async fn programme_id(&self) -> Option<ID> {
         self.0.programme_id.map(|id| GlobalId::encode(NodeKind::Programme, id))
+    }
+    /// The project it is made to (`projectId` as an object), where you may see the project; null
+    /// when it is made to a programme.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::projects::graphql::Project>> {
+        let Some(id) = self.0.project_id else { return Ok(None) };
+        Ok(crate::graphql::load_one::<crate::projects::scopes::VisibleProjects>(ctx, id)
+            .await?
+            .map(crate::projects::graphql::Project))
+    }
+    /// The programme it is made to (`programmeId` as an object), where you may see the
+    /// programme; null when it is made to a project.
+    async fn programme(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::programmes::graphql::Programme>> {
+        let Some(id) = self.0.programme_id else { return Ok(None) };
+        Ok(crate::graphql::load_one::<crate::programmes::service::VisibleProgrammes>(ctx, id)
+            .await?
+            .map(crate::programmes::graphql::Programme))
     }
     /// What the institution gives.
     async fn kind(&self) -> CommitmentKind {

@@ -1,5 +1,5 @@
+use crate::graphql::Date;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::NaiveDate;
 
 use super::gate::Shortfall;
 use super::service::{self, Decision};
@@ -81,9 +81,9 @@ pub struct FundingShortfall {
     /// The programme's minimum on that dimension, 0–4.
     pub minimum: Option<i32>,
     /// When the assessment that counts was made (ASSESSMENT_EXPIRED, SCORE_BELOW_MINIMUM).
-    pub assessed_on: Option<NaiveDate>,
+    pub assessed_on: Option<Date>,
     /// The last day that assessment counts, under the programme's maximum age.
-    pub valid_until: Option<NaiveDate>,
+    pub valid_until: Option<Date>,
     /// For ROLE_MISSING, the roles any one of which would fill the gap; empty otherwise.
     pub roles: Vec<ProjectRole>,
     /// Hours a week: the team's committed hours (HOURS_BELOW_MINIMUM) or the monitoring
@@ -104,8 +104,8 @@ impl From<Shortfall> for FundingShortfall {
             dimension: s.dimension,
             score: s.score,
             minimum: s.minimum,
-            assessed_on: s.assessed_on,
-            valid_until: s.valid_until,
+            assessed_on: s.assessed_on.map(Into::into),
+            valid_until: s.valid_until.map(Into::into),
             roles: s.roles.into_iter().map(Into::into).collect(),
             hours_per_week: s.hours,
             limit_hours_per_week: s.required_hours,

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod cost;
+pub mod date;
 pub mod errors;
 pub mod execution;
 pub mod loaders;
@@ -15,6 +16,7 @@ pub mod schema;
 pub mod ticks;
 
 pub use context::{RequestContext, actor, request};
+pub use date::Date;
 pub use errors::{GqlResult, UserError, outcome};
 pub use loaders::{compute, load_children, load_one, load_page, loaders};
 pub use pagination::{Paged, connection, cost, page_request, shared_connection};

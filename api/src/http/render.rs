@@ -81,7 +81,7 @@ pub fn to_body<T: Serialize>(value: &T) -> Vec<u8> {
 /// input") so that a client learns what to send.
 const FORMATS: [(&str, &str); 2] = [
     ("\"DateTime\"", "a DateTime is RFC 3339 with a time-zone offset, such as 2026-03-01T09:00:00Z"),
-    ("\"NaiveDate\"", "a date is YYYY-MM-DD, such as 2026-03-01"),
+    ("\"Date\"", "a date is YYYY-MM-DD, such as 2026-03-01"),
 ];
 
 fn hint_format(message: &mut String) {

@@ -338,6 +338,23 @@ impl InstitutionMutation {
 /// nothing of its members or settings.
 pub struct InstitutionProfile(pub institution::Model);
 
+impl InstitutionProfile {
+    /// The institution a row refers to. Institutions are never deleted and every caller may read
+    /// the directory, so a reference that finds none is a broken row, reported as internal.
+    pub async fn referenced(ctx: &async_graphql::Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Self> {
+        use crate::graphql::GqlResult;
+        crate::graphql::load_one::<crate::institutions::service::Directory>(ctx, id)
+            .await?
+            .map(InstitutionProfile)
+            .ok_or_else(|| {
+                crate::error::ServiceError::internal(std::io::Error::other(format!(
+                    "institution {id} is referenced but missing"
+                )))
+            })
+            .gql(ctx)
+    }
+}
+
 /// The public face of an institution, seen across tenants: enough to choose a site or a partner,
 /// nothing of its members or settings.
 #[Object]

@@ -1,8 +1,8 @@
 //! The analysis as GraphQL: charts a front end can draw point by point, the signals, and the
 //! verdict with what justifies it.
 
+use crate::graphql::Date;
 use async_graphql::{ID, InputObject, SimpleObject};
-use chrono::NaiveDate;
 
 use super::analysis::MeasureAnalysis;
 use crate::analysis::{
@@ -290,10 +290,10 @@ pub struct AnalysisSignal {
     pub effect: SignalEffect,
     /// The first day of the period of the first point it covers (YYYY-MM-DD); null only for a
     /// period outside the calendar, which stored observations never have.
-    pub first_period: Option<NaiveDate>,
+    pub first_period: Option<Date>,
     /// The first day of the period of the last point it covers (YYYY-MM-DD); null as
     /// `firstPeriod`.
-    pub last_period: Option<NaiveDate>,
+    pub last_period: Option<Date>,
     /// Indexes into the chart's `points`, inclusive.
     pub start_index: i32,
     /// Index of the last point it covers in the chart's `points`, inclusive (in a verdict's
@@ -306,7 +306,7 @@ pub struct AnalysisSignal {
 pub struct RunChartPoint {
     /// The first day of the point's period (YYYY-MM-DD); null only for a period outside the
     /// calendar, which stored observations never have.
-    pub period_start: Option<NaiveDate>,
+    pub period_start: Option<Date>,
     /// The plotted value, in the measure's unit (0–1 for a proportion); all sites pooled, the
     /// period's Σ numerators / Σ denominators, counts summed, other values averaged.
     pub value: f64,
@@ -389,9 +389,9 @@ pub struct ChartLimits {
 pub struct SpcSegment {
     /// The first day of its first point's period (YYYY-MM-DD); null only for a period outside the
     /// calendar, which stored observations never have.
-    pub first_period: Option<NaiveDate>,
+    pub first_period: Option<Date>,
     /// The first day of its last point's period (YYYY-MM-DD); null as `firstPeriod`.
-    pub last_period: Option<NaiveDate>,
+    pub last_period: Option<Date>,
     /// Mean (XmR) or pooled proportion (p-chart).
     pub centre: f64,
     /// XmR only: the mean of the baseline's moving ranges (after screening, with
@@ -411,7 +411,7 @@ pub struct SpcSegment {
 pub struct SpcPoint {
     /// The first day of the point's period (YYYY-MM-DD); null only for a period outside the
     /// calendar, which stored observations never have.
-    pub period_start: Option<NaiveDate>,
+    pub period_start: Option<Date>,
     /// The plotted value, in the measure's unit (0–1 for a proportion); all sites pooled, the
     /// period's Σ numerators / Σ denominators, counts summed, other values averaged.
     pub value: f64,
@@ -505,7 +505,7 @@ pub struct VerdictReport {
 pub struct ExcludedObservation {
     /// The first day of its period (YYYY-MM-DD); null only for a period outside the calendar,
     /// which stored observations never have.
-    pub period_start: Option<NaiveDate>,
+    pub period_start: Option<Date>,
     /// Why it was left out.
     pub reason: ExclusionReason,
 }
@@ -591,8 +591,8 @@ fn signals(measure: &ChartSubject, list: &[analysis::Signal]) -> Vec<AnalysisSig
             rule: s.rule.into(),
             movement: s.movement.map(Into::into),
             effect: s.effect.into(),
-            first_period: measure.period_date(s.first_period),
-            last_period: measure.period_date(s.last_period),
+            first_period: measure.period_date(s.first_period).map(Into::into),
+            last_period: measure.period_date(s.last_period).map(Into::into),
             start_index: crate::graphql::int(s.start),
             end_index: crate::graphql::int(s.end),
         })
@@ -633,7 +633,7 @@ pub fn to_graphql(measure: &ChartSubject, shared: &std::sync::Arc<MeasureAnalysi
                 .points
                 .iter()
                 .map(|p| RunChartPoint {
-                    period_start: measure.period_date(p.period),
+                    period_start: measure.period_date(p.period).map(Into::into),
                     value: p.value,
                     position: p.position.into(),
                     after_gap: p.after_gap,
@@ -655,8 +655,8 @@ pub fn to_graphql(measure: &ChartSubject, shared: &std::sync::Arc<MeasureAnalysi
                 .segments
                 .iter()
                 .map(|s| SpcSegment {
-                    first_period: measure.period_date(s.first_period),
-                    last_period: measure.period_date(s.last_period),
+                    first_period: measure.period_date(s.first_period).map(Into::into),
+                    last_period: measure.period_date(s.last_period).map(Into::into),
                     centre: s.centre,
                     mean_moving_range: s.mean_moving_range,
                     limits: s.limits.map(limits),
@@ -668,7 +668,7 @@ pub fn to_graphql(measure: &ChartSubject, shared: &std::sync::Arc<MeasureAnalysi
                 .points
                 .iter()
                 .map(|p| SpcPoint {
-                    period_start: measure.period_date(p.period),
+                    period_start: measure.period_date(p.period).map(Into::into),
                     value: p.value,
                     denominator: p.denominator,
                     segment: crate::graphql::int(p.segment),
@@ -694,7 +694,7 @@ pub fn to_graphql(measure: &ChartSubject, shared: &std::sync::Arc<MeasureAnalysi
             .excluded
             .iter()
             .map(|e| ExcludedObservation {
-                period_start: measure.period_date(e.period),
+                period_start: measure.period_date(e.period).map(Into::into),
                 reason: e.reason.into(),
             })
             .collect(),

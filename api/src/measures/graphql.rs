@@ -1,5 +1,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::Date;
 use entity::measure::{
     self, CollectionMethod as DbCollectionMethod, MeasureDirection as DbDirection,
     MeasureFrequency as DbFrequency, MeasureKind as DbKind, MeasureUnit as DbUnit,
@@ -17,8 +19,8 @@ use super::service::{self, MeasureForm};
 use super::validate::RawRow;
 use crate::error::{ServiceError, UserErrorCode};
 use crate::graphql::{
-    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, load_page, outcome, page_request,
-    request, shared_connection,
+    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, load_one, load_page, outcome,
+    page_request, request, shared_connection,
 };
 use crate::institutions::time_zone;
 use crate::mirror_enum;
@@ -111,6 +113,16 @@ impl Measure {
     async fn project_id(&self) -> ID {
         GlobalId::encode(NodeKind::Project, self.0.project_id)
     }
+    /// The project the measure belongs to (`projectId` as an object). Whoever sees a measure sees
+    /// its project, so in practice it is never null.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::projects::graphql::Project>> {
+        Ok(load_one::<crate::projects::scopes::VisibleProjects>(ctx, self.0.project_id)
+            .await?
+            .map(crate::projects::graphql::Project))
+    }
     /// The measure's name, up to 200 characters.
     async fn name(&self) -> &str {
         &self.0.name
@@ -157,12 +169,12 @@ impl Measure {
     /// the segment that holds it; a segment after a later rebase computes its own from all its
     /// points, and one wholly before the date uses all of its points. The run chart takes its
     /// median from the points up to this period.
-    async fn baseline_until(&self) -> Option<NaiveDate> {
-        self.0.baseline_until
+    async fn baseline_until(&self) -> Option<Date> {
+        self.0.baseline_until.map(Into::into)
     }
     /// Periods where the SPC limits start afresh (a change was made to the process).
-    async fn rebase_periods(&self) -> Vec<NaiveDate> {
-        service::rebase_periods(&self.0)
+    async fn rebase_periods(&self) -> Vec<Date> {
+        service::rebase_periods(&self.0).into_iter().map(Into::into).collect()
     }
     /// How the data is collected; null until the project says.
     async fn collection_method(&self) -> Option<CollectionMethod> {
@@ -191,9 +203,9 @@ impl Measure {
                           site. A NOT_FOUND error for a site not taking part in the project.")]
         site_id: Option<ID>,
         #[graphql(desc = "Only periods starting on or after this day (YYYY-MM-DD, 1900 to 2199).")]
-        from: Option<NaiveDate>,
+        from: Option<Date>,
         #[graphql(desc = "Only periods starting on or before this day (YYYY-MM-DD, 1900 to 2199).")]
-        to: Option<NaiveDate>,
+        to: Option<Date>,
         #[graphql(desc = "Items from the start, or after `after`: 1 to 100 (default 20); not with `last`.")]
         first: Option<i32>,
         #[graphql(desc = "A cursor (`pageInfo.endCursor`): the items after it.")] after: Option<String>,
@@ -202,7 +214,8 @@ impl Measure {
         #[graphql(default, desc = "Include voided rows too (default false).")] include_voided: bool,
     ) -> async_graphql::Result<Paged<Observation>> {
         let site = site_of(ctx, &self.0, site_id).await?;
-        let filter = ObservationFilter::parse(site, from, to, include_voided).gql(ctx)?;
+        let filter = ObservationFilter::parse(site, from.map(Into::into), to.map(Into::into), include_voided)
+            .gql(ctx)?;
         let page = page_request(first, after, last, before).gql(ctx)?;
         let found = load_page::<ObservationsOfMeasure>(ctx, self.0.id, filter, page).await?;
         Ok(shared_connection(&found, |row| Observation { row, frequency: self.0.frequency }))
@@ -271,9 +284,9 @@ pub struct VoidObservationsInput {
     /// (the lead: all; a host: its own).
     pub site: Option<String>,
     /// The first period to void (a period start, or any day: periods starting from it count).
-    pub from: NaiveDate,
+    pub from: Date,
     /// The last period start to void, included.
-    pub to: NaiveDate,
+    pub to: Date,
     /// Why, kept with each row and in the audit event; up to 500 characters.
     pub reason: String,
     /// Report how many rows would be voided, changing nothing.
@@ -330,9 +343,19 @@ impl Observation {
     async fn site_id(&self) -> ID {
         GlobalId::encode(NodeKind::ProjectSite, self.row.site_id)
     }
+    /// The site it was recorded for (`siteId` as an object), with its host institution. Whoever
+    /// sees an observation sees its site, so in practice it is never null.
+    async fn site(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::projects::graphql::ProjectSite>> {
+        Ok(load_one::<crate::projects::scopes::VisibleSites>(ctx, self.row.site_id)
+            .await?
+            .map(crate::projects::graphql::ProjectSite))
+    }
     /// The period's first day: a calendar date at the site, without a time zone.
-    async fn period_start(&self) -> NaiveDate {
-        self.row.period_start
+    async fn period_start(&self) -> Date {
+        self.row.period_start.into()
     }
     /// Whether the period is over at the site, in its host institution's time zone
     /// (`Institution.timeZone`). Rows of a period not ended are kept and listed, and left out of
@@ -466,10 +489,10 @@ pub struct CreateMeasureInput {
     pub target: Option<f64>,
     /// Fix the SPC limits and the run chart's median on the points up to this period (see
     /// `Measure.baselineUntil`); a date from 1900 to 2199.
-    pub baseline_until: Option<NaiveDate>,
+    pub baseline_until: Option<Date>,
     /// Period starts where the SPC limits start afresh after a change to the process: at most 50,
     /// each the start of a period of the measure's frequency, from 1900 to 2199.
-    pub rebase_periods: Option<Vec<NaiveDate>>,
+    pub rebase_periods: Option<Vec<Date>>,
     /// How the data will be collected.
     pub collection_method: Option<CollectionMethod>,
     /// People's minutes to collect one period's data at one site (0 to 10,080): the monitoring
@@ -501,9 +524,9 @@ pub struct UpdateMeasureInput {
     /// In the plotted unit (0–1 for a PROPORTION). It can be changed but not removed.
     pub target: Option<f64>,
     /// As in `createMeasure`. It can be changed but not removed.
-    pub baseline_until: Option<NaiveDate>,
+    pub baseline_until: Option<Date>,
     /// Replaces the whole list (an empty list removes every rebase); as in `createMeasure`.
-    pub rebase_periods: Option<Vec<NaiveDate>>,
+    pub rebase_periods: Option<Vec<Date>>,
     /// How the data is collected. It can be changed but not removed.
     pub collection_method: Option<CollectionMethod>,
     /// 0 to 10,080 minutes.
@@ -527,7 +550,7 @@ pub struct ObservationInput {
     pub site: String,
     /// The period's first day (YYYY-MM-DD): a Monday for a weekly measure, the 1st for a monthly
     /// one, 1 January, April, July or October for a quarterly one; not after today at the site.
-    pub period_start: NaiveDate,
+    pub period_start: Date,
     /// The value: required for COUNT (a whole number, zero or more) and CONTINUOUS; for a RATE,
     /// this (zero or more) or numerator and denominator; for a PROPORTION it is ignored and
     /// computed as numerator ÷ denominator.
@@ -644,8 +667,8 @@ impl From<CreateMeasureInput> for MeasureForm {
             frequency: Some(input.frequency.into()),
             baseline: input.baseline,
             target: input.target,
-            baseline_until: input.baseline_until,
-            rebase_periods: input.rebase_periods,
+            baseline_until: input.baseline_until.map(Into::into),
+            rebase_periods: input.rebase_periods.map(|days| days.into_iter().map(Into::into).collect()),
             collection_method: input.collection_method.map(Into::into),
             minutes_per_site_per_period: input.minutes_per_site_per_period,
         }
@@ -664,8 +687,8 @@ impl From<UpdateMeasureInput> for MeasureForm {
             frequency: input.frequency.map(Into::into),
             baseline: input.baseline,
             target: input.target,
-            baseline_until: input.baseline_until,
-            rebase_periods: input.rebase_periods,
+            baseline_until: input.baseline_until.map(Into::into),
+            rebase_periods: input.rebase_periods.map(|days| days.into_iter().map(Into::into).collect()),
             collection_method: input.collection_method.map(Into::into),
             minutes_per_site_per_period: input.minutes_per_site_per_period,
         }
@@ -771,7 +794,7 @@ impl MeasureMutation {
             .into_iter()
             .map(|o| RawRow {
                 site: o.site,
-                period_start: Ok(o.period_start),
+                period_start: Ok(o.period_start.into()),
                 value: o.value,
                 numerator: o.numerator,
                 denominator: o.denominator,
@@ -804,8 +827,8 @@ impl MeasureMutation {
             Ok(id) => {
                 let request = super::corrections::VoidRequest {
                     site: input.site,
-                    from: input.from,
-                    to: input.to,
+                    from: input.from.into(),
+                    to: input.to.into(),
                     reason: input.reason,
                 };
                 super::corrections::void(db, actor, id, request, mode(dry_run)).await

@@ -1,5 +1,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::Date;
 use entity::programme;
 
 use super::criteria::{self, FundingCriteria};
@@ -87,21 +89,16 @@ impl Programme {
         &self.0.objectives
     }
     /// The funder that runs the programme.
-    async fn funder(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let funder = crate::graphql::load_one::<crate::institutions::service::Directory>(
-            ctx,
-            self.0.funder_institution_id,
-        )
-        .await?;
-        Ok(funder.map(InstitutionProfile))
+    async fn funder(&self, ctx: &Context<'_>) -> async_graphql::Result<InstitutionProfile> {
+        InstitutionProfile::referenced(ctx, self.0.funder_institution_id).await
     }
     /// The first day bids are taken (`YYYY-MM-DD`).
-    async fn bidding_opens_on(&self) -> NaiveDate {
-        self.0.bidding_opens_on
+    async fn bidding_opens_on(&self) -> Date {
+        self.0.bidding_opens_on.into()
     }
     /// The last day bids are taken (`YYYY-MM-DD`).
-    async fn bidding_closes_on(&self) -> NaiveDate {
-        self.0.bidding_closes_on
+    async fn bidding_closes_on(&self) -> Date {
+        self.0.bidding_closes_on.into()
     }
     /// Open today (both days included).
     async fn is_bidding_open(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
@@ -234,9 +231,9 @@ pub struct CreateProgrammeInput {
     /// What the programme sets out to achieve (at most 10,000 characters).
     pub objectives: String,
     /// The first day bids are taken (`YYYY-MM-DD`).
-    pub bidding_opens_on: NaiveDate,
+    pub bidding_opens_on: Date,
     /// The last day bids are taken (`YYYY-MM-DD`), on or after `biddingOpensOn`.
-    pub bidding_closes_on: NaiveDate,
+    pub bidding_closes_on: Date,
     /// Defaults to royal colleges and professional bodies.
     pub eligible_bidder_kinds: Option<Vec<InstitutionKind>>,
     /// Defaults: minimum score 2 on every dimension, assessments up to 365 days old, a clinical
@@ -255,9 +252,9 @@ pub struct UpdateProgrammeInput {
     /// New objectives (at most 10,000 characters; not blank).
     pub objectives: Option<String>,
     /// A new first day for bids (`YYYY-MM-DD`).
-    pub bidding_opens_on: Option<NaiveDate>,
+    pub bidding_opens_on: Option<Date>,
     /// A new last day for bids (`YYYY-MM-DD`), on or after the first.
-    pub bidding_closes_on: Option<NaiveDate>,
+    pub bidding_closes_on: Option<Date>,
     /// Who may bid: ROYAL_COLLEGE, PROFESSIONAL_BODY or both.
     pub eligible_bidder_kinds: Option<Vec<InstitutionKind>>,
     /// Changes to the funding criteria.
@@ -276,8 +273,8 @@ pub struct ProgrammePayload {
 fn form(
     name: Option<String>,
     objectives: Option<String>,
-    opens: Option<NaiveDate>,
-    closes: Option<NaiveDate>,
+    opens: Option<Date>,
+    closes: Option<Date>,
     kinds: Option<Vec<InstitutionKind>>,
     criteria: Option<FundingCriteriaInput>,
 ) -> ProgrammeForm {
@@ -285,8 +282,8 @@ fn form(
     ProgrammeForm {
         name,
         objectives,
-        bidding_opens_on: opens,
-        bidding_closes_on: closes,
+        bidding_opens_on: opens.map(Into::into),
+        bidding_closes_on: closes.map(Into::into),
         eligible_bidder_kinds: kinds.map(|k| k.into_iter().map(Into::into).collect()),
         minimum_scores: criteria
             .minimum_scores

@@ -1,5 +1,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::Date;
 use entity::project::{self, ProjectStatus as DbProjectStatus};
 use entity::project_site::{self, SiteStatus as DbSiteStatus};
 use entity::team_member::{self, ProjectRole as DbProjectRole};
@@ -17,7 +19,6 @@ use crate::graphql::{
     page_request, request,
 };
 use crate::institutions::graphql::InstitutionProfile;
-use crate::institutions::service::Directory;
 use crate::measures::burden::MonitoringBurdens;
 use crate::measures::burden_graphql::MonitoringBurden;
 use crate::measures::data_flow::DataFlows;
@@ -131,13 +132,13 @@ impl Project {
         &self.0.clinical_area
     }
     /// The day the project starts (`YYYY-MM-DD`); null until the lead sets it.
-    async fn starts_on(&self) -> Option<NaiveDate> {
-        self.0.starts_on
+    async fn starts_on(&self) -> Option<Date> {
+        self.0.starts_on.map(Into::into)
     }
     /// The day the project ends (`YYYY-MM-DD`), never before `startsOn`; null until the lead sets
     /// it.
-    async fn ends_on(&self) -> Option<NaiveDate> {
-        self.0.ends_on
+    async fn ends_on(&self) -> Option<Date> {
+        self.0.ends_on.map(Into::into)
     }
     /// In whole pounds.
     async fn budget_requested(&self) -> Option<i64> {
@@ -165,8 +166,8 @@ impl Project {
         self.0.updated_at
     }
     /// The royal college or professional body that leads the project.
-    async fn lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        Ok(load_one::<Directory>(ctx, self.0.lead_institution_id).await?.map(InstitutionProfile))
+    async fn lead(&self, ctx: &Context<'_>) -> async_graphql::Result<InstitutionProfile> {
+        InstitutionProfile::referenced(ctx, self.0.lead_institution_id).await
     }
     /// The programme the project bids into; null for a project outside any programme.
     async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Programme>> {
@@ -371,9 +372,8 @@ impl ProjectSite {
         GlobalId::encode(NodeKind::ProjectSite, self.0.id)
     }
     /// The host institution.
-    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let host = load_one::<Directory>(ctx, self.0.institution_id).await?;
-        Ok(host.map(InstitutionProfile))
+    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<InstitutionProfile> {
+        InstitutionProfile::referenced(ctx, self.0.institution_id).await
     }
     /// The host's answer: INVITED until it accepts or declines.
     async fn status(&self) -> SiteStatus {
@@ -392,6 +392,10 @@ impl ProjectSite {
     /// The global ID of the project the site belongs to.
     async fn project_id(&self) -> ID {
         GlobalId::encode(NodeKind::Project, self.0.project_id)
+    }
+    /// The project the site belongs to (`projectId` as an object).
+    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
+        Ok(load_one::<VisibleProjects>(ctx, self.0.project_id).await?.map(Project))
     }
 }
 
@@ -416,9 +420,8 @@ impl TeamMember {
         self.0.external_name.as_deref()
     }
     /// The institution the person works for on the project: the lead or one of its sites.
-    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
-        let institution = load_one::<Directory>(ctx, self.0.institution_id).await?;
-        Ok(institution.map(InstitutionProfile))
+    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<InstitutionProfile> {
+        InstitutionProfile::referenced(ctx, self.0.institution_id).await
     }
     /// The person's role in the team.
     async fn role(&self) -> ProjectRole {
@@ -429,13 +432,13 @@ impl TeamMember {
         self.0.hours_per_week
     }
     /// The person's first day on the team (`YYYY-MM-DD`); null when not given.
-    async fn starts_on(&self) -> Option<NaiveDate> {
-        self.0.starts_on
+    async fn starts_on(&self) -> Option<Date> {
+        self.0.starts_on.map(Into::into)
     }
     /// The person's last day on the team (`YYYY-MM-DD`), after which they no longer count
     /// towards team capacity; null when open-ended.
-    async fn ends_on(&self) -> Option<NaiveDate> {
-        self.0.ends_on
+    async fn ends_on(&self) -> Option<Date> {
+        self.0.ends_on.map(Into::into)
     }
 }
 

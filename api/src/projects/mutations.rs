@@ -1,5 +1,5 @@
+use crate::graphql::Date;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::NaiveDate;
 
 use super::graphql::{Project, ProjectRole, ProjectSite, ProjectStatus, TeamMember};
 use super::service::ProjectForm;
@@ -19,9 +19,9 @@ pub struct CreateProjectInput {
     /// The clinical area it works in (at most 200 characters).
     pub clinical_area: String,
     /// The planned first day (`YYYY-MM-DD`).
-    pub starts_on: Option<NaiveDate>,
+    pub starts_on: Option<Date>,
     /// The planned last day (`YYYY-MM-DD`), on or after `startsOn`.
-    pub ends_on: Option<NaiveDate>,
+    pub ends_on: Option<Date>,
     /// Whole pounds.
     pub budget_requested: Option<i64>,
 }
@@ -38,9 +38,9 @@ pub struct UpdateProjectInput {
     /// A new clinical area (at most 200 characters; not blank).
     pub clinical_area: Option<String>,
     /// A new first day (`YYYY-MM-DD`).
-    pub starts_on: Option<NaiveDate>,
+    pub starts_on: Option<Date>,
     /// A new last day (`YYYY-MM-DD`), on or after the start.
-    pub ends_on: Option<NaiveDate>,
+    pub ends_on: Option<Date>,
     /// A new budget request, in whole pounds (0 to 1,000,000,000).
     pub budget_requested: Option<i64>,
 }
@@ -125,9 +125,9 @@ pub struct AddTeamMemberInput {
     /// Hours per week the person commits to the project: more than 0, at most 100.
     pub hours_per_week: f64,
     /// The first day on the team (`YYYY-MM-DD`).
-    pub starts_on: Option<NaiveDate>,
+    pub starts_on: Option<Date>,
     /// The last day on the team (`YYYY-MM-DD`), on or after `startsOn`; leave out for open-ended.
-    pub ends_on: Option<NaiveDate>,
+    pub ends_on: Option<Date>,
 }
 
 /// Changes to a team member; fields left out keep their values.
@@ -140,9 +140,9 @@ pub struct UpdateTeamMemberInput {
     /// New hours per week: more than 0, at most 100.
     pub hours_per_week: Option<f64>,
     /// A new first day on the team (`YYYY-MM-DD`).
-    pub starts_on: Option<NaiveDate>,
+    pub starts_on: Option<Date>,
     /// A new last day on the team (`YYYY-MM-DD`), on or after the first.
-    pub ends_on: Option<NaiveDate>,
+    pub ends_on: Option<Date>,
 }
 
 /// A team member to remove from a project's team.
@@ -194,8 +194,8 @@ impl ProjectMutation {
                     title: Some(input.title),
                     aim_statement: Some(input.aim_statement),
                     clinical_area: Some(input.clinical_area),
-                    starts_on: input.starts_on,
-                    ends_on: input.ends_on,
+                    starts_on: input.starts_on.map(Into::into),
+                    ends_on: input.ends_on.map(Into::into),
                     budget_requested: input.budget_requested,
                 };
                 service::create(db, actor, programme_id, form).await
@@ -221,8 +221,8 @@ impl ProjectMutation {
                     title: input.title,
                     aim_statement: input.aim_statement,
                     clinical_area: input.clinical_area,
-                    starts_on: input.starts_on,
-                    ends_on: input.ends_on,
+                    starts_on: input.starts_on.map(Into::into),
+                    ends_on: input.ends_on.map(Into::into),
                     budget_requested: input.budget_requested,
                 };
                 service::update(db, actor, id, form).await
@@ -335,8 +335,8 @@ impl ProjectMutation {
                     institution_id,
                     role: input.role.into(),
                     hours_per_week: input.hours_per_week,
-                    starts_on: input.starts_on,
-                    ends_on: input.ends_on,
+                    starts_on: input.starts_on.map(Into::into),
+                    ends_on: input.ends_on.map(Into::into),
                 };
                 team::add(db, actor, project_id, form).await
             }
@@ -360,8 +360,8 @@ impl ProjectMutation {
                 let changes = team::TeamMemberChanges {
                     role: input.role.map(Into::into),
                     hours_per_week: input.hours_per_week,
-                    starts_on: input.starts_on,
-                    ends_on: input.ends_on,
+                    starts_on: input.starts_on.map(Into::into),
+                    ends_on: input.ends_on.map(Into::into),
                 };
                 team::update(db, actor, id, changes).await
             }

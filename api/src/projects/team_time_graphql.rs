@@ -1,5 +1,5 @@
+use crate::graphql::Date;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::NaiveDate;
 
 use super::graphql::ProjectRole;
 use super::team_time::{self, MonthTime, RoleTime};
@@ -21,7 +21,7 @@ pub struct RoleTimeView {
 #[derive(SimpleObject)]
 pub struct TeamTimeMonth {
     /// The month's first day.
-    pub month: NaiveDate,
+    pub month: Date,
     /// Hours the whole team was committed for in the month.
     pub committed_hours: f64,
     /// Hours the whole team reported giving in the month; 0 when nobody reported.
@@ -37,7 +37,7 @@ pub struct TeamTimeMonth {
 impl From<MonthTime> for TeamTimeMonth {
     fn from(m: MonthTime) -> Self {
         Self {
-            month: m.month,
+            month: m.month.into(),
             committed_hours: m.committed_hours,
             reported_hours: m.reported_hours,
             share: m.share(),
@@ -61,7 +61,7 @@ pub struct ReportTeamTimeInput {
     /// The team member's global ID (`TeamMember.id`).
     pub team_member_id: ID,
     /// The month, as its first day; this month or earlier.
-    pub month: NaiveDate,
+    pub month: Date,
     /// Hours actually given in the month (0 to 744). A later report for the same member and
     /// month replaces it.
     pub hours: f64,
@@ -92,7 +92,7 @@ impl TeamTimeMutation {
     ) -> async_graphql::Result<ReportTeamTimePayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
         let result = match GlobalId::require(&input.team_member_id, NodeKind::TeamMember, "teamMemberId") {
-            Ok(id) => team_time::report(db, actor, id, input.month, input.hours).await,
+            Ok(id) => team_time::report(db, actor, id, input.month.into(), input.hours).await,
             Err(e) => Err(e),
         };
         let (done, user_errors) = outcome(ctx, result)?;

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::Date;
 use uuid::Uuid;
 
 use super::scopes::SeriesOfLink;
@@ -42,7 +44,7 @@ pub struct SnapshotSignal {
     /// The signal read through the measure's direction.
     pub effect: SignalEffect,
     /// The first day of the last period the signal covers.
-    pub last_period: Option<NaiveDate>,
+    pub last_period: Option<Date>,
 }
 
 /// A linked measure's analysis as it stood when the result was published.
@@ -116,7 +118,7 @@ impl FrozenAnalysis {
                 Ok(SnapshotSignal {
                     rule: named(&s.rule)?,
                     effect: named(&s.effect)?,
-                    last_period: s.last_period,
+                    last_period: s.last_period.map(Into::into),
                 })
             })
             .collect::<Result<_, ServiceError>>()
@@ -140,8 +142,8 @@ impl FrozenAnalysis {
         crate::graphql::int(self.snapshot.points)
     }
     /// The first day of the latest period charted; null without points.
-    async fn latest_period(&self) -> Option<NaiveDate> {
-        self.snapshot.latest_period
+    async fn latest_period(&self) -> Option<Date> {
+        self.snapshot.latest_period.map(Into::into)
     }
     /// When the analysis was frozen, at publication (UTC).
     async fn taken_at(&self) -> DateTime<Utc> {

@@ -21,7 +21,9 @@ use crate::projects::graphql::{Project, ProjectStatus};
 use crate::projects::scopes::VisibleProjects;
 use crate::scope::Row;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::Date;
 use entity::project as project_entity;
 use entity::shared_result::{
     self as result, ResultOutcome as DbOutcome, ResultStatus as DbStatus, ResultVisibility as DbVisibility,
@@ -416,7 +418,7 @@ pub struct TimePressure {
     /// The project's title.
     pub project_title: String,
     /// The latest two months running below three quarters (their first days).
-    pub months: Vec<chrono::NaiveDate>,
+    pub months: Vec<Date>,
     /// The lower of the two months' reported / committed.
     pub lowest_share: f64,
 }
@@ -460,7 +462,7 @@ pub async fn programme_evaluation(
             .map(|(p, first, second, share)| TimePressure {
                 project_id: GlobalId::encode(NodeKind::Project, p.id),
                 project_title: p.title.clone(),
-                months: vec![*first, *second],
+                months: vec![(*first).into(), (*second).into()],
                 lowest_share: *share,
             })
             .collect(),
@@ -473,7 +475,7 @@ pub async fn programme_evaluation(
 #[derive(SimpleObject)]
 pub struct EngagementRecord {
     /// The month, as its first day (`YYYY-MM-DD`).
-    pub period_start: NaiveDate,
+    pub period_start: Date,
     /// Clinicians engaged that month.
     pub clinicians: i32,
     /// Service users engaged that month.
@@ -485,7 +487,7 @@ pub struct EngagementRecord {
 impl From<entity::engagement_record::Model> for EngagementRecord {
     fn from(r: entity::engagement_record::Model) -> Self {
         Self {
-            period_start: r.period_start,
+            period_start: r.period_start.into(),
             clinicians: r.clinicians,
             service_users: r.service_users,
             others: r.others,
@@ -612,7 +614,7 @@ pub struct RecordEngagementInput {
     /// The project; your institution must lead it.
     pub project_id: ID,
     /// The 1st of the month.
-    pub period_start: NaiveDate,
+    pub period_start: Date,
     /// Clinicians engaged that month, 0 to 1,000,000.
     pub clinicians: i32,
     /// Service users engaged that month, 0 to 1,000,000.
@@ -794,7 +796,7 @@ impl ResultMutation {
         let result = match GlobalId::require(&input.project_id, NodeKind::Project, "projectId") {
             Ok(project) => {
                 let e = engagement::Engagement {
-                    period_start: input.period_start,
+                    period_start: input.period_start.into(),
                     clinicians: input.clinicians,
                     service_users: input.service_users,
                     others: input.others,
@@ -806,7 +808,7 @@ impl ResultMutation {
         let (record, user_errors) = outcome(ctx, result)?;
         Ok(RecordEngagementPayload {
             engagement: record.map(|r| EngagementRecord {
-                period_start: r.period_start,
+                period_start: r.period_start.into(),
                 clinicians: r.clinicians,
                 service_users: r.service_users,
                 others: r.others,
