@@ -12,6 +12,8 @@ const LINKS: &str = "query($p: ID!) { node(id: $p) { ... on Project {
   sites { id projectId project { id } institution { id } }
   commitments { projectId project { id } programmeId programme { id } institution { id } }
   assessments { projectId project { id } assessedInstitution { id } assessorInstitution { id } }
+  monitoringBurden { measures { measureId measure { id } } }
+  dataFlow { measures { measureId measure { id } sites { siteId site { id } } } }
   measures { id projectId project { id }
     observations(first: 5) { edges { node { siteId site { id project { id } } } } } }
 } } }";
@@ -47,6 +49,13 @@ db_test! {
             assert_eq!(observation["node"]["siteId"], json!(a.setup.site.id));
             assert_eq!(observation["node"]["site"]["project"]["id"], project_id);
         }
+
+        let burden = &project["monitoringBurden"]["measures"][0];
+        assert_eq!(burden["measure"]["id"], burden["measureId"], "{project}");
+        let flow = &project["dataFlow"]["measures"][0];
+        assert_eq!(flow["measure"]["id"], flow["measureId"], "{project}");
+        assert_eq!(flow["sites"][0]["site"]["id"], flow["sites"][0]["siteId"], "{project}");
+        assert!(flow["sites"][0]["siteId"].is_string(), "{project}");
 
         // A link to what the reader may not see is null, as the object itself would be.
         let (_, outsider) = party(&app, entity::institution::InstitutionKind::RoyalCollege).await;

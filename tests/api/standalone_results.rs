@@ -14,7 +14,7 @@ const PUBLISH_AS_IS: &str = "mutation($id: ID!, $ack: Boolean!) {
   publishSharedResult(input: {id: $id}, acknowledgeWarnings: $ack) {
     sharedResult { id status }
     userErrors { field code message }
-    warnings { code message measureId measureName verdict }
+    warnings { code message measureId measure { id } measureName verdict }
   }
 }";
 
@@ -143,6 +143,7 @@ db_test! {
         assert_eq!(warnings.len(), 1, "{refused}");
         assert_eq!(warnings[0]["code"], json!("VERDICT_DISAGREES"));
         assert_eq!(warnings[0]["measureId"], json!(a.measure));
+        assert_eq!(warnings[0]["measure"]["id"], json!(a.measure));
         assert_eq!(warnings[0]["measureName"], json!("Antibiotics within an hour"));
         assert_eq!(warnings[0]["verdict"], json!("NO_SIGNAL"));
         assert!(warnings[0]["message"].as_str().unwrap().contains("shows no signal"), "{refused}");

@@ -1,12 +1,11 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::Date;
 use entity::capacity_assessment::{self as assessment, AssessmentStatus as DbAssessmentStatus};
 
 use super::dimension::CapacityDimension;
 use super::service::{self, DimensionEntry, NewAssessment};
-use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{Date, GlobalId, NodeKind, UserError, actor, outcome, request};
 use crate::institutions::graphql::InstitutionProfile;
 use crate::mirror_enum;
 
@@ -62,9 +61,7 @@ impl CapacityAssessment {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<crate::projects::graphql::Project>> {
         let Some(id) = self.0.project_id else { return Ok(None) };
-        Ok(crate::graphql::load_one::<crate::projects::scopes::VisibleProjects>(ctx, id)
-            .await?
-            .map(crate::projects::graphql::Project))
+        crate::projects::graphql::Project::linked(ctx, id).await
     }
     /// The day of the assessment (`YYYY-MM-DD`), never in the future; the funding gate counts its
     /// age from this day.

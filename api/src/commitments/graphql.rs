@@ -64,9 +64,7 @@ impl Commitment {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<crate::projects::graphql::Project>> {
         let Some(id) = self.0.project_id else { return Ok(None) };
-        Ok(crate::graphql::load_one::<crate::projects::scopes::VisibleProjects>(ctx, id)
-            .await?
-            .map(crate::projects::graphql::Project))
+        crate::projects::graphql::Project::linked(ctx, id).await
     }
     /// The programme it is made to (`programmeId` as an object), where you may see the
     /// programme; null when it is made to a project.

@@ -1,12 +1,12 @@
-use crate::graphql::Date;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use super::gate::Shortfall;
 use super::service::{self, Decision};
 use crate::assessments::dimension::CapacityDimension;
 use crate::error::UserErrorCode;
-use crate::graphql::{GlobalId, NodeKind, actor, outcome, request};
-use crate::projects::graphql::{Project, ProjectRole};
+use crate::graphql::{Date, GlobalId, NodeKind, actor, outcome, request};
+use crate::institutions::graphql::InstitutionProfile;
+use crate::projects::graphql::{Project, ProjectRole, ProjectSite};
 use crate::projects::mutations::ProjectPayload;
 
 /// The funder's decision on a SUBMITTED project.
@@ -63,6 +63,7 @@ impl FundingMutation {
 /// they apply to `code` and the caller may read them: another institution's scores and dates stay
 /// hidden (that site's shortfall is CAPACITY_SHORTFALL, without them).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct FundingShortfall {
     /// What falls short: NO_ACCEPTED_SITE, ASSESSMENT_MISSING, ASSESSMENT_EXPIRED,
     /// SCORE_BELOW_MINIMUM, CAPACITY_SHORTFALL, ROLE_MISSING, HOURS_BELOW_MINIMUM,
@@ -92,6 +93,24 @@ pub struct FundingShortfall {
     /// Hours a week the programme requires at least (HOURS_BELOW_MINIMUM) or allows at most for
     /// monitoring (MONITORING_BURDEN_ABOVE_CAPACITY).
     pub limit_hours_per_week: Option<f64>,
+    #[graphql(skip)]
+    pub site_uuid: Option<uuid::Uuid>,
+    #[graphql(skip)]
+    pub institution_uuid: Option<uuid::Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl FundingShortfall {
+    /// The site concerned (`siteId` as an object); null as `siteId` is.
+    async fn site(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProjectSite>> {
+        let Some(id) = self.site_uuid else { return Ok(None) };
+        ProjectSite::linked(ctx, id).await
+    }
+    /// That site's host institution (`institutionId` as an object).
+    async fn institution(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InstitutionProfile>> {
+        let Some(id) = self.institution_uuid else { return Ok(None) };
+        InstitutionProfile::referenced(ctx, id).await.map(Some)
+    }
 }
 
 impl From<Shortfall> for FundingShortfall {
@@ -109,6 +128,8 @@ impl From<Shortfall> for FundingShortfall {
             roles: s.roles.into_iter().map(Into::into).collect(),
             hours_per_week: s.hours,
             limit_hours_per_week: s.required_hours,
+            site_uuid: s.site_id,
+            institution_uuid: s.institution_id,
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The analysis as GraphQL: charts a front end can draw point by point, the signals, and the
 //! verdict with what justifies it.
 
-use crate::graphql::Date;
 use async_graphql::{ID, InputObject, SimpleObject};
 
 use super::analysis::MeasureAnalysis;
@@ -12,7 +11,7 @@ use crate::analysis::{
 };
 use crate::charts::ChartSubject;
 use crate::error::{FieldError, ServiceError, UserErrorCode};
-use crate::graphql::{GlobalId, NodeKind};
+use crate::graphql::{Date, GlobalId, NodeKind};
 use crate::mirror_enum;
 
 mirror_enum! {

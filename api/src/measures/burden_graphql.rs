@@ -36,7 +36,7 @@ pub struct MonitoringBurden {
 
 /// One measure's part of the forecast.
 #[derive(SimpleObject)]
-#[graphql(name = "MeasureBurden")]
+#[graphql(name = "MeasureBurden", complex)]
 pub struct MeasureBurdenView {
     /// The measure's ID.
     pub measure_id: ID,
@@ -47,6 +47,19 @@ pub struct MeasureBurdenView {
     pub collection_method: Option<CollectionMethod>,
     /// Null without an estimate (`minutesPerSitePerPeriod`): a gap, not zero.
     pub hours_per_week: Option<f64>,
+    #[graphql(skip)]
+    pub measure_uuid: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl MeasureBurdenView {
+    /// The measure (`measureId` as an object).
+    async fn measure(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<super::graphql::Measure>> {
+        super::graphql::Measure::linked(ctx, self.measure_uuid).await
+    }
 }
 
 impl From<MeasureBurden> for MeasureBurdenView {
@@ -56,6 +69,7 @@ impl From<MeasureBurden> for MeasureBurdenView {
             measure_name: m.name,
             collection_method: m.collection_method.map(Into::into),
             hours_per_week: m.hours_per_week,
+            measure_uuid: m.measure_id,
         }
     }
 }

@@ -83,15 +83,30 @@ impl From<&Flow> for DataFlowFigures {
 
 /// One accepted site's data flow for one measure.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SiteDataFlow {
     /// The ProjectSite's ID.
     pub site_id: ID,
     /// The site's figures.
     pub flow: DataFlowFigures,
+    #[graphql(skip)]
+    pub site_uuid: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl SiteDataFlow {
+    /// The site (`siteId` as an object), with its host institution.
+    async fn site(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<crate::projects::graphql::ProjectSite>> {
+        crate::projects::graphql::ProjectSite::linked(ctx, self.site_uuid).await
+    }
 }
 
 /// One measure's data flow, pooled over the project's accepted sites and site by site.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct MeasureDataFlow {
     /// The measure's ID.
     pub measure_id: ID,
@@ -104,6 +119,19 @@ pub struct MeasureDataFlow {
     pub forecast_hours_per_week: Option<f64>,
     /// Each accepted site's figures.
     pub sites: Vec<SiteDataFlow>,
+    #[graphql(skip)]
+    pub measure_uuid: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl MeasureDataFlow {
+    /// The measure (`measureId` as an object).
+    async fn measure(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<super::graphql::Measure>> {
+        super::graphql::Measure::linked(ctx, self.measure_uuid).await
+    }
 }
 
 /// A project's data flow, measure by measure and site by site, pooled.
@@ -123,6 +151,7 @@ fn measure_view(m: &MeasureFlow, burden: Option<&Burden>) -> MeasureDataFlow {
         .and_then(|f| f.hours_per_week);
     MeasureDataFlow {
         measure_id: GlobalId::encode(NodeKind::Measure, m.measure_id),
+        measure_uuid: m.measure_id,
         measure_name: m.name.clone(),
         flow: (&m.flow).into(),
         forecast_hours_per_week: forecast,
@@ -131,6 +160,7 @@ fn measure_view(m: &MeasureFlow, burden: Option<&Burden>) -> MeasureDataFlow {
             .iter()
             .map(|s| SiteDataFlow {
                 site_id: GlobalId::encode(NodeKind::ProjectSite, s.site_id),
+                site_uuid: s.site_id,
                 flow: (&s.flow).into(),
             })
             .collect(),
@@ -149,6 +179,7 @@ impl ProjectDataFlow {
 
 /// One project's line in the programme's data flow.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ProjectFlowLine {
     /// The project's ID.
     pub project_id: ID,
@@ -158,6 +189,19 @@ pub struct ProjectFlowLine {
     pub flow: DataFlowFigures,
     /// Its monitoring burden forecast, hours a week, over the measures with an estimate.
     pub forecast_hours_per_week: f64,
+    #[graphql(skip)]
+    pub project_uuid: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl ProjectFlowLine {
+    /// The project (`projectId` as an object).
+    async fn project(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<crate::projects::graphql::Project>> {
+        crate::projects::graphql::Project::linked(ctx, self.project_uuid).await
+    }
 }
 
 /// The programme's data flow: every project's, pooled, and each on its own line.
@@ -178,6 +222,7 @@ impl ProgrammeDataFlow {
                 pooled.add(&flow.flow);
                 ProjectFlowLine {
                     project_id: GlobalId::encode(NodeKind::Project, project.id),
+                    project_uuid: project.id,
                     project_title: project.title.clone(),
                     flow: (&flow.flow).into(),
                     forecast_hours_per_week: burden.total_hours_per_week(),

@@ -1,7 +1,6 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::Date;
 use entity::measure::{
     self, CollectionMethod as DbCollectionMethod, MeasureDirection as DbDirection,
     MeasureFrequency as DbFrequency, MeasureKind as DbKind, MeasureUnit as DbUnit,
@@ -19,7 +18,7 @@ use super::service::{self, MeasureForm};
 use super::validate::RawRow;
 use crate::error::{ServiceError, UserErrorCode};
 use crate::graphql::{
-    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, load_one, load_page, outcome,
+    Date, GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, load_one, load_page, outcome,
     page_request, request, shared_connection,
 };
 use crate::institutions::time_zone;
@@ -95,6 +94,11 @@ impl Measure {
     fn row(&self) -> Row<measure::Model> {
         Row::new(self.0.id, self.0.clone())
     }
+
+    /// The measure an ID field names, as the actor may see it: what an object link resolves to.
+    pub async fn linked(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Self>> {
+        Ok(load_one::<super::scopes::VisibleMeasures>(ctx, id).await?.map(Measure))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,9 +123,7 @@ impl Measure {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<crate::projects::graphql::Project>> {
-        Ok(load_one::<crate::projects::scopes::VisibleProjects>(ctx, self.0.project_id)
-            .await?
-            .map(crate::projects::graphql::Project))
+        crate::projects::graphql::Project::linked(ctx, self.0.project_id).await
     }
     /// The measure's name, up to 200 characters.
     async fn name(&self) -> &str {
@@ -349,9 +351,7 @@ impl Observation {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<crate::projects::graphql::ProjectSite>> {
-        Ok(load_one::<crate::projects::scopes::VisibleSites>(ctx, self.row.site_id)
-            .await?
-            .map(crate::projects::graphql::ProjectSite))
+        crate::projects::graphql::ProjectSite::linked(ctx, self.row.site_id).await
     }
     /// The period's first day: a calendar date at the site, without a time zone.
     async fn period_start(&self) -> Date {

@@ -1,7 +1,6 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::Date;
 use entity::programme;
 
 use super::criteria::{self, FundingCriteria};
@@ -10,8 +9,8 @@ use crate::assessments::dimension::CapacityDimension;
 use crate::commitments::graphql::Commitment;
 use crate::commitments::service::CommitmentsOfProgramme;
 use crate::graphql::{
-    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
-    load_page, outcome, page_request, request, shared_connection,
+    Date, GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children,
+    load_one, load_page, outcome, page_request, request, shared_connection,
 };
 use crate::institutions::graphql::{InstitutionKind, InstitutionProfile};
 use crate::measures::rollup;

@@ -1,7 +1,6 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::Date;
 use entity::project::{self, ProjectStatus as DbProjectStatus};
 use entity::project_site::{self, SiteStatus as DbSiteStatus};
 use entity::team_member::{self, ProjectRole as DbProjectRole};
@@ -15,8 +14,8 @@ use crate::commitments::service::CommitmentsOfProject;
 use crate::error::{ServiceError, UserErrorCode};
 use crate::funding::service::Readiness;
 use crate::graphql::{
-    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
-    page_request, request,
+    Date, GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children,
+    load_one, page_request, request,
 };
 use crate::institutions::graphql::InstitutionProfile;
 use crate::measures::burden::MonitoringBurdens;
@@ -109,6 +108,11 @@ impl Project {
 
     fn row(&self) -> Row<project::Model> {
         Row::new(self.0.id, self.0.clone())
+    }
+
+    /// The project an ID field names, as the actor may see it: what an object link resolves to.
+    pub async fn linked(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Self>> {
+        Ok(load_one::<VisibleProjects>(ctx, id).await?.map(Project))
     }
 }
 
@@ -364,6 +368,13 @@ pub struct FundingReadiness {
 /// A host institution's part in a project.
 pub struct ProjectSite(pub project_site::Model);
 
+impl ProjectSite {
+    /// The site an ID field names, as the actor may see it: what an object link resolves to.
+    pub async fn linked(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Self>> {
+        Ok(load_one::<super::scopes::VisibleSites>(ctx, id).await?.map(ProjectSite))
+    }
+}
+
 /// A host institution's part in a project.
 #[Object]
 impl ProjectSite {
@@ -395,7 +406,7 @@ impl ProjectSite {
     }
     /// The project the site belongs to (`projectId` as an object).
     async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
-        Ok(load_one::<VisibleProjects>(ctx, self.0.project_id).await?.map(Project))
+        Project::linked(ctx, self.0.project_id).await
     }
 }
 

@@ -1,11 +1,10 @@
-use crate::graphql::Date;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::graphql::{Project, ProjectRole, ProjectSite, ProjectStatus, TeamMember};
 use super::service::ProjectForm;
 use super::{service, sites, team, transitions};
 use crate::error::ServiceError;
-use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{Date, GlobalId, NodeKind, UserError, actor, outcome, request};
 
 /// A new project, led by your institution.
 #[derive(InputObject)]

@@ -1,9 +1,8 @@
-use crate::graphql::Date;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::graphql::ProjectRole;
 use super::team_time::{self, MonthTime, RoleTime};
-use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{Date, GlobalId, NodeKind, UserError, actor, outcome, request};
 
 /// Hours committed and reported for one role in one month.
 #[derive(SimpleObject)]

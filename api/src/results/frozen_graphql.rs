@@ -7,14 +7,13 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::Date;
 use uuid::Uuid;
 
 use super::scopes::SeriesOfLink;
 use super::snapshot::MeasureSnapshot;
 use crate::charts::ChartSubject;
 use crate::error::ServiceError;
-use crate::graphql::{GqlResult, load_children, load_one};
+use crate::graphql::{Date, GqlResult, load_children, load_one};
 use crate::institutions::graphql::InstitutionProfile;
 use crate::institutions::service::Directory;
 use crate::measures::analysis::MeasureAnalysis;

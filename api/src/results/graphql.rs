@@ -8,8 +8,8 @@ use super::spread_graphql::{
 use super::{BarrierTag, decode_tags, engagement, evaluation, warnings};
 use crate::error::ServiceError;
 use crate::graphql::{
-    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children, load_one,
-    outcome, page_request, request,
+    Date, GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children,
+    load_one, outcome, page_request, request,
 };
 use crate::institutions::graphql::InstitutionProfile;
 use crate::institutions::service::Directory;
@@ -23,7 +23,6 @@ use crate::scope::Row;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::Date;
 use entity::project as project_entity;
 use entity::shared_result::{
     self as result, ResultOutcome as DbOutcome, ResultStatus as DbStatus, ResultVisibility as DbVisibility,
@@ -363,6 +362,7 @@ pub struct StatusCount {
 
 /// The people one project engaged, summed over every month its lead recorded.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct EngagementTotal {
     /// The project's global ID.
     pub project_id: ID,
@@ -374,6 +374,16 @@ pub struct EngagementTotal {
     pub service_users: i64,
     /// Others engaged, summed over the months recorded.
     pub others: i64,
+    #[graphql(skip)]
+    pub project_uuid: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl EngagementTotal {
+    /// The project (`projectId` as an object).
+    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
+        Project::linked(ctx, self.project_uuid).await
+    }
 }
 
 /// The programme evaluation, for the funder.
@@ -412,6 +422,7 @@ pub struct ProgrammeEvaluation {
 /// A project whose team reported less time than it committed (see
 /// `ProgrammeEvaluation.timePressure`).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct TimePressure {
     /// The project's global ID.
     pub project_id: ID,
@@ -421,6 +432,16 @@ pub struct TimePressure {
     pub months: Vec<Date>,
     /// The lower of the two months' reported / committed.
     pub lowest_share: f64,
+    #[graphql(skip)]
+    pub project_uuid: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl TimePressure {
+    /// The project (`projectId` as an object).
+    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
+        Project::linked(ctx, self.project_uuid).await
+    }
 }
 
 pub async fn programme_evaluation(
@@ -446,6 +467,7 @@ pub async fn programme_evaluation(
             .iter()
             .map(|p| EngagementTotal {
                 project_id: GlobalId::encode(NodeKind::Project, p.project.id),
+                project_uuid: p.project.id,
                 project_title: p.project.title.clone(),
                 clinicians: p.clinicians,
                 service_users: p.service_users,
@@ -461,6 +483,7 @@ pub async fn programme_evaluation(
             .iter()
             .map(|(p, first, second, share)| TimePressure {
                 project_id: GlobalId::encode(NodeKind::Project, p.id),
+                project_uuid: p.id,
                 project_title: p.title.clone(),
                 months: vec![(*first).into(), (*second).into()],
                 lowest_share: *share,
@@ -580,6 +603,7 @@ pub enum PublicationWarningCode {
 
 /// Something the lead is told before a claim goes out that its measures do not bear out.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PublicationWarning {
     /// Why it was raised.
     pub code: PublicationWarningCode,
@@ -591,6 +615,17 @@ pub struct PublicationWarning {
     pub measure_name: Option<String>,
     /// That measure's verdict, all sites pooled; null for NO_LINKED_MEASURE.
     pub verdict: Option<Verdict>,
+    #[graphql(skip)]
+    pub measure_uuid: Option<uuid::Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl PublicationWarning {
+    /// The linked measure (`measureId` as an object); null for NO_LINKED_MEASURE.
+    async fn measure(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Measure>> {
+        let Some(id) = self.measure_uuid else { return Ok(None) };
+        Measure::linked(ctx, id).await
+    }
 }
 
 impl PublicationWarning {
@@ -602,6 +637,7 @@ impl PublicationWarning {
             },
             message: warning.message,
             measure_id: warning.measure_id.map(|id| GlobalId::encode(NodeKind::Measure, id)),
+            measure_uuid: warning.measure_id,
             measure_name: warning.measure_name,
             verdict: warning.verdict.as_deref().map(named::<Verdict>).transpose()?,
         })
