@@ -92,6 +92,8 @@ db_test_with! {
         let a = active_project(&app).await;
         let other = app.replica().await;
         let (_, outsider) = party(&app, InstitutionKind::RoyalCollege).await;
+        // Published before anyone listened: never told, though it is visible to both.
+        let earlier = publish_new(&app, &a, "Before anyone listened", "PLATFORM").await;
         let mut outsider_socket = subscriber(&other, &outsider).await;
         let mut site_socket = subscriber(&other, &a.setup.site.token).await;
 
@@ -99,6 +101,7 @@ db_test_with! {
         let public = publish_new(&app, &a, "For everyone", "PLATFORM").await;
 
         let told = event(&mut site_socket).await.expect("the site hears of the project's result");
+        assert_ne!(told["data"]["resultPublished"]["id"], json!(earlier), "what came before is not replayed");
         assert_eq!(told["data"]["resultPublished"]["id"], json!(private), "{told}");
         assert_eq!(told["data"]["resultPublished"]["title"], json!("Within the project"));
         assert_eq!(told["data"]["resultPublished"]["outcome"], json!("LESSON"));

@@ -54,16 +54,25 @@ impl Publications {
     /// ends. `db` is the system connection: the read spans tenants, and each subscriber's own
     /// view is applied before it is told anything.
     pub async fn watch(self: Arc<Self>, db: Db) {
+        // While nobody listens, `since` follows the clock; the first read after someone starts
+        // listening announces nothing published before then (the look-back would otherwise
+        // replay the last two minutes to a subscriber that asked for what comes next).
         let mut since = db.now();
+        let mut listening = false;
         loop {
             tokio::time::sleep(self.beat).await;
             if self.sender.receiver_count() == 0 {
                 since = db.now();
+                listening = false;
                 self.forget_before(since);
                 continue;
             }
-            match self.read(&db, since).await {
-                Ok(latest) => since = latest.unwrap_or(since),
+            let quiet_until = (!listening).then_some(since);
+            match self.read(&db, since, quiet_until).await {
+                Ok(latest) => {
+                    since = latest.unwrap_or(since).max(since);
+                    listening = true;
+                }
                 Err(err) => {
                     tracing::warn!(error.cause_chain = %crate::error::error_chain(&err), "reading publications failed; retrying")
                 }
@@ -71,9 +80,15 @@ impl Publications {
         }
     }
 
-    /// Announces what was published after `since` minus the look-back and not announced yet;
+    /// Announces what was published after `since` minus the look-back and not announced yet,
+    /// except what was published by `quiet_until` (only remembered, so never announced later);
     /// returns the latest publication instant read.
-    async fn read(&self, db: &Db, since: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ServiceError> {
+    async fn read(
+        &self,
+        db: &Db,
+        since: DateTime<Utc>,
+        quiet_until: Option<DateTime<Utc>>,
+    ) -> Result<Option<DateTime<Utc>>, ServiceError> {
         let from = (since - LOOKBACK).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let rows: Vec<(Uuid, String, Option<DateTime<Utc>>)> = result::Entity::find()
             .select_only()
@@ -94,10 +109,9 @@ impl Publications {
                 .filter_map(|(version_id, key, published_at)| {
                     let published_at = published_at?;
                     latest = Some(published_at);
-                    announced
-                        .insert((version_id, key), published_at)
-                        .is_none()
-                        .then_some(Published { version_id, published_at })
+                    let new = announced.insert((version_id, key), published_at).is_none();
+                    let before_listening = quiet_until.is_some_and(|until| published_at <= until);
+                    (new && !before_listening).then_some(Published { version_id, published_at })
                 })
                 .collect()
         };

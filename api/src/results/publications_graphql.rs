@@ -131,10 +131,14 @@ impl ResultSubscription {
             })?
             .clone();
         let receiver = subscriber.publications.subscribe();
-        Ok(futures_util::stream::unfold(Some((receiver, subscriber)), |state| async move {
+        // What was published before this moment is not news to this subscriber, whatever the
+        // replica's look-back brings up.
+        let subscribed_at = subscriber.db.now();
+        Ok(futures_util::stream::unfold(Some((receiver, subscriber)), move |state| async move {
             let (mut receiver, subscriber) = state?;
             loop {
                 let published = match receiver.recv().await {
+                    Ok(published) if published.published_at < subscribed_at => continue,
                     Ok(published) => published,
                     Err(RecvError::Closed) => return None,
                     Err(RecvError::Lagged(missed)) => {
