@@ -345,10 +345,13 @@ db_test! {
         let later = (app.clock.now() + chrono::Duration::minutes(1)).to_rfc3339();
         assert!(listed(&app, &lead, json!({ "publishedAfter": later })).await.is_empty());
 
-        // An instant without its offset is refused with the format it should have.
+        // An instant without its offset is refused before anything runs, naming the field and
+        // the format it should have.
         let body = app.graphql(LIST, json!({ "filter": { "publishedAfter": "2026-01-01T10:00" } }), Some(&lead)).await;
-        assert_eq!(body["errors"][0]["extensions"]["code"], json!("BAD_USER_INPUT"), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], json!("GRAPHQL_VALIDATION_FAILED"), "{body}");
+        assert!(body.get("data").is_none(), "never executed: {body}");
         let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("filter.publishedAfter"), "{message}");
         assert!(message.contains("RFC 3339") && message.contains("2026-03-01T09:00:00Z"), "{message}");
     }
 }

@@ -1,9 +1,8 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::api_token::{self, TokenScope as DbTokenScope};
 
 use crate::api_tokens::service;
-use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{GlobalId, Instant, NodeKind, UserError, actor, outcome, request};
 use crate::mirror_enum;
 use crate::users::graphql::User;
 
@@ -48,20 +47,20 @@ impl ApiToken {
         Ok(user.map(User::from))
     }
     /// When the token was created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
     /// When the token stops working (UTC); null if it never expires.
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.0.expires_at
+    async fn expires_at(&self) -> Option<Instant> {
+        self.0.expires_at.map(Into::into)
     }
     /// To the minute.
-    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_used_at
+    async fn last_used_at(&self) -> Option<Instant> {
+        self.0.last_used_at.map(Into::into)
     }
     /// When the token was revoked (UTC), after which it no longer works; null unless revoked.
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
+    async fn revoked_at(&self) -> Option<Instant> {
+        self.0.revoked_at.map(Into::into)
     }
 }
 
@@ -73,7 +72,7 @@ pub struct CreateApiTokenInput {
     /// What the token may do: READ (queries only) or READ_WRITE.
     pub scope: TokenScope,
     /// When it stops working; never, if absent.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Instant>,
 }
 
 /// The outcome of `createApiToken`.
@@ -118,8 +117,11 @@ impl ApiTokenMutation {
         #[graphql(desc = "The new token's name, scope and expiry.")] input: CreateApiTokenInput,
     ) -> async_graphql::Result<CreateApiTokenPayload> {
         let (actor, db) = (actor(ctx)?, &request(ctx)?.db);
-        let new =
-            service::NewToken { name: input.name, scope: input.scope.into(), expires_at: input.expires_at };
+        let new = service::NewToken {
+            name: input.name,
+            scope: input.scope.into(),
+            expires_at: input.expires_at.map(Into::into),
+        };
         let (issued, user_errors) = outcome(ctx, service::create(db, actor, new).await)?;
         Ok(CreateApiTokenPayload {
             secret: issued.as_ref().map(|i| i.secret.clone()),

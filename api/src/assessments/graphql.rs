@@ -1,11 +1,10 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use entity::capacity_assessment::{self as assessment, AssessmentStatus as DbAssessmentStatus};
 
 use super::dimension::CapacityDimension;
 use super::service::{self, DimensionEntry, NewAssessment};
-use crate::graphql::{Date, GlobalId, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{Date, GlobalId, Instant, NodeKind, UserError, actor, outcome, request};
 use crate::institutions::graphql::InstitutionProfile;
 use crate::mirror_enum;
 
@@ -86,12 +85,12 @@ impl CapacityAssessment {
             .collect()
     }
     /// When the assessment was submitted (UTC); null while it is a DRAFT.
-    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
-        self.0.submitted_at
+    async fn submitted_at(&self) -> Option<Instant> {
+        self.0.submitted_at.map(Into::into)
     }
     /// When the assessment was first recorded (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
 }
 

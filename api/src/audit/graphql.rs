@@ -1,8 +1,7 @@
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::audit_event;
 
-use crate::graphql::{GlobalId, NodeKind};
+use crate::graphql::{GlobalId, Instant, NodeKind};
 use crate::users::graphql::User;
 
 /// One change made through the API: who, in which institution, did what to what, when.
@@ -44,8 +43,8 @@ impl AuditEvent {
         self.0.actor_token_id.map(|id| GlobalId::encode(NodeKind::ApiToken, id))
     }
     /// When it happened (UTC).
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+    async fn occurred_at(&self) -> Instant {
+        self.0.occurred_at.into()
     }
     /// What the action changed, as JSON text, where the action records it: observation writes
     /// (`observation.record`, `observation.void`) list each row changed as

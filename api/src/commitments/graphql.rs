@@ -1,9 +1,8 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::commitment::{self, CommitmentKind as DbCommitmentKind, CommitmentStatus as DbCommitmentStatus};
 
 use super::service;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{GlobalId, GqlResult, Instant, NodeKind, UserError, actor, outcome, request};
 use crate::institutions::graphql::InstitutionProfile;
 use crate::mirror_enum;
 
@@ -90,12 +89,12 @@ impl Commitment {
         self.0.status.into()
     }
     /// When the commitment was recorded (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
     /// When the commitment was last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        self.0.updated_at.into()
     }
 }
 

@@ -72,15 +72,8 @@ pub struct QueryLimits {
     pub complexity: usize,
 }
 
-/// What an instant is, in words for clients (the library's own text speaks of Rust).
-const INSTANT: &str = "An instant: RFC 3339 with a time-zone offset, such as `2026-03-01T09:00:00Z` \
-or `2026-03-01T10:00:00+01:00`; the API writes UTC, as `2026-03-01T09:00:00.123456+00:00`. Input \
-without an offset is refused, naming the format.";
-
 fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, ResultSubscription> {
     Schema::build(Query::default(), Mutation::default(), ResultSubscription)
-        .override_output_type_description::<chrono::DateTime<chrono::Utc>>(INSTANT)
-        .override_input_type_description::<chrono::DateTime<chrono::Utc>>(INSTANT)
         .override_input_type_description::<async_graphql::Upload>(
             "A file sent as a part of a `multipart/form-data` request, as the GraphQL multipart \
              request specification lays out (the `operations` and `map` parts name it).",

@@ -1,8 +1,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::graphql::context::auth;
-use crate::graphql::{GlobalId, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{GlobalId, Instant, NodeKind, UserError, actor, outcome, request};
 use crate::identity::refresh;
 use crate::identity::sessions::{self, Session, SignedIn};
 use crate::identity::two_factor_graphql::SignInChallenge;
@@ -19,13 +18,13 @@ pub struct AuthTokens {
     pub access_token: String,
     /// When `accessToken` stops working (UTC): 15 minutes after it was issued unless the
     /// deployment says otherwise.
-    pub access_token_expires_at: DateTime<Utc>,
+    pub access_token_expires_at: Instant,
     /// An opaque, single-use secret: trade it with `refreshToken` for a new pair, or pass it to
     /// `signOut`. Keep it out of reach of scripts where you can.
     pub refresh_token: String,
     /// When `refreshToken` stops working (UTC): 30 days after it was issued unless the
     /// deployment says otherwise.
-    pub refresh_token_expires_at: DateTime<Utc>,
+    pub refresh_token_expires_at: Instant,
     /// Always `Bearer`.
     pub token_type: String,
 }
@@ -65,9 +64,9 @@ impl SessionPayload {
             Some(s) => Self {
                 tokens: Some(AuthTokens {
                     access_token: s.access_token,
-                    access_token_expires_at: s.access_token_expires_at,
+                    access_token_expires_at: s.access_token_expires_at.into(),
                     refresh_token: s.refresh_token,
-                    refresh_token_expires_at: s.refresh_token_expires_at,
+                    refresh_token_expires_at: s.refresh_token_expires_at.into(),
                     token_type: "Bearer".to_owned(),
                 }),
                 institution_id: s.institution_id.map(|id| GlobalId::encode(NodeKind::Institution, id)),

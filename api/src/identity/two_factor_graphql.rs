@@ -1,9 +1,8 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::sign_in_challenge::ChallengeStep;
 
 use crate::graphql::context::auth;
-use crate::graphql::{UserError, actor, outcome, request};
+use crate::graphql::{Instant, UserError, actor, outcome, request};
 use crate::identity::challenges::{self, Challenge};
 use crate::identity::graphql::{AuthTokens, SessionPayload};
 use crate::identity::two_factor::{self, Enrolment, Status};
@@ -27,7 +26,7 @@ pub struct SignInChallenge {
     pub token: String,
     /// When the challenge stops working (UTC): five minutes after the password was checked
     /// unless the deployment says otherwise.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Instant,
     /// What the second step asks for.
     pub step: SignInStep,
     /// For `ENROL`: the authenticator to set up.
@@ -38,7 +37,7 @@ impl From<Challenge> for SignInChallenge {
     fn from(c: Challenge) -> Self {
         Self {
             token: c.token,
-            expires_at: c.expires_at,
+            expires_at: c.expires_at.into(),
             step: match c.step {
                 ChallengeStep::Code => SignInStep::Code,
                 ChallengeStep::Enrol => SignInStep::Enrol,
@@ -71,7 +70,7 @@ pub struct TwoFactorStatus {
     /// Whether sign-ins ask for a code from an authenticator.
     pub enabled: bool,
     /// When two-factor sign-in was turned on (UTC); null while it is off.
-    pub enabled_at: Option<DateTime<Utc>>,
+    pub enabled_at: Option<Instant>,
     /// Unused recovery codes; replace them with `replaceRecoveryCodes` before they run out.
     pub recovery_codes_left: i32,
     /// Whether it must stay on (platform admins, and members of an institution that requires it).
@@ -82,7 +81,7 @@ impl From<Status> for TwoFactorStatus {
     fn from(s: Status) -> Self {
         Self {
             enabled: s.enabled_at.is_some(),
-            enabled_at: s.enabled_at,
+            enabled_at: s.enabled_at.map(Into::into),
             recovery_codes_left: i32::try_from(s.recovery_codes_left).unwrap_or(i32::MAX),
             required: s.required,
         }

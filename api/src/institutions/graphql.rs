@@ -1,11 +1,11 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::institution::{self, InstitutionKind as DbInstitutionKind, Nation as DbNation};
 
 use crate::api_tokens::graphql::ApiToken;
 use crate::audit::graphql::AuditEvent;
 use crate::graphql::{
-    GlobalId, GqlResult, NodeKind, Paged, UserError, actor, connection, outcome, page_request, request,
+    GlobalId, GqlResult, Instant, NodeKind, Paged, UserError, actor, connection, outcome, page_request,
+    request,
 };
 use crate::members::graphql::{Invitation, Membership};
 use crate::{institutions::service, mirror_enum};
@@ -77,8 +77,8 @@ impl Institution {
         &self.0.time_zone
     }
     /// When the institution was created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
 
     /// The institution's members. Readable by those acting within the institution.

@@ -1,5 +1,4 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
-use chrono::{DateTime, Utc};
 
 use entity::measure::{
     self, CollectionMethod as DbCollectionMethod, MeasureDirection as DbDirection,
@@ -18,8 +17,8 @@ use super::service::{self, MeasureForm};
 use super::validate::RawRow;
 use crate::error::{ServiceError, UserErrorCode};
 use crate::graphql::{
-    Date, GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, load_one, load_page, outcome,
-    page_request, request, shared_connection,
+    Date, GlobalId, GqlResult, Instant, NodeKind, Paged, UserError, actor, compute, load_one, load_page,
+    outcome, page_request, request, shared_connection,
 };
 use crate::institutions::time_zone;
 use crate::mirror_enum;
@@ -188,8 +187,8 @@ impl Measure {
         self.0.minutes_per_site_per_period
     }
     /// When the measure was defined (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
 
     /// The measure's observations, optionally for one site (the host's slug or the site's ID) and
@@ -382,12 +381,12 @@ impl Observation {
         self.row.note.as_deref()
     }
     /// When the row was last written (a correction moves it).
-    async fn recorded_at(&self) -> DateTime<Utc> {
-        self.row.recorded_at
+    async fn recorded_at(&self) -> Instant {
+        self.row.recorded_at.into()
     }
     /// When the row first arrived; corrections leave it alone.
-    async fn first_recorded_at(&self) -> DateTime<Utc> {
-        self.row.first_recorded_at.unwrap_or(self.row.recorded_at)
+    async fn first_recorded_at(&self) -> Instant {
+        self.row.first_recorded_at.unwrap_or(self.row.recorded_at).into()
     }
     /// How the row first arrived; corrections leave it alone.
     async fn arrival(&self) -> crate::measures::data_flow_graphql::Arrival {
@@ -395,8 +394,8 @@ impl Observation {
     }
     /// When the row was voided (`voidObservations`); null while it counts. A voided row is left
     /// out of charts, verdicts, exports and data flow; sending its period again brings it back.
-    async fn voided_at(&self) -> Option<DateTime<Utc>> {
-        self.row.voided_at
+    async fn voided_at(&self) -> Option<Instant> {
+        self.row.voided_at.map(Into::into)
     }
     /// Why it was voided.
     async fn void_reason(&self) -> Option<&str> {

@@ -1,14 +1,13 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::invitation;
 use entity::membership::{self, Role as DbRole};
 
 use super::invitations::Accepted;
 use crate::error::ServiceError;
 use crate::graphql::context::auth;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{GlobalId, GqlResult, Instant, NodeKind, UserError, actor, outcome, request};
 use crate::institutions::graphql::Institution;
 use crate::members::{invitations, service};
 use crate::mirror_enum;
@@ -67,8 +66,8 @@ impl Membership {
         institution.map(Institution).ok_or_else(|| ServiceError::internal(Dangling("institution"))).gql(ctx)
     }
     /// When the person joined the institution (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
 }
 
@@ -134,21 +133,21 @@ impl Invitation {
     }
     /// When the invitation stops working if not accepted (UTC): seven days after it was made
     /// unless the deployment says otherwise.
-    async fn expires_at(&self) -> DateTime<Utc> {
-        self.0.expires_at
+    async fn expires_at(&self) -> Instant {
+        self.0.expires_at.into()
     }
     /// When it was accepted (UTC); null until then.
-    async fn accepted_at(&self) -> Option<DateTime<Utc>> {
-        self.0.accepted_at
+    async fn accepted_at(&self) -> Option<Instant> {
+        self.0.accepted_at.map(Into::into)
     }
     /// When it was revoked, or replaced by a newer invitation to the same email (UTC); null
     /// otherwise.
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
+    async fn revoked_at(&self) -> Option<Instant> {
+        self.0.revoked_at.map(Into::into)
     }
     /// When it was made (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
 }
 

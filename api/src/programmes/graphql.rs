@@ -1,5 +1,4 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use entity::programme;
 
@@ -9,8 +8,8 @@ use crate::assessments::dimension::CapacityDimension;
 use crate::commitments::graphql::Commitment;
 use crate::commitments::service::CommitmentsOfProgramme;
 use crate::graphql::{
-    Date, GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children,
-    load_one, load_page, outcome, page_request, request, shared_connection,
+    Date, GlobalId, GqlResult, Instant, NodeKind, Paged, UserError, actor, compute, connection,
+    load_children, load_one, load_page, outcome, page_request, request, shared_connection,
 };
 use crate::institutions::graphql::{InstitutionKind, InstitutionProfile};
 use crate::measures::rollup;
@@ -133,8 +132,8 @@ impl Programme {
         Ok(rows.into_iter().map(Commitment).collect())
     }
     /// When the funder created the programme (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
     /// For the funder: projects by status, measurable improvement, engagement, barriers and
     /// published results.

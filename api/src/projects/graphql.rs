@@ -1,5 +1,4 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use entity::project::{self, ProjectStatus as DbProjectStatus};
 use entity::project_site::{self, SiteStatus as DbSiteStatus};
@@ -14,8 +13,8 @@ use crate::commitments::service::CommitmentsOfProject;
 use crate::error::{ServiceError, UserErrorCode};
 use crate::funding::service::Readiness;
 use crate::graphql::{
-    Date, GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children,
-    load_one, page_request, request,
+    Date, GlobalId, GqlResult, Instant, NodeKind, Paged, UserError, actor, compute, connection,
+    load_children, load_one, page_request, request,
 };
 use crate::institutions::graphql::InstitutionProfile;
 use crate::measures::burden::MonitoringBurdens;
@@ -157,17 +156,17 @@ impl Project {
         self.0.status.into()
     }
     /// When the project last changed status (UTC); for a DRAFT, when it was created.
-    async fn status_changed_at(&self) -> DateTime<Utc> {
-        self.0.status_changed_at
+    async fn status_changed_at(&self) -> Instant {
+        self.0.status_changed_at.into()
     }
     /// When the project was created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        self.0.created_at.into()
     }
     /// When the project's own details or status last changed (UTC); changes to its sites, team
     /// or measures do not count.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        self.0.updated_at.into()
     }
     /// The royal college or professional body that leads the project.
     async fn lead(&self, ctx: &Context<'_>) -> async_graphql::Result<InstitutionProfile> {
@@ -397,8 +396,8 @@ impl ProjectSite {
         Ok(user.map(User::from))
     }
     /// When the host last accepted or declined (UTC); null while INVITED.
-    async fn responded_at(&self) -> Option<DateTime<Utc>> {
-        self.0.responded_at
+    async fn responded_at(&self) -> Option<Instant> {
+        self.0.responded_at.map(Into::into)
     }
     /// The global ID of the project the site belongs to.
     async fn project_id(&self) -> ID {

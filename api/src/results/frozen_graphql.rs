@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use uuid::Uuid;
 
@@ -13,7 +12,7 @@ use super::scopes::SeriesOfLink;
 use super::snapshot::MeasureSnapshot;
 use crate::charts::ChartSubject;
 use crate::error::ServiceError;
-use crate::graphql::{Date, GqlResult, load_children, load_one};
+use crate::graphql::{Date, GqlResult, Instant, load_children, load_one};
 use crate::institutions::graphql::InstitutionProfile;
 use crate::institutions::service::Directory;
 use crate::measures::analysis::MeasureAnalysis;
@@ -145,8 +144,8 @@ impl FrozenAnalysis {
         self.snapshot.latest_period.map(Into::into)
     }
     /// When the analysis was frozen, at publication (UTC).
-    async fn taken_at(&self) -> DateTime<Utc> {
-        self.snapshot.taken_at
+    async fn taken_at(&self) -> Instant {
+        self.snapshot.taken_at.into()
     }
     /// The SPC chart (all sites pooled) as it stood at publication, drawn from the frozen points
     /// and limits, as `Analysis.chart` draws a live one; null for results published before

@@ -8,8 +8,8 @@ use super::spread_graphql::{
 use super::{BarrierTag, decode_tags, engagement, evaluation, warnings};
 use crate::error::ServiceError;
 use crate::graphql::{
-    Date, GlobalId, GqlResult, NodeKind, Paged, UserError, actor, compute, connection, load_children,
-    load_one, outcome, page_request, request,
+    Date, GlobalId, GqlResult, Instant, NodeKind, Paged, UserError, actor, compute, connection,
+    load_children, load_one, outcome, page_request, request,
 };
 use crate::institutions::graphql::InstitutionProfile;
 use crate::institutions::service::Directory;
@@ -21,7 +21,6 @@ use crate::projects::graphql::{Project, ProjectStatus};
 use crate::projects::scopes::VisibleProjects;
 use crate::scope::Row;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use entity::project as project_entity;
 use entity::shared_result::{
@@ -153,12 +152,12 @@ impl SharedResult {
         self.0.status.into()
     }
     /// When this version was last published (UTC); null for a draft.
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
+    async fn published_at(&self) -> Option<Instant> {
+        self.0.published_at.map(Into::into)
     }
     /// When this version was withdrawn (UTC); null unless it is WITHDRAWN.
-    async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
-        self.0.withdrawn_at
+    async fn withdrawn_at(&self) -> Option<Instant> {
+        self.0.withdrawn_at.map(Into::into)
     }
     /// The title of the project the result comes from, shown to everyone who sees the result.
     async fn project_title(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
@@ -248,7 +247,7 @@ pub struct SharedResultFilter {
     pub include_unpublished: bool,
     /// Only versions published after this instant (exclusive), e.g. the latest `publishedAt` a
     /// client has seen: how a script or front end learns of results new to it.
-    pub published_after: Option<DateTime<Utc>>,
+    pub published_after: Option<Instant>,
 }
 
 fn parse_filter(input: SharedResultFilter) -> Result<ResultFilter, ServiceError> {
@@ -262,7 +261,7 @@ fn parse_filter(input: SharedResultFilter) -> Result<ResultFilter, ServiceError>
         project_id: id(input.project_id, NodeKind::Project, "filter.projectId")?,
         search: input.search,
         published_only: !input.include_unpublished,
-        published_after: input.published_after,
+        published_after: input.published_after.map(Into::into),
     })
 }
 

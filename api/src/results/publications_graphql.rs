@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions, ID, SimpleObject, Subscription};
-use chrono::{DateTime, Utc};
 use entity::shared_result::{self as result, ResultStatus};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
@@ -17,7 +16,7 @@ use super::publications::{Publications, Published};
 use super::service;
 use crate::db::Db;
 use crate::graphql::errors::codes;
-use crate::graphql::{GlobalId, NodeKind};
+use crate::graphql::{GlobalId, Instant, NodeKind};
 use crate::identity::AuthConfig;
 use crate::identity::authenticate::{AuthError, authenticate};
 
@@ -49,11 +48,11 @@ pub struct ResultPublication {
     pub outcome: ResultOutcome,
     /// When it was published (UTC): a client that reconnects asks
     /// `sharedResults(filter: {publishedAfter})` from the last one it saw.
-    pub published_at: DateTime<Utc>,
+    pub published_at: Instant,
 }
 
 impl ResultPublication {
-    fn of(model: result::Model, published_at: DateTime<Utc>) -> Self {
+    fn of(model: result::Model, published_at: Instant) -> Self {
         Self {
             id: GlobalId::encode(NodeKind::SharedResult, model.id),
             result_id: GlobalId::encode(NodeKind::SharedResult, model.result_id),
@@ -95,7 +94,7 @@ impl Subscriber {
         let found = found.map_err(|e| internal(&e))?;
         Ok(found
             .filter(|version| version.status == ResultStatus::Published)
-            .map(|version| ResultPublication::of(version, published.published_at)))
+            .map(|version| ResultPublication::of(version, published.published_at.into())))
     }
 }
 

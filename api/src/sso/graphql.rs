@@ -1,9 +1,8 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::sso_provider;
 
 use crate::graphql::context::auth;
-use crate::graphql::{GlobalId, GqlResult, NodeKind, UserError, actor, outcome, request};
+use crate::graphql::{GlobalId, GqlResult, Instant, NodeKind, UserError, actor, outcome, request};
 use crate::identity::graphql::SessionPayload;
 use crate::members::graphql::Role;
 use crate::sso::{flow, providers};
@@ -25,7 +24,7 @@ pub struct SingleSignOn {
     /// Members may sign in only this way: a password sign-in is refused with `SSO_REQUIRED`.
     pub required: bool,
     /// When the settings were last saved (UTC).
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Instant,
 }
 
 impl From<sso_provider::Model> for SingleSignOn {
@@ -37,7 +36,7 @@ impl From<sso_provider::Model> for SingleSignOn {
             first_time_role: m.first_time_role.into(),
             redirect_uri: m.redirect_uri,
             required: m.required,
-            updated_at: m.updated_at,
+            updated_at: m.updated_at.into(),
         }
     }
 }
@@ -108,7 +107,7 @@ pub struct StartSingleSignOnPayload {
     /// Also in the URL; a front end may keep it to check the callback's.
     pub state: Option<String>,
     /// When this attempt ends (UTC), ten minutes after it started; null on error.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Instant>,
     /// Problems with the input; empty on success.
     pub user_errors: Vec<UserError>,
 }
@@ -209,7 +208,7 @@ impl SingleSignOnMutation {
             Some(s) => StartSingleSignOnPayload {
                 authorization_url: Some(s.authorization_url),
                 state: Some(s.state),
-                expires_at: Some(s.expires_at),
+                expires_at: Some(s.expires_at.into()),
                 user_errors,
             },
             None => StartSingleSignOnPayload {

@@ -1,8 +1,7 @@
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::user;
 
-use crate::graphql::{GlobalId, GqlResult, NodeKind, actor, request};
+use crate::graphql::{GlobalId, GqlResult, Instant, NodeKind, actor, request};
 use crate::institutions::graphql::Institution;
 use crate::members::graphql::{Membership, Role};
 
@@ -60,8 +59,8 @@ impl User {
         self.model.is_platform_admin
     }
     /// When the account was created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
+    async fn created_at(&self) -> Instant {
+        self.model.created_at.into()
     }
 }
 
