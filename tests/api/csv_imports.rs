@@ -106,7 +106,7 @@ db_test! {
 
         for (file, message) in [
             (Vec::new(), "the file is empty"),
-            (b"site,period_start,value\nH\xf4pital,2026-01-05,1\n".to_vec(), "not UTF-8"),
+            ([b"site,period_start,value\nH\xf4pital,".as_slice(), two.to_string().as_bytes(), b",1\n"].concat(), "not UTF-8"),
             (b"where,when\nx,y\n".to_vec(), "unknown column `where`"),
         ] {
             let refused = import(&app, lead, Target::Measure(&a.measure), file, false).await;

@@ -67,13 +67,25 @@ db_test! {
 #[test]
 fn references_that_cannot_be_missing_are_non_null() {
     let sdl = springboard::graphql::schema::sdl();
-    for field in [
-        "lead: InstitutionProfile!",
-        "funder: InstitutionProfile!",
-        "assessedInstitution: InstitutionProfile!",
-        "assessorInstitution: InstitutionProfile!",
-        "institution: InstitutionProfile!",
+    // Each field's declaration within its own type, so another type's field cannot stand in.
+    let declared = |ty: &str, field: &str| -> String {
+        let start = sdl.find(&format!("\ntype {ty} ")).unwrap_or_else(|| panic!("type {ty}"));
+        let body = &sdl[start..start + sdl[start..].find("\n}").unwrap()];
+        body.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(&format!("{field}:")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (ty, field) in [
+        ("Project", "lead"),
+        ("Programme", "funder"),
+        ("CapacityAssessment", "assessedInstitution"),
+        ("CapacityAssessment", "assessorInstitution"),
+        ("ProjectSite", "institution"),
+        ("TeamMember", "institution"),
+        ("Commitment", "institution"),
     ] {
-        assert!(sdl.contains(field), "{field}");
+        assert_eq!(declared(ty, field), format!("{field}: InstitutionProfile!"), "{ty}.{field}");
     }
 }

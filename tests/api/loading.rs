@@ -41,12 +41,16 @@ db_test! {
 /// Nested fields of Project, each asked alone on pages of 5 and 50 projects: the bound of a
 /// list (`true`) or only the same count at both sizes (a derived field that reads several
 /// tables).
-const PROJECT_FIELDS: [(&str, &str, bool); 21] = [
-    ("sites", "sites { status institution { name } }", true),
+const PROJECT_FIELDS: [(&str, &str, bool); 22] = [
+    ("sites", "sites { status institution { name } project { title } }", true),
     ("team", "team { role user { name } institution { name } }", true),
-    ("commitments", "commitments { kind institution { name } }", true),
-    ("assessments", "assessments { status assessedInstitution { name } assessorInstitution { name } }", true),
-    ("measures", "measures { name }", true),
+    ("commitments", "commitments { kind institution { name } project { title } programme { name } }", true),
+    (
+        "assessments",
+        "assessments { status assessedInstitution { name } assessorInstitution { name } project { title } }",
+        true,
+    ),
+    ("measures", "measures { name project { title } }", true),
     ("engagement", "engagement { clinicians }", true),
     ("lead", "lead { name }", true),
     ("programme", "programme { name }", true),
@@ -55,6 +59,8 @@ const PROJECT_FIELDS: [(&str, &str, bool); 21] = [
         "measures { observations(last: 24) { totalCount pageInfo { hasPreviousPage } edges { node { value periodEnded } } } }",
         true,
     ),
+    // A link per row beside the list: one more batch, the same at any page size.
+    ("observationSites", "measures { observations(last: 24) { edges { node { site { status } } } } }", false),
     ("analysis", "measures { analysis { verdict { verdict } spc { points { value } } } }", true),
     ("observationsCsv", "measures { observationsCsv }", true),
     ("teamCapacity", "teamCapacity { totalHours }", true),
@@ -62,17 +68,17 @@ const PROJECT_FIELDS: [(&str, &str, bool); 21] = [
     ("improvement", "improvement { measures improving }", true),
     (
         "fundingReadiness",
-        "fundingReadiness { ready failures { code } shortfalls { code dimension } gaps { code } }",
+        "fundingReadiness { ready failures { code } shortfalls { code dimension site { status } institution { name } } gaps { code } }",
         false,
     ),
     (
         "monitoringBurden",
-        "monitoringBurden { totalHoursPerWeek measures { measureName hoursPerWeek } }",
+        "monitoringBurden { totalHoursPerWeek measures { measureName hoursPerWeek measure { name } } }",
         false,
     ),
     (
         "dataFlow",
-        "dataFlow { flow { completeness } measures { sites { flow { integrationShare } } } }",
+        "dataFlow { flow { completeness } measures { measure { name } sites { site { status } flow { integrationShare } } } }",
         false,
     ),
     ("teamTime", "teamTime(months: 3) { committedHours reportedHours byRole { role } }", true),
@@ -108,7 +114,7 @@ const PROGRAMME_FIELDS: [(&str, &str); 4] = [
     ("improvement", "improvement { fundedProjects projectsShowingImprovement }"),
     (
         "evaluation",
-        "evaluation { projectsByStatus { status count } engagement { clinicians } publishedResults { title } dataFlow { flow { completeness } projects { flow { integrationShare } } } timePressure { months } spread { adoptions improvedAgain result { title } } improvementByCapacity { dimension above { projects improvementRate } unassessed } }",
+        "evaluation { projectsByStatus { status count } engagement { clinicians project { title } } publishedResults { title } dataFlow { flow { completeness } projects { project { title } flow { integrationShare } } } timePressure { months project { title } } spread { adoptions improvedAgain result { title } } improvementByCapacity { dimension above { projects improvementRate } unassessed } }",
     ),
 ];
 

@@ -2,8 +2,9 @@
 //! analysis (and so of the verdict) unless asked for, and "ended" is decided in the time zone of
 //! the site's host institution, which its admins set.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use serde_json::{Value, json};
+use springboard::institutions::time_zone;
 
 use crate::db_test;
 use crate::helpers::*;
@@ -26,21 +27,29 @@ const READ: &str = "query($m: ID!, $include: Boolean!) { node(id: $m) { ... on M
   observations(last: 1) { edges { node { periodStart periodEnded } } }
 } } }";
 
-/// Sunday 27 June 2027, 23:20 UTC: already Monday in London (summer time), still Sunday in New
-/// York. The week that began on Monday 21 June is over in London only.
-fn sunday_night() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2027-06-27T23:20:00Z").unwrap().with_timezone(&Utc)
+/// A Monday between one and two weeks ahead of the server's clock, and 00:20 that morning in
+/// London: already Monday there, still Sunday evening in New York (four or five hours behind),
+/// on whatever day the suite runs. The week before that Monday is over in London only.
+fn london_monday_morning(app: &TestApp) -> (NaiveDate, DateTime<Utc>) {
+    let london = time_zone::DEFAULT;
+    let today = time_zone::today_in(london, app.clock.now());
+    let monday = today + Duration::days(14 - i64::from(today.weekday().num_days_from_monday()));
+    let instant = london
+        .from_local_datetime(&monday.and_hms_opt(0, 20, 0).unwrap())
+        .single()
+        .expect("00:20 is never in a clock change")
+        .with_timezone(&Utc);
+    let new_york = time_zone::parse("America/New_York", "zone").unwrap();
+    assert_eq!(monday.weekday(), Weekday::Mon);
+    assert_eq!(time_zone::today_in(new_york, instant).weekday(), Weekday::Sun, "{instant}");
+    (monday, instant)
 }
 
-fn monday(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// Twenty weeks to the one starting 21 June: steady, then a last week far above the rest.
-fn weeks(site: &str) -> Vec<Value> {
+/// Twenty weeks to the one starting `last`: steady, then a last week far above the rest.
+fn weeks(site: &str, last: NaiveDate) -> Vec<Value> {
     (0..20)
         .map(|w| {
-            let period = monday(2027, 6, 21) - Duration::weeks(w);
+            let period = last - Duration::weeks(w);
             let numerator = if w == 0 { 20.0 } else { 9.0 + (w % 3) as f64 };
             json!({ "site": site, "periodStart": period.to_string(), "numerator": numerator, "denominator": 20.0 })
         })
@@ -60,29 +69,31 @@ async fn read(app: &TestApp, token: &str, measure: &str, include: bool) -> Value
 
 db_test! {
     async fn an_unended_period_is_flagged_and_left_out_of_the_verdict_unless_asked_for(app) {
-        app.clock.advance(sunday_night() - app.clock.now());
+        let (monday, instant) = london_monday_morning(&app);
+        let last_week = (monday - Duration::weeks(1)).to_string();
+        app.clock.advance(instant - app.clock.now());
         let a = active_project(&app).await;
         let (lead, host) = (&a.setup.bid.lead_token, a.setup.site.host);
         let zone = set_zone(&app, &a.setup.site.token, host, "America/New_York").await;
         assert_eq!(zone["data"]["updateInstitution"]["institution"]["timeZone"], json!("America/New_York"), "{zone}");
 
-        let input = json!({ "measureId": a.measure, "observations": weeks(&a.setup.site.id) });
+        let input = json!({ "measureId": a.measure, "observations": weeks(&a.setup.site.id, monday - Duration::weeks(1)) });
         let recorded = ok(&app, lead, RECORD, json!({ "input": input })).await;
         assert_eq!(recorded["created"], json!(20));
-        assert_eq!(recorded["incomplete"], json!(1), "the week of 21 June has not ended in New York");
+        assert_eq!(recorded["incomplete"], json!(1), "last week has not ended in New York");
 
         let left_out = read(&app, lead, &a.measure, false).await;
         let analysis = &left_out["analysis"];
-        assert_eq!(analysis["excluded"], json!([{ "periodStart": "2027-06-21", "reason": "PERIOD_NOT_ENDED" }]));
+        assert_eq!(analysis["excluded"], json!([{ "periodStart": last_week, "reason": "PERIOD_NOT_ENDED" }]));
         assert_eq!(analysis["spc"]["points"].as_array().unwrap().len(), 19);
         assert_eq!(analysis["verdict"]["verdict"], json!("NO_SIGNAL"), "{analysis}");
         let latest = &left_out["observations"]["edges"][0]["node"];
-        assert_eq!(latest, &json!({ "periodStart": "2027-06-21", "periodEnded": false }));
+        assert_eq!(latest, &json!({ "periodStart": last_week, "periodEnded": false }));
 
         let asked = read(&app, lead, &a.measure, true).await;
         let points = asked["analysis"]["spc"]["points"].as_array().unwrap();
         assert_eq!(points.len(), 20);
-        assert_eq!(points[19], json!({ "periodStart": "2027-06-21", "incomplete": true }));
+        assert_eq!(points[19], json!({ "periodStart": last_week, "incomplete": true }));
         assert!(points[..19].iter().all(|p| p["incomplete"] == json!(false)));
         assert_eq!(asked["analysis"]["runChart"]["points"][19]["incomplete"], json!(true));
         assert_eq!(asked["analysis"]["excluded"], json!([]));
@@ -100,11 +111,12 @@ db_test! {
 
 db_test! {
     async fn whether_a_period_has_begun_is_asked_in_the_hosts_time_zone(app) {
-        app.clock.advance(sunday_night() - app.clock.now());
+        let (monday, instant) = london_monday_morning(&app);
+        app.clock.advance(instant - app.clock.now());
         let a = active_project(&app).await;
         let (lead, host) = (&a.setup.bid.lead_token, a.setup.site.host);
         let new_week = json!({ "measureId": a.measure, "observations": [
-            { "site": a.setup.site.id, "periodStart": "2027-06-28", "numerator": 3.0, "denominator": 20.0 },
+            { "site": a.setup.site.id, "periodStart": monday.to_string(), "numerator": 3.0, "denominator": 20.0 },
         ] });
 
         set_zone(&app, &a.setup.site.token, host, "America/New_York").await;

@@ -74,7 +74,7 @@ pub async fn seed(
         let draft = results::create(db, &lead, project_id, form).await?;
         // The demo's claims are what its charts show: a warning here means the seed is wrong.
         let publication = results::publish(db, &lead, draft.id, false).await?;
-        let Some(published) = publication.version else {
+        let Ok(published) = publication.outcome else {
             let said: Vec<String> = publication.warnings.into_iter().map(|w| w.message).collect();
             return Err(ServiceError::internal(std::io::Error::other(said.join("; "))));
         };

@@ -782,11 +782,7 @@ impl ResultMutation {
         };
         let (result, warnings) = match published {
             Ok(publication) => {
-                let result = match (publication.version, publication.refused) {
-                    (_, Some(refused)) => Err(ServiceError::Invalid(vec![refused])),
-                    (Some(version), None) => Ok(version),
-                    (None, None) => Err(ServiceError::internal(std::io::Error::other("nothing published"))),
-                };
+                let result = publication.outcome.map_err(|refused| ServiceError::Invalid(vec![refused]));
                 let warnings = publication
                     .warnings
                     .into_iter()

@@ -306,12 +306,11 @@ pub async fn update(
     Ok(model)
 }
 
-/// What `publish` did: the version as published, or nothing while warnings wait for the lead to
-/// acknowledge them (`refused` says so).
+/// What `publish` did: the version as published, or, while warnings wait for the lead to
+/// acknowledge them, the user error saying so (nothing was written).
 pub struct Publication {
-    pub version: Option<result::Model>,
+    pub outcome: Result<result::Model, FieldError>,
     pub warnings: Vec<PublicationWarning>,
-    pub refused: Option<FieldError>,
 }
 
 /// Publishes a draft (freezing its measures' analyses, all sites pooled and site by site; an
@@ -382,7 +381,7 @@ pub async fn publish(
                 warnings.len()
             ),
         };
-        return Ok(Publication { version: None, warnings, refused: Some(refused) });
+        return Ok(Publication { outcome: Err(refused), warnings });
     }
     let now = db.now();
     let txn = db.begin().await?;
@@ -447,7 +446,7 @@ pub async fn publish(
     )
     .await?;
     txn.commit().await?;
-    Ok(Publication { version: Some(published), warnings, refused: None })
+    Ok(Publication { outcome: Ok(published), warnings })
 }
 
 /// Withdraws a published version from view; it is kept and can be published again.
